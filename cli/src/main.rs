@@ -1,0 +1,3 @@
+//! `cognito-migrate`: the operator tool.
+
+fn main() {}

@@ -1,0 +1,31 @@
+//! The pure logic of cognito-migrate. **This crate performs no I/O**: it never touches the
+//! network, the clock, the environment or files, and it builds for `wasm32-unknown-unknown`.
+//!
+//! It turns inputs (a trigger event, the legacy users found for an identifier, the outcome of a
+//! password check, a policy, the current time where one matters) into decisions returned as
+//! data: a response event to return, a refusal with its reason, a plan of groups to create.
+//! The Lambda, the CLI and the browser build carry those decisions out.
+//!
+//! - [`keys`]: [`canonical_username`] and [`match_key`].
+//! - [`event`]: trigger events, typed over the original JSON.
+//! - [`user`]: legacy user records.
+//! - [`attributes`]: mapping legacy attributes to the new pool's schema.
+//! - [`policy`]: the knobs an operator sets.
+//! - [`migrate`]: the sign-in and forgot-password migration state machine.
+//! - [`signup`]: the pre sign-up guard.
+//! - [`groups`]: group plans and the token group override.
+//! - [`ledger`]: migration states and ledger records.
+//! - [`audit`]: the pre-migration audit report.
+
+pub mod attributes;
+pub mod audit;
+pub mod event;
+pub mod groups;
+pub mod keys;
+pub mod ledger;
+pub mod migrate;
+pub mod policy;
+pub mod signup;
+pub mod user;
+
+pub use keys::{CanonicalUsername, KeyError, MatchKey, canonical_username, match_key};

@@ -1,0 +1,1 @@
+//! The cognito-migrate trigger Lambda and AWS adapter.

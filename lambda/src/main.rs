@@ -1,0 +1,3 @@
+//! The Cognito trigger function.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! wasm-bindgen facade over `cognito-migrate-core`.
