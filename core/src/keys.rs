@@ -167,16 +167,16 @@ pub fn canonical_username(input: &str) -> Result<CanonicalUsername, KeyError> {
 /// `NFKD(toCasefold(NFKD(toCasefold(NFD(X)))))`), recomposed, with default-ignorable code points
 /// removed and surrounding white space trimmed.
 fn caseless_pass(input: &str) -> String {
-    let nfd = DecomposingNormalizerBorrowed::new_nfd();
-    let nfkd = DecomposingNormalizerBorrowed::new_nfkd();
-    let nfkc = ComposingNormalizerBorrowed::new_nfkc();
+    let canonical_decomposition = DecomposingNormalizerBorrowed::new_nfd();
+    let compatibility_decomposition = DecomposingNormalizerBorrowed::new_nfkd();
+    let compatibility_composition = ComposingNormalizerBorrowed::new_nfkc();
     let fold = CaseMapperBorrowed::new();
 
-    let step = nfd.normalize(input);
+    let step = canonical_decomposition.normalize(input);
     let step = fold.fold_string(&step);
-    let step = nfkd.normalize(&step);
+    let step = compatibility_decomposition.normalize(&step);
     let step = fold.fold_string(&step);
-    let step = nfkc.normalize(&step);
+    let step = compatibility_composition.normalize(&step);
     let visible: String = step.chars().filter(|&c| !is_default_ignorable(c)).collect();
     visible.trim_matches(is_white_space).to_owned()
 }

@@ -1,1 +1,715 @@
-//! (in progress)
+//! The sign-in and forgot-password migration, as a small state machine without I/O.
+//!
+//! The adapter builds a [`SignInMigration`] from the event and the ledger's candidates, then
+//! loops: while [`SignInMigration::next_step`] asks for a password check, it checks that
+//! candidate's password against the legacy pool and hands the [`PasswordOutcome`] to
+//! [`SignInMigration::record`]. When the machine is done, [`SignInMigration::finish`] returns
+//! the [`Decision`]: the response to send back, or a refusal (the event unchanged, so the client
+//! sees the same generic failure whatever the reason) with an internal [`ReasonCode`].
+//!
+//! ```
+//! use cognito_migrate_core::event::TriggerEvent;
+//! use cognito_migrate_core::ledger::LedgerEntry;
+//! use cognito_migrate_core::migrate::{MigrationConfig, PasswordOutcome, SignInMigration, Step};
+//! use cognito_migrate_core::user::LegacyUser;
+//!
+//! let event = TriggerEvent::from_json_str(r#"{
+//!     "version": "1", "triggerSource": "UserMigration_Authentication", "region": "us-east-1",
+//!     "userPoolId": "us-east-1_new", "userName": "name@acme.com",
+//!     "callerContext": {"awsSdkVersion": "x", "clientId": "c"},
+//!     "request": {"password": "correct horse", "validationData": null},
+//!     "response": {"userAttributes": null, "finalUserStatus": null, "messageAction": null,
+//!                  "desiredDeliveryMediums": null, "forceAliasCreation": null,
+//!                  "enableSMSMFA": null}
+//! }"#).unwrap();
+//! let legacy = LegacyUser::new("Name@Acme.com", [("sub".into(), "old".into())].into());
+//! let mut migration =
+//!     SignInMigration::new(&event, vec![LedgerEntry::pending(legacy)], &MigrationConfig::default());
+//! while let Step::CheckPassword { username } = migration.next_step() {
+//!     assert_eq!(username, "Name@Acme.com");
+//!     migration.record(PasswordOutcome::Accepted);
+//! }
+//! let decision = migration.finish();
+//! assert_eq!(decision.response()["response"]["finalUserStatus"], "CONFIRMED");
+//! assert_eq!(decision.response()["response"]["userAttributes"]["custom:legacy_sub"], "old");
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::attributes::{AttributeMapping, TargetSchema, map_attributes};
+use crate::event::{TriggerEvent, TriggerSource};
+use crate::keys::match_key;
+use crate::ledger::{LedgerEntry, MigrationState};
+use crate::policy::{CollisionPolicy, MfaPolicy, Policy, TemporaryPasswordPolicy};
+use crate::user::{LegacyUser, UserStatus};
+
+/// A challenge the legacy pool answered a correct password with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Challenge {
+    /// `SMS_MFA`.
+    SmsMfa,
+    /// `SOFTWARE_TOKEN_MFA`.
+    SoftwareTokenMfa,
+    /// `SELECT_MFA_TYPE`: both SMS and TOTP are set up.
+    SelectMfaType,
+    /// `MFA_SETUP`: MFA is required but no factor is set up yet.
+    MfaSetup,
+    /// `NEW_PASSWORD_REQUIRED`: the password was a temporary one.
+    NewPasswordRequired,
+    /// Anything else.
+    #[serde(untagged)]
+    Other(String),
+}
+
+impl Challenge {
+    /// Reads a `ChallengeName`.
+    #[must_use]
+    pub fn parse(name: &str) -> Self {
+        match name {
+            "SMS_MFA" => Self::SmsMfa,
+            "SOFTWARE_TOKEN_MFA" => Self::SoftwareTokenMfa,
+            "SELECT_MFA_TYPE" => Self::SelectMfaType,
+            "MFA_SETUP" => Self::MfaSetup,
+            "NEW_PASSWORD_REQUIRED" => Self::NewPasswordRequired,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+
+/// What the legacy pool said to one password check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "outcome", content = "challenge")]
+pub enum PasswordOutcome {
+    /// Tokens: the password is right and nothing else is asked.
+    Accepted,
+    /// `NotAuthorizedException` for a wrong password.
+    WrongPassword,
+    /// `NotAuthorizedException: User is disabled.`
+    Disabled,
+    /// `UserNotFoundException`: the ledger is stale.
+    UserNotFound,
+    /// `PasswordResetRequiredException`.
+    ResetRequired,
+    /// `UserNotConfirmedException`.
+    NotConfirmed,
+    /// A challenge: the password is right, but something more is asked.
+    Challenge(Challenge),
+}
+
+impl PasswordOutcome {
+    /// True when the outcome proves the password right.
+    #[must_use]
+    pub fn password_matched(&self) -> bool {
+        matches!(self, Self::Accepted | Self::Challenge(_))
+    }
+}
+
+/// Why a migration was refused. Internal: logged and shown to operators, never to end users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonCode {
+    /// The event is not a migration event.
+    NotAMigrationEvent,
+    /// The identifier is empty once normalised.
+    EmptyIdentifier,
+    /// No legacy user has this identifier.
+    NoCandidates,
+    /// Every candidate is already in the new pool.
+    AlreadyMigrated,
+    /// Every remaining candidate is disabled, or the legacy pool said so.
+    Disabled,
+    /// More candidates than the policy lets one sign-in check.
+    TooManyCandidates,
+    /// No candidate accepted the password.
+    WrongPassword,
+    /// The legacy user never confirmed its sign-up.
+    NotConfirmed,
+    /// The legacy user must reset its password first (use forgot-password).
+    LegacyResetRequired,
+    /// The legacy user is federated and has no password.
+    ExternalProvider,
+    /// The password (or the request) fits more than one legacy user.
+    Ambiguous,
+    /// The legacy user has a second factor and the policy refuses such migrations.
+    MfaRefused,
+    /// The legacy user's second factor cannot be carried over (TOTP without SMS).
+    MfaNotRestorable,
+    /// The password was a temporary one and the policy refuses such migrations.
+    TemporaryPasswordRefused,
+    /// A reset is needed but the user has no verified e-mail address or phone number.
+    NoVerifiedContact,
+    /// The attributes would be rejected by the new pool.
+    AttributesRejected,
+    /// The legacy pool asked for a challenge this tool does not know.
+    UnsupportedChallenge,
+    /// The legacy pool did not answer in time, or failed.
+    LegacyUnavailable,
+}
+
+impl ReasonCode {
+    /// The code as logged: `snake_case`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotAMigrationEvent => "not_a_migration_event",
+            Self::EmptyIdentifier => "empty_identifier",
+            Self::NoCandidates => "no_candidates",
+            Self::AlreadyMigrated => "already_migrated",
+            Self::Disabled => "disabled",
+            Self::TooManyCandidates => "too_many_candidates",
+            Self::WrongPassword => "wrong_password",
+            Self::NotConfirmed => "not_confirmed",
+            Self::LegacyResetRequired => "legacy_reset_required",
+            Self::ExternalProvider => "external_provider",
+            Self::Ambiguous => "ambiguous",
+            Self::MfaRefused => "mfa_refused",
+            Self::MfaNotRestorable => "mfa_not_restorable",
+            Self::TemporaryPasswordRefused => "temporary_password_refused",
+            Self::NoVerifiedContact => "no_verified_contact",
+            Self::AttributesRejected => "attributes_rejected",
+            Self::UnsupportedChallenge => "unsupported_challenge",
+            Self::LegacyUnavailable => "legacy_unavailable",
+        }
+    }
+
+    /// A plain-language explanation for operators.
+    #[must_use]
+    pub fn explain(self) -> &'static str {
+        match self {
+            Self::NotAMigrationEvent => "The event is not a user-migration event.",
+            Self::EmptyIdentifier => "The identifier is empty once white space is removed.",
+            Self::NoCandidates => "No legacy user has this identifier in any case.",
+            Self::AlreadyMigrated => "Every legacy user with this identifier is already in the new pool.",
+            Self::Disabled => "The legacy user is disabled; disabled users are never migrated.",
+            Self::TooManyCandidates => "More legacy users share this identifier than one sign-in may check; resolve them with the audit.",
+            Self::WrongPassword => "The password fits none of the legacy users with this identifier.",
+            Self::NotConfirmed => "The legacy user never confirmed its sign-up.",
+            Self::LegacyResetRequired => "The legacy user must reset its password; a forgot-password request migrates it.",
+            Self::ExternalProvider => "The legacy user signs in through an external provider and has no password.",
+            Self::Ambiguous => "The password fits more than one legacy user, so the sign-in cannot tell who this is.",
+            Self::MfaRefused => "The legacy user has a second factor and the MFA policy refuses such migrations.",
+            Self::MfaNotRestorable => "The legacy user's second factor (TOTP) cannot be carried over and there is no SMS factor to keep.",
+            Self::TemporaryPasswordRefused => "The password is a temporary one and the policy refuses such migrations.",
+            Self::NoVerifiedContact => "A password reset is needed but the user has no verified e-mail address or phone number.",
+            Self::AttributesRejected => "The new pool would reject the user's attributes.",
+            Self::UnsupportedChallenge => "The legacy pool asked for a challenge this tool does not handle.",
+            Self::LegacyUnavailable => "The legacy pool did not answer in time.",
+        }
+    }
+}
+
+impl fmt::Display for ReasonCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `response.finalUserStatus`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FinalUserStatus {
+    /// The user may sign in with the password just typed.
+    Confirmed,
+    /// The user must reset its password first.
+    ResetRequired,
+}
+
+impl FinalUserStatus {
+    /// The wire string.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Confirmed => "CONFIRMED",
+            Self::ResetRequired => "RESET_REQUIRED",
+        }
+    }
+}
+
+/// What the migration needs besides the event and the candidates.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct MigrationConfig {
+    /// The operator's policy.
+    pub policy: Policy,
+    /// The new pool's attribute names.
+    pub schema: TargetSchemaOrDefault,
+    /// Renames and drops.
+    pub mapping: AttributeMapping,
+}
+
+/// A target schema that defaults to the standard attributes plus the legacy custom ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TargetSchemaOrDefault(pub TargetSchema);
+
+impl Default for TargetSchemaOrDefault {
+    fn default() -> Self {
+        Self(TargetSchema::standard_with_legacy())
+    }
+}
+
+/// A migration the core approves.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Approval {
+    /// The legacy user being migrated.
+    pub legacy_username: String,
+    /// Its status in the new pool.
+    pub final_user_status: FinalUserStatus,
+    /// True when SMS MFA is turned on for the new user.
+    pub enable_sms_mfa: bool,
+    /// The attributes the new user gets.
+    pub user_attributes: BTreeMap<String, String>,
+}
+
+/// The end of a migration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Decision {
+    /// Approved, or `None` when refused.
+    pub approval: Option<Approval>,
+    /// Why it was refused, when it was.
+    pub refusal: Option<ReasonCode>,
+    /// The event to return to Cognito.
+    pub response: Value,
+    /// Each step, in plain language, for simulators and operators (never logged: it names users).
+    pub trace: Vec<String>,
+    /// How many password checks were made.
+    pub password_checks: usize,
+}
+
+impl Decision {
+    /// The event to return to Cognito.
+    #[must_use]
+    pub fn response(&self) -> &Value {
+        &self.response
+    }
+
+    /// The refusal's reason, if refused.
+    #[must_use]
+    pub fn reason(&self) -> Option<ReasonCode> {
+        self.refusal
+    }
+
+    /// What a client would see from Cognito after this decision, for the given trigger.
+    #[must_use]
+    pub fn client_message(&self, source: &TriggerSource) -> &'static str {
+        match (&self.approval, source) {
+            (None, TriggerSource::UserMigrationForgotPassword) => {
+                "The same answer as for an unknown user: UserNotFoundException, or with PreventUserExistenceErrors a simulated code delivery. No code is sent."
+            }
+            (None, _) => "NotAuthorizedException: Incorrect username or password.",
+            (Some(_), TriggerSource::UserMigrationForgotPassword) => {
+                "The user is created as RESET_REQUIRED and a verification code is sent to its verified e-mail address or phone number."
+            }
+            (Some(a), _) if a.final_user_status == FinalUserStatus::ResetRequired => {
+                "PasswordResetRequiredException: Password reset required for the user"
+            }
+            (Some(a), _) if a.enable_sms_mfa => {
+                "The user is created and asked for the SMS code (SMS_MFA challenge) before receiving tokens."
+            }
+            (Some(_), _) => "Signed in: the user is created in the new pool and receives tokens.",
+        }
+    }
+}
+
+/// What the adapter must do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step<'a> {
+    /// Check the event's password against this legacy user (`ADMIN_USER_PASSWORD_AUTH`).
+    CheckPassword {
+        /// The legacy username, exactly as stored.
+        username: &'a str,
+    },
+    /// Nothing more: call [`SignInMigration::finish`].
+    Done,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Authentication,
+    ForgotPassword,
+}
+
+/// The migration of one sign-in or forgot-password request.
+#[derive(Debug, Clone)]
+pub struct SignInMigration {
+    event: TriggerEvent,
+    kind: Option<Kind>,
+    config: MigrationConfig,
+    /// Candidates to check, exact-case matches first.
+    queue: Vec<LegacyUser>,
+    outcomes: Vec<PasswordOutcome>,
+    trace: Vec<String>,
+    early: Option<ReasonCode>,
+}
+
+impl SignInMigration {
+    /// Starts a migration. `candidates` are the ledger entries filed under
+    /// `match_key(event.userName)` (or the exact lookup's result); entries whose identifiers do
+    /// not share that key are ignored.
+    #[must_use]
+    pub fn new(event: &TriggerEvent, candidates: Vec<LedgerEntry>, config: &MigrationConfig) -> Self {
+        let kind = match event.source() {
+            TriggerSource::UserMigrationAuthentication => Some(Kind::Authentication),
+            TriggerSource::UserMigrationForgotPassword => Some(Kind::ForgotPassword),
+            _ => None,
+        };
+        let mut machine = Self {
+            event: event.clone(),
+            kind,
+            config: config.clone(),
+            queue: Vec::new(),
+            outcomes: Vec::new(),
+            trace: Vec::new(),
+            early: None,
+        };
+        machine.early = machine.select(kind, candidates).err();
+        machine
+    }
+
+    fn note(&mut self, line: impl Into<String>) {
+        self.trace.push(line.into());
+    }
+
+    /// Filters and orders the candidates; an early refusal when none can be checked.
+    fn select(&mut self, kind: Option<Kind>, candidates: Vec<LedgerEntry>) -> Result<(), ReasonCode> {
+        let Some(kind) = kind else {
+            self.note(format!("{} is not a migration trigger.", self.event.source()));
+            return Err(ReasonCode::NotAMigrationEvent);
+        };
+        let typed = self.event.user_name().to_owned();
+        let key = match_key(&typed);
+        if key.is_empty() {
+            self.note("The identifier is empty once white space and invisible characters are removed.");
+            return Err(ReasonCode::EmptyIdentifier);
+        }
+        self.note(format!("The typed identifier `{typed}` has the match key `{key}`."));
+
+        let mut seen = std::collections::BTreeSet::new();
+        let (mut done, mut disabled, mut external, mut reset) = (0, 0, 0, 0);
+        let mut exact = Vec::new();
+        let mut others = Vec::new();
+        for entry in candidates {
+            let user = entry.user;
+            if !seen.insert(user.username.clone()) {
+                continue;
+            }
+            if !user.identifiers().any(|(_, id)| match_key(id) == key) {
+                self.note(format!("`{}` no longer has this identifier; skipped.", user.username));
+                continue;
+            }
+            if entry.state.is_done() {
+                self.note(format!("`{}` is already in the new pool; skipped.", user.username));
+                done += 1;
+                continue;
+            }
+            if !user.enabled {
+                self.note(format!("`{}` is disabled; disabled users are never migrated.", user.username));
+                disabled += 1;
+                continue;
+            }
+            if user.status == UserStatus::ExternalProvider {
+                self.note(format!("`{}` is a federated user without a password; skipped.", user.username));
+                external += 1;
+                continue;
+            }
+            if kind == Kind::Authentication && user.status == UserStatus::ResetRequired {
+                self.note(format!(
+                    "`{}` must reset its password in the legacy pool; only forgot-password can migrate it.",
+                    user.username
+                ));
+                reset += 1;
+                continue;
+            }
+            if user.identifiers().any(|(_, id)| id == typed) {
+                exact.push(user);
+            } else {
+                others.push(user);
+            }
+        }
+        others.sort_by(|a, b| a.username.cmp(&b.username));
+        let exact_count = exact.len();
+        self.queue = exact;
+        self.queue.extend(others);
+
+        if self.queue.is_empty() {
+            let reason = if disabled > 0 {
+                ReasonCode::Disabled
+            } else if reset > 0 {
+                ReasonCode::LegacyResetRequired
+            } else if external > 0 {
+                ReasonCode::ExternalProvider
+            } else if done > 0 {
+                ReasonCode::AlreadyMigrated
+            } else {
+                self.note("No legacy user has this identifier in any case.");
+                ReasonCode::NoCandidates
+            };
+            return Err(reason);
+        }
+        let names: Vec<String> = self.queue.iter().map(|u| format!("`{}`", u.username)).collect();
+        self.note(format!(
+            "{} candidate(s): {} ({} with the exact case typed).",
+            self.queue.len(),
+            names.join(", "),
+            exact_count
+        ));
+        match kind {
+            Kind::Authentication if self.queue.len() > self.config.policy.max_candidates => {
+                self.note(format!(
+                    "That is more than the {} candidates one sign-in may check.",
+                    self.config.policy.max_candidates
+                ));
+                Err(ReasonCode::TooManyCandidates)
+            }
+            Kind::ForgotPassword if self.queue.len() > 1 => {
+                self.note("A forgot-password request has no password to tell candidates apart.");
+                Err(ReasonCode::Ambiguous)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// What to do next.
+    #[must_use]
+    pub fn next_step(&self) -> Step<'_> {
+        if self.early.is_some() || self.kind != Some(Kind::Authentication) {
+            return Step::Done;
+        }
+        match self.queue.get(self.outcomes.len()) {
+            Some(user) => Step::CheckPassword { username: &user.username },
+            None => Step::Done,
+        }
+    }
+
+    /// Records the outcome of the check [`Self::next_step`] asked for. Ignored when no check
+    /// was asked for.
+    pub fn record(&mut self, outcome: PasswordOutcome) {
+        let Step::CheckPassword { username } = self.next_step() else { return };
+        let line = match &outcome {
+            PasswordOutcome::Accepted => format!("The legacy pool accepted the password for `{username}`."),
+            PasswordOutcome::WrongPassword => format!("The password is wrong for `{username}`."),
+            PasswordOutcome::Disabled => format!("The legacy pool says `{username}` is disabled."),
+            PasswordOutcome::UserNotFound => format!("The legacy pool no longer has `{username}`."),
+            PasswordOutcome::ResetRequired => format!("The legacy pool requires `{username}` to reset its password."),
+            PasswordOutcome::NotConfirmed => format!("`{username}` never confirmed its sign-up."),
+            PasswordOutcome::Challenge(challenge) => {
+                format!("The password is right for `{username}`, and the legacy pool asks for {challenge:?}.")
+            }
+        };
+        self.note(line);
+        self.outcomes.push(outcome);
+    }
+
+    /// The plain-language steps so far.
+    #[must_use]
+    pub fn trace(&self) -> &[String] {
+        &self.trace
+    }
+
+    /// Ends the migration. Call once [`Self::next_step`] is [`Step::Done`]; a check never made
+    /// counts as a wrong password.
+    #[must_use]
+    pub fn finish(mut self) -> Decision {
+        let result = match (self.early, self.kind) {
+            (Some(reason), _) => Err(reason),
+            (None, None) => Err(ReasonCode::NotAMigrationEvent),
+            (None, Some(Kind::ForgotPassword)) => self.decide_forgot_password(),
+            (None, Some(Kind::Authentication)) => self.decide_authentication(),
+        };
+        let password_checks = self.outcomes.len();
+        match result.and_then(|(user, status, sms)| self.approve(&user, status, sms)) {
+            Ok(approval) => {
+                let mut fields = Map::new();
+                fields.insert("userAttributes".into(), serde_json::to_value(&approval.user_attributes).unwrap_or_default());
+                fields.insert("finalUserStatus".into(), approval.final_user_status.as_str().into());
+                fields.insert("messageAction".into(), "SUPPRESS".into());
+                fields.insert("forceAliasCreation".into(), false.into());
+                if approval.enable_sms_mfa {
+                    fields.insert("enableSMSMFA".into(), true.into());
+                }
+                self.note(format!(
+                    "Migrate `{}` as {}{}.",
+                    approval.legacy_username,
+                    approval.final_user_status.as_str(),
+                    if approval.enable_sms_mfa { " with SMS MFA" } else { "" }
+                ));
+                Decision {
+                    response: self.event.with_response(fields),
+                    approval: Some(approval),
+                    refusal: None,
+                    trace: self.trace,
+                    password_checks,
+                }
+            }
+            Err(reason) => {
+                self.note(format!("Refused ({reason}): {} The event is returned unchanged.", reason.explain()));
+                Decision {
+                    response: self.event.unchanged(),
+                    approval: None,
+                    refusal: Some(reason),
+                    trace: self.trace,
+                    password_checks,
+                }
+            }
+        }
+    }
+
+    fn decide_forgot_password(&mut self) -> Result<(LegacyUser, FinalUserStatus, bool), ReasonCode> {
+        let user = self.queue.first().cloned().ok_or(ReasonCode::NoCandidates)?;
+        Ok((user, FinalUserStatus::ResetRequired, false))
+    }
+
+    fn decide_authentication(&mut self) -> Result<(LegacyUser, FinalUserStatus, bool), ReasonCode> {
+        let matched: Vec<usize> = (0..self.queue.len())
+            .filter(|&i| self.outcomes.get(i).is_some_and(PasswordOutcome::password_matched))
+            .collect();
+        let chosen = match matched.as_slice() {
+            [] => {
+                let any = |o: &PasswordOutcome| self.outcomes.iter().any(|x| x == o);
+                return Err(if any(&PasswordOutcome::Disabled) {
+                    ReasonCode::Disabled
+                } else if any(&PasswordOutcome::NotConfirmed) {
+                    ReasonCode::NotConfirmed
+                } else if any(&PasswordOutcome::ResetRequired) {
+                    ReasonCode::LegacyResetRequired
+                } else {
+                    ReasonCode::WrongPassword
+                });
+            }
+            [only] => *only,
+            several => self.break_tie(several)?,
+        };
+        let user = self.queue.get(chosen).cloned().ok_or(ReasonCode::WrongPassword)?;
+        let outcome = self.outcomes.get(chosen).cloned().unwrap_or(PasswordOutcome::WrongPassword);
+        let policy = self.config.policy.clone();
+        let keep_sms = policy.mfa == MfaPolicy::Sms && user.mfa.sms;
+        match outcome {
+            PasswordOutcome::Accepted | PasswordOutcome::Challenge(Challenge::MfaSetup) => {
+                Ok((user, FinalUserStatus::Confirmed, keep_sms))
+            }
+            PasswordOutcome::Challenge(Challenge::NewPasswordRequired) => match policy.temporary_password {
+                TemporaryPasswordPolicy::Refuse => Err(ReasonCode::TemporaryPasswordRefused),
+                TemporaryPasswordPolicy::ResetRequired => Ok((user, FinalUserStatus::ResetRequired, false)),
+            },
+            PasswordOutcome::Challenge(
+                challenge @ (Challenge::SmsMfa | Challenge::SoftwareTokenMfa | Challenge::SelectMfaType),
+            ) => match policy.mfa {
+                MfaPolicy::Refuse => Err(ReasonCode::MfaRefused),
+                MfaPolicy::ResetRequired => Ok((user, FinalUserStatus::ResetRequired, false)),
+                MfaPolicy::Sms => {
+                    let has_sms = challenge == Challenge::SmsMfa || user.mfa.sms;
+                    if has_sms {
+                        Ok((user, FinalUserStatus::Confirmed, true))
+                    } else {
+                        Err(ReasonCode::MfaNotRestorable)
+                    }
+                }
+            },
+            PasswordOutcome::Challenge(Challenge::Other(_)) => Err(ReasonCode::UnsupportedChallenge),
+            PasswordOutcome::WrongPassword
+            | PasswordOutcome::Disabled
+            | PasswordOutcome::UserNotFound
+            | PasswordOutcome::ResetRequired
+            | PasswordOutcome::NotConfirmed => Err(ReasonCode::WrongPassword),
+        }
+    }
+
+    fn break_tie(&mut self, several: &[usize]) -> Result<usize, ReasonCode> {
+        let names: Vec<String> = several
+            .iter()
+            .filter_map(|&i| self.queue.get(i))
+            .map(|u| format!("`{}`", u.username))
+            .collect();
+        self.note(format!("The password fits {} legacy users: {}.", several.len(), names.join(", ")));
+        if self.config.policy.collision == CollisionPolicy::Refuse {
+            return Err(ReasonCode::Ambiguous);
+        }
+        let stamp = |i: usize| self.queue.get(i).and_then(|u| u.last_modified_ms);
+        let mut best: Option<(usize, i64)> = None;
+        let mut tie = false;
+        for &i in several {
+            let Some(at) = stamp(i) else { return Err(ReasonCode::Ambiguous) };
+            match best {
+                Some((_, top)) if at == top => tie = true,
+                Some((_, top)) if at < top => {}
+                _ => {
+                    best = Some((i, at));
+                    tie = false;
+                }
+            }
+        }
+        match best {
+            Some((i, _)) if !tie => {
+                self.note("The collision policy picks the one modified most recently.");
+                Ok(i)
+            }
+            _ => Err(ReasonCode::Ambiguous),
+        }
+    }
+
+    /// Maps attributes and checks what the final status needs.
+    fn approve(
+        &mut self,
+        user: &LegacyUser,
+        status: FinalUserStatus,
+        sms: bool,
+    ) -> Result<Approval, ReasonCode> {
+        let attributes = map_attributes(user, &self.config.schema.0, &self.config.mapping).map_err(|e| {
+            self.note(format!("The new pool would reject the attributes: {e}."));
+            ReasonCode::AttributesRejected
+        })?;
+        let verified = |name: &str, flag: &str| {
+            attributes.contains_key(name) && attributes.get(flag).map(String::as_str) == Some("true")
+        };
+        if status == FinalUserStatus::ResetRequired
+            && !verified("email", "email_verified")
+            && !verified("phone_number", "phone_number_verified")
+        {
+            self.note(format!("`{}` has no verified e-mail address or phone number to receive a reset code.", user.username));
+            return Err(ReasonCode::NoVerifiedContact);
+        }
+        if sms && !attributes.contains_key("phone_number") {
+            self.note(format!("`{}` has SMS MFA but no phone number the new pool accepts.", user.username));
+            return Err(ReasonCode::MfaNotRestorable);
+        }
+        Ok(Approval {
+            legacy_username: user.username.clone(),
+            final_user_status: status,
+            enable_sms_mfa: sms,
+            user_attributes: attributes,
+        })
+    }
+}
+
+/// Runs a whole migration with a synchronous password check: for simulators, tests and
+/// benchmarks. The adapter runs the same machine with real, asynchronous checks.
+pub fn decide_with(
+    event: &TriggerEvent,
+    candidates: Vec<LedgerEntry>,
+    config: &MigrationConfig,
+    mut check: impl FnMut(&str) -> PasswordOutcome,
+) -> Decision {
+    let mut machine = SignInMigration::new(event, candidates, config);
+    while let Step::CheckPassword { username } = machine.next_step() {
+        let outcome = check(username);
+        machine.record(outcome);
+    }
+    machine.finish()
+}
+
+/// True when the ledger state lets a refusal be recorded without hiding a migration: only
+/// pending users (and users refused before) take a `Refused` state.
+#[must_use]
+pub fn refusal_is_recordable(state: &MigrationState) -> bool {
+    matches!(state, MigrationState::Pending | MigrationState::Refused { .. })
+}
+
+#[cfg(test)]
+mod tests;

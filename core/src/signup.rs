@@ -1,1 +1,129 @@
-//! (in progress)
+//! The pre sign-up guard: a new sign-up must not take the identifier of a legacy user who has
+//! not moved yet, or that user's first sign-in would land in a stranger's account.
+
+use serde::Serialize;
+
+use crate::event::{PreSignUpSource, TriggerEvent, TriggerSource};
+use crate::keys::{MatchKey, match_key};
+use crate::ledger::LedgerEntry;
+use crate::user::IDENTIFIER_ATTRIBUTES;
+
+/// The message a refused sign-up shows (Cognito prefixes it with `PreSignUp failed with error`).
+/// It says no more than Cognito's own "already exists" answer would.
+pub const SIGN_UP_REFUSED_MESSAGE: &str =
+    "An account with this sign-in already exists. Sign in with your existing password, or reset it.";
+
+/// The pre sign-up verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "verdict")]
+pub enum SignUpDecision {
+    /// Let Cognito go on (return the event unchanged).
+    Allow,
+    /// Fail the trigger with [`SIGN_UP_REFUSED_MESSAGE`].
+    Refuse {
+        /// The legacy user whose identifier is taken (for logs, masked there).
+        legacy_username: String,
+        /// Which identifier of the sign-up collides (`username`, `email`, ...).
+        field: String,
+    },
+}
+
+/// The keys to look up for a sign-up: its username and identifier attributes.
+#[must_use]
+pub fn sign_up_keys(event: &TriggerEvent) -> Vec<MatchKey> {
+    let mut keys: Vec<MatchKey> = Vec::new();
+    let attributes = event.user_attributes();
+    let values = std::iter::once(event.user_name())
+        .chain(IDENTIFIER_ATTRIBUTES.iter().filter_map(|&name| attributes.get(name).map(String::as_str)));
+    for value in values {
+        let key = match_key(value);
+        if !key.is_empty() && !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys
+}
+
+/// Decides a `PreSignUp_SignUp` event given the ledger entries found under [`sign_up_keys`].
+/// Administrator-created users and federated sign-ins are allowed: the first is how the bulk
+/// finish creates legacy users, the second cannot shadow a password account.
+#[must_use]
+pub fn decide_sign_up(event: &TriggerEvent, found: &[LedgerEntry]) -> SignUpDecision {
+    if event.source() != &TriggerSource::PreSignUp(PreSignUpSource::SignUp) {
+        return SignUpDecision::Allow;
+    }
+    let attributes = event.user_attributes();
+    let fields: Vec<(&str, MatchKey)> = std::iter::once(("username", event.user_name()))
+        .chain(IDENTIFIER_ATTRIBUTES.iter().filter_map(|&name| attributes.get(name).map(|v| (name, v.as_str()))))
+        .map(|(field, value)| (field, match_key(value)))
+        .filter(|(_, key)| !key.is_empty())
+        .collect();
+    for entry in found.iter().filter(|entry| !entry.state.is_done()) {
+        for (_, identifier) in entry.user.identifiers() {
+            let key = match_key(identifier);
+            if let Some((field, _)) = fields.iter().find(|(_, k)| *k == key) {
+                return SignUpDecision::Refuse {
+                    legacy_username: entry.user.username.clone(),
+                    field: (*field).to_owned(),
+                };
+            }
+        }
+    }
+    SignUpDecision::Allow
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::MigrationState;
+    use crate::user::LegacyUser;
+
+    fn event(source: &str, user_name: &str, email: &str) -> TriggerEvent {
+        TriggerEvent::from_value(serde_json::json!({
+            "version": "1", "triggerSource": source, "region": "us-east-1",
+            "userPoolId": "p", "userName": user_name,
+            "callerContext": {"awsSdkVersion": "x", "clientId": "c"},
+            "request": {"userAttributes": {"email": email}, "validationData": null},
+            "response": {"autoConfirmUser": false, "autoVerifyEmail": false, "autoVerifyPhone": false}
+        }))
+        .unwrap()
+    }
+
+    fn legacy(state: MigrationState) -> LedgerEntry {
+        LedgerEntry {
+            user: LegacyUser::new("Alice", [("email".to_owned(), "Alice@Acme.com".to_owned())].into()),
+            state,
+            groups_copied: false,
+        }
+    }
+
+    #[test]
+    fn refuses_the_email_of_a_pending_legacy_user_in_any_case() {
+        let e = event("PreSignUp_SignUp", "4b1c-uuid", "alice@ACME.com");
+        assert_eq!(sign_up_keys(&e).len(), 2);
+        assert_eq!(
+            decide_sign_up(&e, &[legacy(MigrationState::Pending)]),
+            SignUpDecision::Refuse { legacy_username: "Alice".into(), field: "email".into() }
+        );
+    }
+
+    #[test]
+    fn allows_fresh_identifiers_migrated_users_and_admin_creation() {
+        let fresh = event("PreSignUp_SignUp", "bob", "bob@acme.com");
+        assert_eq!(decide_sign_up(&fresh, &[legacy(MigrationState::Pending)]), SignUpDecision::Allow);
+        let taken = event("PreSignUp_SignUp", "x", "alice@acme.com");
+        let migrated = legacy(MigrationState::Migrated { new_username: "alice".into(), at_ms: 1 });
+        assert_eq!(decide_sign_up(&taken, &[migrated]), SignUpDecision::Allow);
+        let admin = event("PreSignUp_AdminCreateUser", "alice", "alice@acme.com");
+        assert_eq!(decide_sign_up(&admin, &[legacy(MigrationState::Pending)]), SignUpDecision::Allow);
+    }
+
+    #[test]
+    fn refuses_a_username_equal_to_a_legacy_username() {
+        let e = event("PreSignUp_SignUp", "ALICE", "other@acme.com");
+        assert!(matches!(
+            decide_sign_up(&e, &[legacy(MigrationState::Pending)]),
+            SignUpDecision::Refuse { field, .. } if field == "username"
+        ));
+    }
+}

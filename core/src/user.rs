@@ -209,7 +209,7 @@ impl LegacyUser {
         let object = value.as_object().ok_or(UserRecordError::NotAnObject)?;
         let username = match object.get("Username") {
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
-            Some(Value::String(_)) | None | Some(Value::Null) => {
+            Some(Value::String(_) | Value::Null) | None => {
                 return Err(UserRecordError::MissingUsername);
             }
             Some(_) => return Err(UserRecordError::WrongType("Username")),
