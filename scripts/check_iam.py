@@ -14,7 +14,8 @@ Conventions the Lambda code follows so that this script can see its calls
    `.customize()` and `.into_paginator()`. A builder kept in a variable and sent later is
    reported as an error, because the operation cannot be seen at the `.send()`.
 2. The resource a call acts on is told by where the call is written, per FILE_CLASSES below:
-   the file's name, or the name of a folder it is in, relative to lambda/src, starts with
+   the file's name, or else the name of the nearest folder it is in (relative to lambda/src),
+   starts with
        legacy_role ... STS calls that obtain credentials for the legacy pool (the LegacyRoleArn)
        legacy      ... calls on the legacy user pool
        new_pool    ... calls on the new user pool
@@ -22,6 +23,9 @@ Conventions the Lambda code follows so that this script can see its calls
    (longest prefix first, so legacy_role.rs is not a legacy-pool file). For example
    lambda/src/aws/legacy_pool.rs, lambda/src/aws/new_pool.rs, lambda/src/aws/ledger.rs,
    lambda/src/aws/legacy_role.rs. A `.send()` in any other file is an error.
+   Code that only the operator CLI runs, never the trigger, lives in a folder named `cli` or a
+   file or folder whose name starts with `cli_` (lambda/src/aws/cli/legacy_scan.rs,
+   lambda/src/aws/cli_import.rs); it is not read, since the trigger's role need not allow it.
 3. DynamoDB transactions are authorised per item: in a ledger file, the item builders
    `Update::builder()`, `ConditionCheck::builder()`, `Put::builder()`, `Delete::builder()` and
    `Get::builder()` count as UpdateItem, ConditionCheckItem, PutItem, DeleteItem and GetItem.
@@ -114,6 +118,7 @@ class Call:
 class CodeScan:
     calls: list[Call] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
 
     def actions(self) -> dict[str, set[str]]:
         found: dict[str, set[str]] = {}
@@ -226,11 +231,16 @@ def chain_before(text: str, dot: int) -> list[tuple[str, bool]]:
     return segments
 
 
+def is_operator_code(rel: Path) -> bool:
+    return any(part == "cli" or part.startswith("cli_") for part in rel.with_suffix("").parts)
+
+
 def classify(rel: Path) -> tuple[str, str] | None:
-    parts = [p for p in rel.with_suffix("").parts]
-    for prefix, resource, service in FILE_CLASSES:
-        if any(part.startswith(prefix) for part in parts):
-            return resource, service
+    # The file's own name first, then its folders from the nearest outwards.
+    for part in reversed(rel.with_suffix("").parts):
+        for prefix, resource, service in FILE_CLASSES:
+            if part.startswith(prefix):
+                return resource, service
     return None
 
 
@@ -254,6 +264,9 @@ def scan_sources(src: Path) -> CodeScan:
     transactions: dict[str, list[str]] = {}
     for path in sorted(src.rglob("*.rs")):
         rel = path.relative_to(src)
+        if is_operator_code(rel):
+            scan.skipped.append(str(rel))
+            continue
         text = blank_comments_and_literals(path.read_text(encoding="utf-8"))
         cls = classify(rel)
 
@@ -487,6 +500,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.verbose:
         for call in sorted(scan.calls, key=lambda c: (c.resource, c.action, c.where)):
             print(f"  {call.resource:<10} {call.action:<40} {call.where}")
+        for rel in scan.skipped:
+            print(f"  not read (operator code): {rel}")
 
     errors = scan.errors + template_errors
     for error in errors:

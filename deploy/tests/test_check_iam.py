@@ -154,8 +154,26 @@ class Conventions(unittest.TestCase):
         self.assertEqual(code, 0, out)
         self.assertIn("sts:AssumeRole", out)
 
+    def test_operator_code_is_not_read(self):
+        ws = Workspace(self)
+        ws.write("aws/cli/legacy_scan.rs", "async fn f(c: &Client) { c.list_users().user_pool_id(p).send().await; }\n")
+        ws.write("aws/cli_import.rs", "async fn f(c: &Client) { c.create_user_import_job().send().await; }\n")
+        code, out = ws.run("-v")
+        self.assertEqual(code, 0, out)
+        self.assertIn("not read (operator code): aws/cli/legacy_scan.rs", out)
+        self.assertNotIn("ListUsers", out)
+
+    def test_client_is_not_operator_code(self):
+        ws = Workspace(self)
+        ws.write("aws/client.rs", "async fn f(c: &Client) { c.list_users().send().await; }\n")
+        code, out = ws.run()
+        self.assertEqual(code, 1)
+        self.assertIn("client.rs:1: `.send()` outside the resource files", out)
+
     def test_folders_classify_their_files(self):
         self.assertEqual(check_iam.classify(Path("legacy/mod.rs")), ("LegacyPool", "cognito-idp"))
+        self.assertEqual(check_iam.classify(Path("ledger/legacy_rows.rs")), ("LegacyPool", "cognito-idp"))
+        self.assertEqual(check_iam.classify(Path("legacy/ledger_sync.rs")), ("Ledger", "dynamodb"))
         self.assertEqual(check_iam.classify(Path("aws/legacy_role.rs")), ("LegacyRole", "sts"))
         self.assertEqual(check_iam.classify(Path("ledger/entries.rs")), ("Ledger", "dynamodb"))
         self.assertIsNone(check_iam.classify(Path("handler.rs")))
