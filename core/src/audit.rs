@@ -1,1 +1,718 @@
-//! (in progress)
+//! The pre-migration audit: reads an export of the legacy pool and reports what needs a
+//! decision before users move to a case-insensitive pool.
+//!
+//! Input is the JSON that `aws cognito-idp list-users` prints: one object with a `Users` array,
+//! several such pages one after another, one user object per line, or a list of users or pages.
+//! The report says:
+//!
+//! - which users collide: identifiers (username, `email`, `preferred_username`) of different
+//!   users that share a [`match_key`], so the new pool cannot tell them apart;
+//! - which users fall into a [`Category`] that needs a decision (disabled, not confirmed, on a
+//!   temporary password, second factors, unverified e-mail, federated);
+//! - how many users there are, and how many have no issue at all;
+//! - which parts of the input could not be read, by line. Messages never quote the input
+//!   beyond a shortened username; everything else is still audited.
+//!
+//! [`audit_export`] and [`audit_users`] do it in one call; an [`Auditor`] takes the input in
+//! chunks, so a browser can show progress while it reads a large file. The audit never panics
+//! on any input.
+//!
+//! ```
+//! use cognito_migrate_core::audit::{Category, audit_export};
+//!
+//! let export = r#"{"Users": [
+//!   {"Username": "Ann@Acme.com", "Attributes": [{"Name": "email", "Value": "Ann@Acme.com"}],
+//!    "Enabled": true, "UserStatus": "CONFIRMED"},
+//!   {"Username": "ann", "Attributes": [{"Name": "email", "Value": "ann@acme.com"},
+//!    {"Name": "email_verified", "Value": "true"}], "Enabled": false, "UserStatus": "CONFIRMED"}
+//! ]}"#;
+//! let report = audit_export(export);
+//! assert_eq!(report.total_users, 2);
+//! assert_eq!(report.collisions[0].key.as_str(), "ann@acme.com");
+//! assert_eq!(report.category(Category::Disabled).usernames, ["ann"]);
+//! assert_eq!(report.category(Category::UnverifiedEmail).usernames, ["Ann@Acme.com"]);
+//! assert_eq!(report.users_without_issues, 0);
+//! ```
+//!
+//! [`match_key`]: crate::keys::match_key
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::keys::{MatchKey, match_key};
+use crate::user::{LegacyUser, UserRecordError, UserStatus};
+
+use self::key::identifier_key;
+use self::record::{RecordError, UserFacts, parse_user};
+use self::scan::{Event, Splitter};
+
+mod key;
+mod markdown;
+mod record;
+mod scan;
+
+/// Input errors kept in a report; the rest are only counted.
+pub const MAX_REPORTED_ERRORS: usize = 1_000;
+
+/// Longest username quoted in an error message, in characters.
+const MAX_QUOTED_USERNAME: usize = 64;
+
+/// Longest identifier kept for the report, in bytes; Cognito allows far less.
+const MAX_KEPT_VALUE: usize = 4_096;
+
+/// A reason a user needs a decision before migrating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Category {
+    /// `Enabled` is false.
+    Disabled,
+    /// `UNCONFIRMED`: signed up, never confirmed.
+    Unconfirmed,
+    /// `FORCE_CHANGE_PASSWORD`: still on a temporary password.
+    ForceChangePassword,
+    /// `RESET_REQUIRED`: must reset the password before signing in.
+    ResetRequired,
+    /// Any other status than `CONFIRMED` or those above (`ARCHIVED`, `COMPROMISED`, `UNKNOWN`,
+    /// none at all, or a value Cognito may add).
+    OtherStatus,
+    /// Has an `email` whose `email_verified` is not `"true"`.
+    UnverifiedEmail,
+    /// Has SMS (`MFAOptions`, `UserMFASettingList`) or TOTP (`UserMFASettingList`) MFA.
+    Mfa,
+    /// `EXTERNAL_PROVIDER`, or an `identities` attribute linking a federated identity.
+    ExternalProvider,
+}
+
+impl Category {
+    /// Every category, in report order.
+    pub const ALL: [Self; 8] = [
+        Self::Disabled,
+        Self::Unconfirmed,
+        Self::ForceChangePassword,
+        Self::ResetRequired,
+        Self::OtherStatus,
+        Self::UnverifiedEmail,
+        Self::Mfa,
+        Self::ExternalProvider,
+    ];
+
+    /// A short title for people.
+    #[must_use]
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Disabled => "Disabled",
+            Self::Unconfirmed => "Unconfirmed (UNCONFIRMED)",
+            Self::ForceChangePassword => "Temporary password (FORCE_CHANGE_PASSWORD)",
+            Self::ResetRequired => "Password reset required (RESET_REQUIRED)",
+            Self::OtherStatus => "Other status",
+            Self::UnverifiedEmail => "Unverified e-mail",
+            Self::Mfa => "MFA",
+            Self::ExternalProvider => "External provider",
+        }
+    }
+
+    /// What the operator has to decide, in one sentence.
+    #[must_use]
+    pub fn decision(self) -> &'static str {
+        match self {
+            Self::Disabled => "Decide whether disabled users may migrate, and keep them disabled.",
+            Self::Unconfirmed => {
+                "Never confirmed: migrate them as they are, ask them to sign up again, or drop them."
+            }
+            Self::ForceChangePassword => {
+                "Their password is temporary: migrating on it needs a password reset."
+            }
+            Self::ResetRequired => {
+                "They cannot sign in with a password; they arrive needing a reset."
+            }
+            Self::OtherStatus => "ARCHIVED, COMPROMISED, UNKNOWN or no status: review each one.",
+            Self::UnverifiedEmail => {
+                "They cannot reset a password by e-mail until the address is verified."
+            }
+            Self::Mfa => "SMS MFA can be carried over; TOTP users must enrol again.",
+            Self::ExternalProvider => {
+                "Federated: never migrated by a password sign-in; link them again in the new pool."
+            }
+        }
+    }
+
+    fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.title())
+    }
+}
+
+/// A sign-in identifier that can collide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum IdentifierField {
+    /// The username.
+    #[serde(rename = "username")]
+    Username,
+    /// The `email` attribute.
+    #[serde(rename = "email")]
+    Email,
+    /// The `preferred_username` attribute.
+    #[serde(rename = "preferred_username")]
+    PreferredUsername,
+}
+
+impl IdentifierField {
+    const ALL: [Self; 3] = [Self::Username, Self::Email, Self::PreferredUsername];
+
+    /// The name as Cognito spells it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Username => "username",
+            Self::Email => "email",
+            Self::PreferredUsername => "preferred_username",
+        }
+    }
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+impl fmt::Display for IdentifierField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One identifier of a user in a collision group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CollidingIdentifier {
+    /// Which identifier.
+    pub field: IdentifierField,
+    /// Its value as stored in the legacy pool.
+    pub value: String,
+}
+
+/// A user in a collision group, with the identifiers that produce the group's key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CollisionMember {
+    /// The legacy username.
+    pub username: String,
+    /// The user's identifiers with the group's key, in field order.
+    pub identifiers: Vec<CollidingIdentifier>,
+}
+
+/// Two or more users whose identifiers share a match key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CollisionGroup {
+    /// The shared key.
+    pub key: MatchKey,
+    /// The users, in input order.
+    pub members: Vec<CollisionMember>,
+}
+
+/// The users of one category.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CategoryList {
+    /// Which category.
+    pub category: Category,
+    /// How many users.
+    pub count: u64,
+    /// Every user's legacy username, in input order.
+    pub usernames: Vec<String>,
+}
+
+/// Input that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InputError {
+    /// Line of the input, from 1; absent for users given as [`LegacyUser`]s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// What is wrong, without the input's content (a username at most, shortened).
+    pub message: String,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// What the audit found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditReport {
+    /// Users read (a repeated record counts once).
+    pub total_users: u64,
+    /// Users in no collision group and no category.
+    pub users_without_issues: u64,
+    /// Users in at least one collision group.
+    pub users_in_collisions: u64,
+    /// Collision groups, ordered by key.
+    pub collisions: Vec<CollisionGroup>,
+    /// One list per category, in [`Category::ALL`] order.
+    pub categories: Vec<CategoryList>,
+    /// How much input could not be read.
+    pub input_error_count: u64,
+    /// The first [`MAX_REPORTED_ERRORS`] of them, in input order.
+    pub input_errors: Vec<InputError>,
+}
+
+impl AuditReport {
+    /// The list of one category (empty when the report has none, as a hand-built one may not).
+    #[must_use]
+    pub fn category(&self, category: Category) -> Cow<'_, CategoryList> {
+        self.categories
+            .iter()
+            .find(|list| list.category == category)
+            .map_or_else(
+                || {
+                    Cow::Owned(CategoryList {
+                        category,
+                        count: 0,
+                        usernames: Vec::new(),
+                    })
+                },
+                Cow::Borrowed,
+            )
+    }
+
+    /// The report for people, in Markdown: a summary table, the collision groups, then each
+    /// category; a list longer than 50 entries shows its first 50 and a count of the rest.
+    #[must_use]
+    pub fn to_markdown(&self) -> String {
+        markdown::render(self, 50)
+    }
+
+    /// [`to_markdown`](Self::to_markdown), showing at most `limit` entries of each list.
+    #[must_use]
+    pub fn to_markdown_with_limit(&self, limit: usize) -> String {
+        markdown::render(self, limit)
+    }
+
+    /// The report as pretty-printed JSON (camelCase fields).
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        // Only string-keyed maps and plain values: serialising cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+/// Audits a whole export in one call (see the [module documentation](self) for formats).
+#[must_use]
+pub fn audit_export(text: &str) -> AuditReport {
+    let mut auditor = Auditor::new();
+    auditor.push_text(text);
+    auditor.finish()
+}
+
+/// Audits users that were already read.
+#[must_use]
+pub fn audit_users(users: &[LegacyUser]) -> AuditReport {
+    let mut auditor = Auditor::new();
+    for user in users {
+        auditor.push_user(user);
+    }
+    auditor.finish()
+}
+
+/// An audit in progress, fed in chunks.
+///
+/// ```
+/// use cognito_migrate_core::audit::Auditor;
+///
+/// let mut auditor = Auditor::new();
+/// auditor.push_text("{\"Username\": \"ann\", \"UserStatus\": \"CONF");
+/// auditor.push_text("IRMED\"}\n{\"Username\": \"bob\", \"Enabled\": false}\n");
+/// assert_eq!(auditor.users_seen(), 2);
+/// let report = auditor.finish();
+/// assert_eq!(report.users_without_issues, 1);
+/// ```
+#[derive(Debug, Default)]
+pub struct Auditor {
+    splitter: Splitter,
+    /// Text of a record not complete yet, kept from one chunk to the next.
+    carry: String,
+    started: bool,
+    state: State,
+}
+
+impl Auditor {
+    /// An empty audit.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads the next chunk of an export. Chunks may split the text anywhere; the report does
+    /// not depend on where.
+    pub fn push_text(&mut self, chunk: &str) {
+        let mut chunk = chunk;
+        if !self.started && !chunk.is_empty() {
+            self.started = true;
+            // A byte-order mark, as editors on Windows write.
+            chunk = chunk.strip_prefix('\u{feff}').unwrap_or(chunk);
+        }
+        let state = &mut self.state;
+        let mut sink = |event: Event<'_>| state.take(event);
+        if self.carry.is_empty() {
+            // Read in place; copy only the unfinished record.
+            let keep = self.splitter.scan(chunk, 0, &mut sink);
+            self.carry.push_str(chunk.get(keep..).unwrap_or_default());
+            self.splitter.rebase(keep);
+        } else {
+            let scanned = self.carry.len();
+            self.carry.push_str(chunk);
+            let keep = self.splitter.scan(&self.carry, scanned, &mut sink);
+            self.carry.drain(..keep.min(self.carry.len()));
+            self.splitter.rebase(keep);
+        }
+    }
+
+    /// Adds one user that was already read.
+    pub fn push_user(&mut self, user: &LegacyUser) {
+        self.state.add(&UserFacts::of(user), None);
+    }
+
+    /// Users read so far.
+    #[must_use]
+    pub fn users_seen(&self) -> u64 {
+        self.state.rows.len() as u64
+    }
+
+    /// Ends the input and builds the report.
+    #[must_use]
+    pub fn finish(mut self) -> AuditReport {
+        let state = &mut self.state;
+        self.splitter.finish(&mut |event| state.take(event));
+        self.state.report()
+    }
+}
+
+/// Where a user's identifiers sit in [`State::text`].
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    start: usize,
+    /// Byte lengths of the username, `email` and `preferred_username`.
+    lengths: [u32; 3],
+}
+
+const NO_GROUP: u32 = u32::MAX;
+
+/// The first user seen with a key, and the collision group once a second one shows up.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    user: u32,
+    fields: u8,
+    group: u32,
+}
+
+#[derive(Debug)]
+struct Group {
+    key: Box<str>,
+    /// User index and the fields of that user with this key.
+    members: Vec<(u32, u8)>,
+}
+
+/// Bit of [`State::issues`] for users in a collision group, above the category bits.
+const IN_COLLISION: u16 = 1 << 15;
+
+/// Everything the audit keeps per user is small: identifiers back to back in one string, a
+/// row of offsets, an issue mask. A million users take tens of megabytes.
+#[derive(Debug, Default)]
+struct State {
+    text: String,
+    rows: Vec<Row>,
+    issues: Vec<u16>,
+    keys: HashMap<Box<str>, Slot>,
+    groups: Vec<Group>,
+    categories: [Vec<u32>; Category::ALL.len()],
+    errors: Vec<InputError>,
+    error_count: u64,
+}
+
+impl State {
+    fn take(&mut self, event: Event<'_>) {
+        match event {
+            Event::Error { line, message } => self.error(Some(line), message.to_owned()),
+            Event::Record(record) => match parse_user(record.text) {
+                Ok(facts) => self.add(&facts, Some(record.line)),
+                Err(RecordError::Syntax { line, message }) => {
+                    // While resynchronising, a broken multi-line fragment is part of the
+                    // failure already reported.
+                    if !record.resync || record.single_line {
+                        let line = record.line.saturating_add(line as u64 - 1);
+                        self.error(Some(line), format!("invalid JSON: {message}"));
+                    }
+                }
+                Err(RecordError::Invalid(UserRecordError::MissingUsername))
+                    if record.resync && !record.single_line => {}
+                Err(RecordError::Invalid(error)) => {
+                    self.error(Some(record.line), format!("not a user record: {error}"));
+                }
+            },
+        }
+    }
+
+    fn error(&mut self, line: Option<u64>, message: String) {
+        self.error_count += 1;
+        if self.errors.len() < MAX_REPORTED_ERRORS {
+            self.errors.push(InputError { line, message });
+        }
+    }
+
+    fn value(&self, user: u32, field: IdentifierField) -> &str {
+        let Some(row) = self.rows.get(user as usize) else {
+            return "";
+        };
+        let [username, email, _] = row.lengths.map(|length| length as usize);
+        let (from, length) = match field {
+            IdentifierField::Username => (0, username),
+            IdentifierField::Email => (username, email),
+            IdentifierField::PreferredUsername => (username + email, row.lengths[2] as usize),
+        };
+        let start = row.start + from;
+        self.text.get(start..start + length).unwrap_or_default()
+    }
+
+    /// True when a user with exactly this username was already added under `key`.
+    fn seen_username(&self, key: &str, username: &str) -> bool {
+        let Some(slot) = self.keys.get(key) else {
+            return false;
+        };
+        let first = [(slot.user, slot.fields)];
+        let members = match self.groups.get(slot.group as usize) {
+            Some(group) => group.members.as_slice(),
+            None => &first,
+        };
+        let kept = kept_value(username);
+        members.iter().any(|&(user, fields)| {
+            fields & IdentifierField::Username.bit() != 0
+                && self.value(user, IdentifierField::Username) == kept
+        })
+    }
+
+    fn add(&mut self, facts: &UserFacts<'_>, line: Option<u64>) {
+        let values = [
+            Some(&*facts.username),
+            facts.email.as_deref(),
+            facts.preferred_username.as_deref(),
+        ];
+        // Each distinct key of this user once, with the fields that give it: a user whose
+        // username and e-mail share a key does not collide with itself.
+        let mut keys: [Option<(Cow<'_, str>, u8)>; 3] = [None, None, None];
+        for (field, value) in IdentifierField::ALL.into_iter().zip(values) {
+            let Some(key) = value.map(identifier_key).filter(|key| !key.is_empty()) else {
+                continue;
+            };
+            if let Some((_, fields)) = keys.iter_mut().flatten().find(|(seen, _)| *seen == key) {
+                *fields |= field.bit();
+            } else if let Some(free) = keys.iter_mut().find(|slot| slot.is_none()) {
+                *free = Some((key, field.bit()));
+            }
+        }
+
+        let username_key = keys
+            .iter()
+            .flatten()
+            .find(|(_, fields)| fields & IdentifierField::Username.bit() != 0);
+        if let Some((key, _)) = username_key
+            && self.seen_username(key, &facts.username)
+        {
+            self.error(
+                line,
+                format!(
+                    "user {} appears again; this record is ignored",
+                    quote(&facts.username)
+                ),
+            );
+            return;
+        }
+        let Ok(user) = u32::try_from(self.rows.len()) else {
+            self.error(line, "too many users for one audit".to_owned());
+            return;
+        };
+        if user == NO_GROUP {
+            self.error(line, "too many users for one audit".to_owned());
+            return;
+        }
+
+        let start = self.text.len();
+        let mut lengths = [0u32; 3];
+        for (length, value) in lengths.iter_mut().zip(values) {
+            let kept = kept_value(value.unwrap_or_default());
+            self.text.push_str(kept);
+            // `kept_value` caps the length far below `u32::MAX`.
+            *length = u32::try_from(kept.len()).unwrap_or(0);
+        }
+        self.rows.push(Row { start, lengths });
+
+        let mut issues = 0;
+        for category in categories_of(facts) {
+            issues |= category.bit();
+            if let Some(list) = self.categories.get_mut(category as usize) {
+                list.push(user);
+            }
+        }
+        self.issues.push(issues);
+
+        for (key, fields) in keys.into_iter().flatten() {
+            if let Some(slot) = self.keys.get_mut(&*key) {
+                if let Some(group) = self.groups.get_mut(slot.group as usize) {
+                    group.members.push((user, fields));
+                } else {
+                    let Ok(group) = u32::try_from(self.groups.len()) else {
+                        continue;
+                    };
+                    slot.group = group;
+                    self.groups.push(Group {
+                        key: key.into(),
+                        members: vec![(slot.user, slot.fields), (user, fields)],
+                    });
+                }
+            } else {
+                self.keys.insert(
+                    key.into(),
+                    Slot {
+                        user,
+                        fields,
+                        group: NO_GROUP,
+                    },
+                );
+            }
+        }
+    }
+
+    fn report(mut self) -> AuditReport {
+        // The key table is the bulk of the memory; the report needs only the groups.
+        drop(std::mem::take(&mut self.keys));
+        self.groups.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        for group in &self.groups {
+            for &(user, _) in &group.members {
+                if let Some(issues) = self.issues.get_mut(user as usize) {
+                    *issues |= IN_COLLISION;
+                }
+            }
+        }
+        let count = |mask: u16| -> u64 {
+            self.issues
+                .iter()
+                .filter(|&&issues| issues & mask != 0)
+                .count() as u64
+        };
+        let collisions = self
+            .groups
+            .iter()
+            .map(|group| CollisionGroup {
+                key: match_key(&group.key),
+                members: group
+                    .members
+                    .iter()
+                    .map(|&(user, fields)| CollisionMember {
+                        username: self.value(user, IdentifierField::Username).to_owned(),
+                        identifiers: IdentifierField::ALL
+                            .into_iter()
+                            .filter(|field| fields & field.bit() != 0)
+                            .map(|field| CollidingIdentifier {
+                                field,
+                                value: self.value(user, field).to_owned(),
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let categories = Category::ALL
+            .into_iter()
+            .zip(&self.categories)
+            .map(|(category, users)| CategoryList {
+                category,
+                count: users.len() as u64,
+                usernames: users
+                    .iter()
+                    .map(|&user| self.value(user, IdentifierField::Username).to_owned())
+                    .collect(),
+            })
+            .collect();
+        let total_users = self.rows.len() as u64;
+        AuditReport {
+            total_users,
+            users_without_issues: total_users - count(u16::MAX),
+            users_in_collisions: count(IN_COLLISION),
+            collisions,
+            categories,
+            input_error_count: self.error_count,
+            input_errors: self.errors,
+        }
+    }
+}
+
+/// The categories a user falls into.
+fn categories_of(facts: &UserFacts<'_>) -> impl Iterator<Item = Category> {
+    let status = match facts.status {
+        UserStatus::Confirmed => None,
+        UserStatus::Unconfirmed => Some(Category::Unconfirmed),
+        UserStatus::ForceChangePassword => Some(Category::ForceChangePassword),
+        UserStatus::ResetRequired => Some(Category::ResetRequired),
+        UserStatus::ExternalProvider => Some(Category::ExternalProvider),
+        UserStatus::Archived
+        | UserStatus::Compromised
+        | UserStatus::Unknown
+        | UserStatus::Other(_) => Some(Category::OtherStatus),
+    };
+    let external = facts.linked_identities && status != Some(Category::ExternalProvider);
+    [
+        (!facts.enabled).then_some(Category::Disabled),
+        status,
+        (facts.email.is_some() && !facts.email_verified).then_some(Category::UnverifiedEmail),
+        facts.mfa.then_some(Category::Mfa),
+        external.then_some(Category::ExternalProvider),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// The prefix of `value` that the audit keeps, cut at a character boundary.
+fn kept_value(value: &str) -> &str {
+    if value.len() <= MAX_KEPT_VALUE {
+        return value;
+    }
+    let mut end = MAX_KEPT_VALUE;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    value.get(..end).unwrap_or_default()
+}
+
+/// A username for an error message: shortened, control characters escaped.
+fn quote(username: &str) -> String {
+    let mut quoted = String::from("`");
+    for (count, c) in username.chars().enumerate() {
+        if count == MAX_QUOTED_USERNAME {
+            quoted.push('…');
+            break;
+        }
+        if c.is_control() || c == '`' {
+            quoted.extend(c.escape_default());
+        } else {
+            quoted.push(c);
+        }
+    }
+    quoted.push('`');
+    quoted
+}
+
+#[cfg(test)]
+mod tests;
