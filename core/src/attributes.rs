@@ -28,13 +28,20 @@ impl TargetSchema {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Self { attributes: names.into_iter().map(Into::into).collect() }
+        Self {
+            attributes: names.into_iter().map(Into::into).collect(),
+        }
     }
 
     /// The standard attributes every pool has, plus the two legacy custom attributes.
     #[must_use]
     pub fn standard_with_legacy() -> Self {
-        Self::new(STANDARD_ATTRIBUTES.iter().copied().chain([LEGACY_SUB, LEGACY_USERNAME]))
+        Self::new(
+            STANDARD_ATTRIBUTES
+                .iter()
+                .copied()
+                .chain([LEGACY_SUB, LEGACY_USERNAME]),
+        )
     }
 
     /// True when the schema has this attribute.
@@ -124,8 +131,10 @@ pub fn map_attributes(
         }
         out.insert(target.clone(), value.clone());
     }
-    for (flag, attribute) in [("email_verified", "email"), ("phone_number_verified", "phone_number")]
-    {
+    for (flag, attribute) in [
+        ("email_verified", "email"),
+        ("phone_number_verified", "phone_number"),
+    ] {
         match out.get(flag).map(String::as_str) {
             Some("true") if out.contains_key(attribute) => {}
             Some(_) => {
@@ -144,8 +153,14 @@ pub fn map_attributes(
     if schema.contains(LEGACY_USERNAME) {
         out.insert(LEGACY_USERNAME.to_owned(), user.username.clone());
     }
-    if let Some((name, value)) = out.iter().find(|(_, value)| value.len() > MAX_ATTRIBUTE_BYTES) {
-        return Err(AttributeError::TooLong { name: name.clone(), bytes: value.len() });
+    if let Some((name, value)) = out
+        .iter()
+        .find(|(_, value)| value.len() > MAX_ATTRIBUTE_BYTES)
+    {
+        return Err(AttributeError::TooLong {
+            name: name.clone(),
+            bytes: value.len(),
+        });
     }
     Ok(out)
 }
@@ -157,7 +172,10 @@ mod tests {
     fn user(attributes: &[(&str, &str)]) -> LegacyUser {
         LegacyUser::new(
             "Name@Acme.com",
-            attributes.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            attributes
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
         )
     }
 
@@ -189,25 +207,37 @@ mod tests {
         assert_eq!(mapped.get("email").map(String::as_str), Some("a@b.c"));
         assert!(!mapped.contains_key("custom:tier"));
         assert_eq!(mapped.get(LEGACY_SUB).map(String::as_str), Some("s-1"));
-        assert_eq!(mapped.get(LEGACY_USERNAME).map(String::as_str), Some("Name@Acme.com"));
+        assert_eq!(
+            mapped.get(LEGACY_USERNAME).map(String::as_str),
+            Some("Name@Acme.com")
+        );
     }
 
     #[test]
     fn copies_verified_flags_honestly() {
         let schema = TargetSchema::standard_with_legacy();
         let none = AttributeMapping::default();
-        let unverified =
-            map_attributes(&user(&[("email", "a@b.c"), ("email_verified", "false")]), &schema, &none)
-                .unwrap();
+        let unverified = map_attributes(
+            &user(&[("email", "a@b.c"), ("email_verified", "false")]),
+            &schema,
+            &none,
+        )
+        .unwrap();
         assert!(!unverified.contains_key("email_verified"));
-        let verified =
-            map_attributes(&user(&[("email", "a@b.c"), ("email_verified", "true")]), &schema, &none)
-                .unwrap();
-        assert_eq!(verified.get("email_verified").map(String::as_str), Some("true"));
+        let verified = map_attributes(
+            &user(&[("email", "a@b.c"), ("email_verified", "true")]),
+            &schema,
+            &none,
+        )
+        .unwrap();
+        assert_eq!(
+            verified.get("email_verified").map(String::as_str),
+            Some("true")
+        );
         let absent = map_attributes(&user(&[("email", "a@b.c")]), &schema, &none).unwrap();
         assert!(!absent.contains_key("email_verified"));
-        let orphan = map_attributes(&user(&[("phone_number_verified", "true")]), &schema, &none)
-            .unwrap();
+        let orphan =
+            map_attributes(&user(&[("phone_number_verified", "true")]), &schema, &none).unwrap();
         assert!(!orphan.contains_key("phone_number_verified"));
     }
 
@@ -219,12 +249,19 @@ mod tests {
             drops: ["nickname".to_owned()].into(),
         };
         let mapped = map_attributes(
-            &user(&[("custom:dept", "ops"), ("nickname", "n"), ("email", "a@b.c")]),
+            &user(&[
+                ("custom:dept", "ops"),
+                ("nickname", "n"),
+                ("email", "a@b.c"),
+            ]),
             &schema,
             &mapping,
         )
         .unwrap();
-        assert_eq!(mapped.get("custom:department").map(String::as_str), Some("ops"));
+        assert_eq!(
+            mapped.get("custom:department").map(String::as_str),
+            Some("ops")
+        );
         assert!(!mapped.contains_key("nickname"));
         assert!(!mapped.contains_key("custom:dept"));
     }
@@ -238,7 +275,13 @@ mod tests {
             &AttributeMapping::default(),
         )
         .unwrap_err();
-        assert_eq!(err, AttributeError::TooLong { name: "name".into(), bytes: 2049 });
+        assert_eq!(
+            err,
+            AttributeError::TooLong {
+                name: "name".into(),
+                bytes: 2049
+            }
+        );
         let exact = "y".repeat(MAX_ATTRIBUTE_BYTES);
         assert!(
             map_attributes(

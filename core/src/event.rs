@@ -63,7 +63,9 @@ impl TriggerSource {
             "PreSignUp_AdminCreateUser" => Self::PreSignUp(PreSignUpSource::AdminCreateUser),
             "PreSignUp_ExternalProvider" => Self::PreSignUp(PreSignUpSource::ExternalProvider),
             "PostAuthentication_Authentication" => Self::PostAuthentication,
-            "TokenGeneration_HostedAuth" => Self::TokenGeneration(TokenGenerationSource::HostedAuth),
+            "TokenGeneration_HostedAuth" => {
+                Self::TokenGeneration(TokenGenerationSource::HostedAuth)
+            }
             "TokenGeneration_Authentication" => {
                 Self::TokenGeneration(TokenGenerationSource::Authentication)
             }
@@ -90,7 +92,9 @@ impl TriggerSource {
             Self::PreSignUp(PreSignUpSource::AdminCreateUser) => "PreSignUp_AdminCreateUser",
             Self::PreSignUp(PreSignUpSource::ExternalProvider) => "PreSignUp_ExternalProvider",
             Self::PostAuthentication => "PostAuthentication_Authentication",
-            Self::TokenGeneration(TokenGenerationSource::HostedAuth) => "TokenGeneration_HostedAuth",
+            Self::TokenGeneration(TokenGenerationSource::HostedAuth) => {
+                "TokenGeneration_HostedAuth"
+            }
             Self::TokenGeneration(TokenGenerationSource::Authentication) => {
                 "TokenGeneration_Authentication"
             }
@@ -197,7 +201,10 @@ fn str_field<'a>(
     match object.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(EventError::WrongType { field: path, expected: "a string" }),
+        Some(_) => Err(EventError::WrongType {
+            field: path,
+            expected: "a string",
+        }),
     }
 }
 
@@ -209,7 +216,10 @@ fn object_field<'a>(
     match object.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(map)) => Ok(Some(map)),
-        Some(_) => Err(EventError::WrongType { field: path, expected: "an object" }),
+        Some(_) => Err(EventError::WrongType {
+            field: path,
+            expected: "an object",
+        }),
     }
 }
 
@@ -218,8 +228,12 @@ fn string_map(
     key: &str,
     path: &'static str,
 ) -> Result<BTreeMap<String, String>, EventError> {
-    let Some(object) = object else { return Ok(BTreeMap::new()) };
-    let Some(map) = object_field(object, key, path)? else { return Ok(BTreeMap::new()) };
+    let Some(object) = object else {
+        return Ok(BTreeMap::new());
+    };
+    let Some(map) = object_field(object, key, path)? else {
+        return Ok(BTreeMap::new());
+    };
     let mut out = BTreeMap::new();
     for (name, value) in map {
         match value {
@@ -227,7 +241,12 @@ fn string_map(
                 out.insert(name.clone(), s.clone());
             }
             Value::Null => {}
-            _ => return Err(EventError::WrongType { field: path, expected: "a map of strings" }),
+            _ => {
+                return Err(EventError::WrongType {
+                    field: path,
+                    expected: "a map of strings",
+                });
+            }
         }
     }
     Ok(out)
@@ -243,12 +262,17 @@ impl TriggerEvent {
 
     /// Parses an event already read as JSON.
     pub fn from_value(value: Value) -> Result<Self, EventError> {
-        let Value::Object(raw) = value else { return Err(EventError::NotAnObject) };
+        let Value::Object(raw) = value else {
+            return Err(EventError::NotAnObject);
+        };
         let source = match raw.get("triggerSource") {
             None | Some(Value::Null) => return Err(EventError::Missing("triggerSource")),
             Some(Value::String(s)) => TriggerSource::parse(s),
             Some(_) => {
-                return Err(EventError::WrongType { field: "triggerSource", expected: "a string" });
+                return Err(EventError::WrongType {
+                    field: "triggerSource",
+                    expected: "a string",
+                });
             }
         };
         let user_name = str_field(&raw, "userName", "userName")?.map(str::to_owned);
@@ -352,7 +376,13 @@ impl TriggerEvent {
             .and_then(|r| r.get("groupConfiguration"))
             .and_then(|g| g.get("groupsToOverride"))
             .and_then(Value::as_array)
-            .map(|groups| groups.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .map(|groups| {
+                groups
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -373,7 +403,9 @@ impl TriggerEvent {
     #[must_use]
     pub fn with_response(&self, fields: Map<String, Value>) -> Value {
         let mut raw = self.raw.clone();
-        let response = raw.entry("response").or_insert_with(|| Value::Object(Map::new()));
+        let response = raw
+            .entry("response")
+            .or_insert_with(|| Value::Object(Map::new()));
         if !response.is_object() {
             *response = Value::Object(Map::new());
         }
@@ -401,7 +433,12 @@ impl fmt::Debug for TriggerEvent {
 
 impl fmt::Display for TriggerEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} for {}", self.source, mask_identifier(self.user_name()))
+        write!(
+            f,
+            "{} for {}",
+            self.source,
+            mask_identifier(self.user_name())
+        )
     }
 }
 
@@ -422,4 +459,4 @@ pub fn mask_identifier(identifier: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -88,21 +88,41 @@ pub fn token_group_override(event: &TriggerEvent, legacy_groups: &[String]) -> O
     if groups.is_empty() || groups.len() == before {
         return None;
     }
-    let config = event.raw().get("request").and_then(|r| r.get("groupConfiguration"));
-    let copy = |name: &str| config.and_then(|c| c.get(name)).cloned().unwrap_or(Value::Null);
+    let config = event
+        .raw()
+        .get("request")
+        .and_then(|r| r.get("groupConfiguration"));
+    let copy = |name: &str| {
+        config
+            .and_then(|c| c.get(name))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
     let mut details = Map::new();
     details.insert("groupsToOverride".into(), groups.into());
     let roles = copy("iamRolesToOverride");
     details.insert(
         "iamRolesToOverride".into(),
-        if roles.is_array() { roles } else { Value::Array(Vec::new()) },
+        if roles.is_array() {
+            roles
+        } else {
+            Value::Array(Vec::new())
+        },
     );
     let preferred = copy("preferredRole");
     if !preferred.is_null() {
         details.insert("preferredRole".into(), preferred);
     }
-    let version = event.raw().get("version").and_then(Value::as_str).unwrap_or("1");
-    let field = if version == "1" { "claimsOverrideDetails" } else { "claimsAndScopeOverrideDetails" };
+    let version = event
+        .raw()
+        .get("version")
+        .and_then(Value::as_str)
+        .unwrap_or("1");
+    let field = if version == "1" {
+        "claimsOverrideDetails"
+    } else {
+        "claimsAndScopeOverrideDetails"
+    };
     let mut overrides = match event.raw().get("response").and_then(|r| r.get(field)) {
         Some(Value::Object(existing)) => existing.clone(),
         _ => Map::new(),
@@ -119,7 +139,12 @@ mod tests {
     use serde_json::json;
 
     fn spec(name: &str) -> GroupSpec {
-        GroupSpec { name: name.into(), description: Some(format!("{name} team")), precedence: Some(3), role_arn: None }
+        GroupSpec {
+            name: name.into(),
+            description: Some(format!("{name} team")),
+            precedence: Some(3),
+            role_arn: None,
+        }
     }
 
     #[test]
@@ -130,11 +155,15 @@ mod tests {
         let plan = plan_groups(&legacy, &existing, &memberships);
         assert_eq!(plan.create, [spec("admins")]);
         assert_eq!(plan.add, ["staff"]);
-        let done = plan_groups(&legacy, &["admins".into(), "staff".into()].into(), &["admins".into(), "staff".into()].into());
+        let done = plan_groups(
+            &legacy,
+            &["admins".into(), "staff".into()].into(),
+            &["admins".into(), "staff".into()].into(),
+        );
         assert!(done.is_empty());
     }
 
-    fn token_event(version: &str, groups: Value) -> TriggerEvent {
+    fn token_event(version: &str, groups: &Value) -> TriggerEvent {
         TriggerEvent::from_value(json!({
             "version": version, "triggerSource": "TokenGeneration_Authentication", "region": "us-east-1",
             "userPoolId": "p", "userName": "alice",
@@ -147,7 +176,10 @@ mod tests {
 
     #[test]
     fn adds_legacy_groups_to_the_request_groups() {
-        let event = token_event("1", json!({"groupsToOverride": ["new"], "iamRolesToOverride": ["arn:r"], "preferredRole": "arn:r"}));
+        let event = token_event(
+            "1",
+            &json!({"groupsToOverride": ["new"], "iamRolesToOverride": ["arn:r"], "preferredRole": "arn:r"}),
+        );
         let out = token_group_override(&event, &["admins".into(), "new".into()]).unwrap();
         assert_eq!(
             out["response"]["claimsOverrideDetails"]["groupOverrideDetails"],
@@ -158,17 +190,20 @@ mod tests {
 
     #[test]
     fn never_emits_an_empty_override() {
-        let event = token_event("1", json!({"groupsToOverride": [], "iamRolesToOverride": [], "preferredRole": null}));
+        let event = token_event(
+            "1",
+            &json!({"groupsToOverride": [], "iamRolesToOverride": [], "preferredRole": null}),
+        );
         assert!(token_group_override(&event, &[]).is_none());
-        let empty = token_event("1", Value::Null);
+        let empty = token_event("1", &Value::Null);
         assert!(token_group_override(&empty, &[]).is_none());
-        let same = token_event("1", json!({"groupsToOverride": ["a"]}));
+        let same = token_event("1", &json!({"groupsToOverride": ["a"]}));
         assert!(token_group_override(&same, &["a".into()]).is_none());
     }
 
     #[test]
     fn answers_version_two_events_in_their_own_field() {
-        let event = token_event("2", json!({"groupsToOverride": []}));
+        let event = token_event("2", &json!({"groupsToOverride": []}));
         let out = token_group_override(&event, &["admins".into()]).unwrap();
         assert_eq!(
             out["response"]["claimsAndScopeOverrideDetails"]["groupOverrideDetails"]["groupsToOverride"],

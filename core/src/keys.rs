@@ -176,9 +176,44 @@ fn caseless_pass(input: &str) -> String {
     let step = fold.fold_string(&step);
     let step = compatibility_decomposition.normalize(&step);
     let step = fold.fold_string(&step);
-    let step = compatibility_composition.normalize(&step);
+    let dotless = fold_dotted_i(&step);
+    let step = compatibility_composition.normalize(&dotless);
     let visible: String = step.chars().filter(|&c| !is_default_ignorable(c)).collect();
     visible.trim_matches(is_white_space).to_owned()
+}
+
+/// Joins the Turkish i's with the Latin one: `ı` becomes `i`, and a combining dot above on an
+/// `i` or `j` (the letter's own dot, which is how `İ` decomposes) is dropped.
+///
+/// Unicode's default case folding keeps `ı` and `i̇` apart from `i`, but comparisons that
+/// uppercase (Java's `equalsIgnoreCase`: `ı` → `I`) or lowercase code point by code point
+/// (`İ` → `i`) join them. The key must never be finer than any comparison Cognito could make,
+/// so it joins them too. Works on decomposed, folded text.
+fn fold_dotted_i(decomposed: &str) -> String {
+    let mut out = String::with_capacity(decomposed.len());
+    let mut base_is_soft_dotted = false;
+    for c in decomposed.chars() {
+        match c {
+            '\u{307}' if base_is_soft_dotted => {}
+            'ı' => {
+                out.push('i');
+                base_is_soft_dotted = true;
+            }
+            _ => {
+                out.push(c);
+                if !is_combining_below(c) {
+                    base_is_soft_dotted = c == 'i' || c == 'j';
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Combining marks that canonical ordering places before U+0307 (they attach below the base),
+/// so a dot above may follow them and still sit on the `i`.
+fn is_combining_below(c: char) -> bool {
+    matches!(c, '\u{316}'..='\u{319}' | '\u{31C}'..='\u{333}' | '\u{339}'..='\u{33C}' | '\u{347}'..='\u{349}' | '\u{34D}'..='\u{34E}' | '\u{353}'..='\u{356}' | '\u{359}'..='\u{35A}')
 }
 
 /// Passes needed at most for [`caseless_pass`] to reach a fixed point; a property test checks
@@ -189,7 +224,8 @@ const MAX_PASSES: usize = 6;
 ///
 /// A compatibility caseless match key, as Unicode defines for identifier matching: compatibility
 /// decomposition (NFKC: `ﬁ` → `fi`, fullwidth `Ａ` → `a`, `𝐀` → `a`), full case folding
-/// (`ß` → `ss`, `ς` → `σ`, Kelvin sign → `k`), default-ignorable code points (zero-width
+/// (`ß` → `ss`, `ς` → `σ`, Kelvin sign → `k`), the Turkish `ı` and `İ` joined with `i` (as
+/// comparisons that uppercase or lowercase code point by code point join them), default-ignorable code points (zero-width
 /// characters) removed, surrounding white space trimmed. The mapping is repeated until nothing
 /// changes, which makes the key idempotent for every string: `match_key(k) == k` for any key `k`.
 ///

@@ -22,7 +22,11 @@ pub enum FinishMethod {
 
 /// Where one legacy user's migration stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "state",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum MigrationState {
     /// Not migrated yet.
     Pending,
@@ -86,7 +90,11 @@ impl LedgerEntry {
     /// A user not migrated yet.
     #[must_use]
     pub fn pending(user: LegacyUser) -> Self {
-        Self { user, state: MigrationState::Pending, groups_copied: false }
+        Self {
+            user,
+            state: MigrationState::Pending,
+            groups_copied: false,
+        }
     }
 }
 
@@ -118,16 +126,28 @@ mod tests {
             ]
             .into(),
         );
-        let keys: Vec<String> = directory_keys(&user).into_iter().map(MatchKey::into_string).collect();
+        let keys: Vec<String> = directory_keys(&user)
+            .into_iter()
+            .map(MatchKey::into_string)
+            .collect();
         assert_eq!(keys, ["name@acme.com", "nick"]);
     }
 
     #[test]
     fn states_serialise_with_a_tag() {
-        let state = MigrationState::Migrated { new_username: "n@a.com".into(), at_ms: 5 };
+        let state = MigrationState::Migrated {
+            new_username: "n@a.com".into(),
+            at_ms: 5,
+        };
         let json = serde_json::to_value(&state).unwrap();
-        assert_eq!(json, serde_json::json!({"state": "migrated", "newUsername": "n@a.com", "atMs": 5}));
-        assert_eq!(serde_json::from_value::<MigrationState>(json).unwrap(), state);
+        assert_eq!(
+            json,
+            serde_json::json!({"state": "migrated", "newUsername": "n@a.com", "atMs": 5})
+        );
+        assert_eq!(
+            serde_json::from_value::<MigrationState>(json).unwrap(),
+            state
+        );
         assert!(state.is_done());
         assert!(!MigrationState::Pending.is_done());
     }

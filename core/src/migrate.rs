@@ -184,20 +184,42 @@ impl ReasonCode {
             Self::NotAMigrationEvent => "The event is not a user-migration event.",
             Self::EmptyIdentifier => "The identifier is empty once white space is removed.",
             Self::NoCandidates => "No legacy user has this identifier in any case.",
-            Self::AlreadyMigrated => "Every legacy user with this identifier is already in the new pool.",
+            Self::AlreadyMigrated => {
+                "Every legacy user with this identifier is already in the new pool."
+            }
             Self::Disabled => "The legacy user is disabled; disabled users are never migrated.",
-            Self::TooManyCandidates => "More legacy users share this identifier than one sign-in may check; resolve them with the audit.",
-            Self::WrongPassword => "The password fits none of the legacy users with this identifier.",
+            Self::TooManyCandidates => {
+                "More legacy users share this identifier than one sign-in may check; resolve them with the audit."
+            }
+            Self::WrongPassword => {
+                "The password fits none of the legacy users with this identifier."
+            }
             Self::NotConfirmed => "The legacy user never confirmed its sign-up.",
-            Self::LegacyResetRequired => "The legacy user must reset its password; a forgot-password request migrates it.",
-            Self::ExternalProvider => "The legacy user signs in through an external provider and has no password.",
-            Self::Ambiguous => "The password fits more than one legacy user, so the sign-in cannot tell who this is.",
-            Self::MfaRefused => "The legacy user has a second factor and the MFA policy refuses such migrations.",
-            Self::MfaNotRestorable => "The legacy user's second factor (TOTP) cannot be carried over and there is no SMS factor to keep.",
-            Self::TemporaryPasswordRefused => "The password is a temporary one and the policy refuses such migrations.",
-            Self::NoVerifiedContact => "A password reset is needed but the user has no verified e-mail address or phone number.",
+            Self::LegacyResetRequired => {
+                "The legacy user must reset its password; a forgot-password request migrates it."
+            }
+            Self::ExternalProvider => {
+                "The legacy user signs in through an external provider and has no password."
+            }
+            Self::Ambiguous => {
+                "The password fits more than one legacy user, so the sign-in cannot tell who this is."
+            }
+            Self::MfaRefused => {
+                "The legacy user has a second factor and the MFA policy refuses such migrations."
+            }
+            Self::MfaNotRestorable => {
+                "The legacy user's second factor (TOTP) cannot be carried over and there is no SMS factor to keep."
+            }
+            Self::TemporaryPasswordRefused => {
+                "The password is a temporary one and the policy refuses such migrations."
+            }
+            Self::NoVerifiedContact => {
+                "A password reset is needed but the user has no verified e-mail address or phone number."
+            }
             Self::AttributesRejected => "The new pool would reject the user's attributes.",
-            Self::UnsupportedChallenge => "The legacy pool asked for a challenge this tool does not handle.",
+            Self::UnsupportedChallenge => {
+                "The legacy pool asked for a challenge this tool does not handle."
+            }
             Self::LegacyUnavailable => "The legacy pool did not answer in time.",
         }
     }
@@ -354,7 +376,11 @@ impl SignInMigration {
     /// `match_key(event.userName)` (or the exact lookup's result); entries whose identifiers do
     /// not share that key are ignored.
     #[must_use]
-    pub fn new(event: &TriggerEvent, candidates: Vec<LedgerEntry>, config: &MigrationConfig) -> Self {
+    pub fn new(
+        event: &TriggerEvent,
+        candidates: Vec<LedgerEntry>,
+        config: &MigrationConfig,
+    ) -> Self {
         let kind = match event.source() {
             TriggerSource::UserMigrationAuthentication => Some(Kind::Authentication),
             TriggerSource::UserMigrationForgotPassword => Some(Kind::ForgotPassword),
@@ -378,59 +404,42 @@ impl SignInMigration {
     }
 
     /// Filters and orders the candidates; an early refusal when none can be checked.
-    fn select(&mut self, kind: Option<Kind>, candidates: Vec<LedgerEntry>) -> Result<(), ReasonCode> {
+    fn select(
+        &mut self,
+        kind: Option<Kind>,
+        candidates: Vec<LedgerEntry>,
+    ) -> Result<(), ReasonCode> {
         let Some(kind) = kind else {
-            self.note(format!("{} is not a migration trigger.", self.event.source()));
+            self.note(format!(
+                "{} is not a migration trigger.",
+                self.event.source()
+            ));
             return Err(ReasonCode::NotAMigrationEvent);
         };
         let typed = self.event.user_name().to_owned();
         let key = match_key(&typed);
         if key.is_empty() {
-            self.note("The identifier is empty once white space and invisible characters are removed.");
+            self.note(
+                "The identifier is empty once white space and invisible characters are removed.",
+            );
             return Err(ReasonCode::EmptyIdentifier);
         }
-        self.note(format!("The typed identifier `{typed}` has the match key `{key}`."));
+        self.note(format!(
+            "The typed identifier `{typed}` has the match key `{key}`."
+        ));
 
         let mut seen = std::collections::BTreeSet::new();
-        let (mut done, mut disabled, mut external, mut reset) = (0, 0, 0, 0);
+        let mut skipped = Vec::new();
         let mut exact = Vec::new();
         let mut others = Vec::new();
         for entry in candidates {
-            let user = entry.user;
-            if !seen.insert(user.username.clone()) {
+            if !seen.insert(entry.user.username.clone()) {
                 continue;
             }
-            if !user.identifiers().any(|(_, id)| match_key(id) == key) {
-                self.note(format!("`{}` no longer has this identifier; skipped.", user.username));
-                continue;
-            }
-            if entry.state.is_done() {
-                self.note(format!("`{}` is already in the new pool; skipped.", user.username));
-                done += 1;
-                continue;
-            }
-            if !user.enabled {
-                self.note(format!("`{}` is disabled; disabled users are never migrated.", user.username));
-                disabled += 1;
-                continue;
-            }
-            if user.status == UserStatus::ExternalProvider {
-                self.note(format!("`{}` is a federated user without a password; skipped.", user.username));
-                external += 1;
-                continue;
-            }
-            if kind == Kind::Authentication && user.status == UserStatus::ResetRequired {
-                self.note(format!(
-                    "`{}` must reset its password in the legacy pool; only forgot-password can migrate it.",
-                    user.username
-                ));
-                reset += 1;
-                continue;
-            }
-            if user.identifiers().any(|(_, id)| id == typed) {
-                exact.push(user);
-            } else {
-                others.push(user);
+            match self.screen(kind, &key, entry) {
+                Ok(user) if user.identifiers().any(|(_, id)| id == typed) => exact.push(user),
+                Ok(user) => others.push(user),
+                Err(reason) => skipped.extend(reason),
             }
         }
         others.sort_by(|a, b| a.username.cmp(&b.username));
@@ -439,21 +448,25 @@ impl SignInMigration {
         self.queue.extend(others);
 
         if self.queue.is_empty() {
-            let reason = if disabled > 0 {
-                ReasonCode::Disabled
-            } else if reset > 0 {
-                ReasonCode::LegacyResetRequired
-            } else if external > 0 {
-                ReasonCode::ExternalProvider
-            } else if done > 0 {
-                ReasonCode::AlreadyMigrated
-            } else {
+            // The most telling reason among the skipped candidates.
+            let reason = [
+                ReasonCode::Disabled,
+                ReasonCode::LegacyResetRequired,
+                ReasonCode::ExternalProvider,
+                ReasonCode::AlreadyMigrated,
+            ]
+            .into_iter()
+            .find(|reason| skipped.contains(reason));
+            return Err(reason.unwrap_or_else(|| {
                 self.note("No legacy user has this identifier in any case.");
                 ReasonCode::NoCandidates
-            };
-            return Err(reason);
+            }));
         }
-        let names: Vec<String> = self.queue.iter().map(|u| format!("`{}`", u.username)).collect();
+        let names: Vec<String> = self
+            .queue
+            .iter()
+            .map(|u| format!("`{}`", u.username))
+            .collect();
         self.note(format!(
             "{} candidate(s): {} ({} with the exact case typed).",
             self.queue.len(),
@@ -476,6 +489,54 @@ impl SignInMigration {
         }
     }
 
+    /// Keeps a candidate worth a password check, or says why not (`None`: not a candidate at
+    /// all).
+    fn screen(
+        &mut self,
+        kind: Kind,
+        key: &crate::keys::MatchKey,
+        entry: LedgerEntry,
+    ) -> Result<LegacyUser, Option<ReasonCode>> {
+        let user = entry.user;
+        let name = user.username.clone();
+        if !user.identifiers().any(|(_, id)| match_key(id) == *key) {
+            self.note(format!("`{name}` no longer has this identifier; skipped."));
+            return Err(None);
+        }
+        if let MigrationState::Migrated { new_username, .. } = &entry.state
+            && match_key(new_username) == *key
+        {
+            // Cognito invokes the trigger only for users it does not have: a migration
+            // recorded under this very identifier did not complete (a timeout or a retry),
+            // so the same legacy user may be migrated again.
+            self.note(format!(
+                "`{name}` was approved for this identifier before but is not in the new pool yet; it stays a candidate."
+            ));
+        } else if entry.state.is_done() {
+            self.note(format!("`{name}` is already in the new pool; skipped."));
+            return Err(Some(ReasonCode::AlreadyMigrated));
+        }
+        if !user.enabled {
+            self.note(format!(
+                "`{name}` is disabled; disabled users are never migrated."
+            ));
+            return Err(Some(ReasonCode::Disabled));
+        }
+        if user.status == UserStatus::ExternalProvider {
+            self.note(format!(
+                "`{name}` is a federated user without a password; skipped."
+            ));
+            return Err(Some(ReasonCode::ExternalProvider));
+        }
+        if kind == Kind::Authentication && user.status == UserStatus::ResetRequired {
+            self.note(format!(
+                "`{name}` must reset its password in the legacy pool; only forgot-password can migrate it."
+            ));
+            return Err(Some(ReasonCode::LegacyResetRequired));
+        }
+        Ok(user)
+    }
+
     /// What to do next.
     #[must_use]
     pub fn next_step(&self) -> Step<'_> {
@@ -483,7 +544,9 @@ impl SignInMigration {
             return Step::Done;
         }
         match self.queue.get(self.outcomes.len()) {
-            Some(user) => Step::CheckPassword { username: &user.username },
+            Some(user) => Step::CheckPassword {
+                username: &user.username,
+            },
             None => Step::Done,
         }
     }
@@ -491,16 +554,24 @@ impl SignInMigration {
     /// Records the outcome of the check [`Self::next_step`] asked for. Ignored when no check
     /// was asked for.
     pub fn record(&mut self, outcome: PasswordOutcome) {
-        let Step::CheckPassword { username } = self.next_step() else { return };
+        let Step::CheckPassword { username } = self.next_step() else {
+            return;
+        };
         let line = match &outcome {
-            PasswordOutcome::Accepted => format!("The legacy pool accepted the password for `{username}`."),
+            PasswordOutcome::Accepted => {
+                format!("The legacy pool accepted the password for `{username}`.")
+            }
             PasswordOutcome::WrongPassword => format!("The password is wrong for `{username}`."),
             PasswordOutcome::Disabled => format!("The legacy pool says `{username}` is disabled."),
             PasswordOutcome::UserNotFound => format!("The legacy pool no longer has `{username}`."),
-            PasswordOutcome::ResetRequired => format!("The legacy pool requires `{username}` to reset its password."),
+            PasswordOutcome::ResetRequired => {
+                format!("The legacy pool requires `{username}` to reset its password.")
+            }
             PasswordOutcome::NotConfirmed => format!("`{username}` never confirmed its sign-up."),
             PasswordOutcome::Challenge(challenge) => {
-                format!("The password is right for `{username}`, and the legacy pool asks for {challenge:?}.")
+                format!(
+                    "The password is right for `{username}`, and the legacy pool asks for {challenge:?}."
+                )
             }
         };
         self.note(line);
@@ -527,8 +598,14 @@ impl SignInMigration {
         match result.and_then(|(user, status, sms)| self.approve(&user, status, sms)) {
             Ok(approval) => {
                 let mut fields = Map::new();
-                fields.insert("userAttributes".into(), serde_json::to_value(&approval.user_attributes).unwrap_or_default());
-                fields.insert("finalUserStatus".into(), approval.final_user_status.as_str().into());
+                fields.insert(
+                    "userAttributes".into(),
+                    serde_json::to_value(&approval.user_attributes).unwrap_or_default(),
+                );
+                fields.insert(
+                    "finalUserStatus".into(),
+                    approval.final_user_status.as_str().into(),
+                );
                 fields.insert("messageAction".into(), "SUPPRESS".into());
                 fields.insert("forceAliasCreation".into(), false.into());
                 if approval.enable_sms_mfa {
@@ -538,7 +615,11 @@ impl SignInMigration {
                     "Migrate `{}` as {}{}.",
                     approval.legacy_username,
                     approval.final_user_status.as_str(),
-                    if approval.enable_sms_mfa { " with SMS MFA" } else { "" }
+                    if approval.enable_sms_mfa {
+                        " with SMS MFA"
+                    } else {
+                        ""
+                    }
                 ));
                 Decision {
                     response: self.event.with_response(fields),
@@ -549,7 +630,10 @@ impl SignInMigration {
                 }
             }
             Err(reason) => {
-                self.note(format!("Refused ({reason}): {} The event is returned unchanged.", reason.explain()));
+                self.note(format!(
+                    "Refused ({reason}): {} The event is returned unchanged.",
+                    reason.explain()
+                ));
                 Decision {
                     response: self.event.unchanged(),
                     approval: None,
@@ -561,14 +645,24 @@ impl SignInMigration {
         }
     }
 
-    fn decide_forgot_password(&mut self) -> Result<(LegacyUser, FinalUserStatus, bool), ReasonCode> {
-        let user = self.queue.first().cloned().ok_or(ReasonCode::NoCandidates)?;
+    fn decide_forgot_password(
+        &mut self,
+    ) -> Result<(LegacyUser, FinalUserStatus, bool), ReasonCode> {
+        let user = self
+            .queue
+            .first()
+            .cloned()
+            .ok_or(ReasonCode::NoCandidates)?;
         Ok((user, FinalUserStatus::ResetRequired, false))
     }
 
     fn decide_authentication(&mut self) -> Result<(LegacyUser, FinalUserStatus, bool), ReasonCode> {
         let matched: Vec<usize> = (0..self.queue.len())
-            .filter(|&i| self.outcomes.get(i).is_some_and(PasswordOutcome::password_matched))
+            .filter(|&i| {
+                self.outcomes
+                    .get(i)
+                    .is_some_and(PasswordOutcome::password_matched)
+            })
             .collect();
         let chosen = match matched.as_slice() {
             [] => {
@@ -586,20 +680,34 @@ impl SignInMigration {
             [only] => *only,
             several => self.break_tie(several)?,
         };
-        let user = self.queue.get(chosen).cloned().ok_or(ReasonCode::WrongPassword)?;
-        let outcome = self.outcomes.get(chosen).cloned().unwrap_or(PasswordOutcome::WrongPassword);
+        let user = self
+            .queue
+            .get(chosen)
+            .cloned()
+            .ok_or(ReasonCode::WrongPassword)?;
+        let outcome = self
+            .outcomes
+            .get(chosen)
+            .cloned()
+            .unwrap_or(PasswordOutcome::WrongPassword);
         let policy = self.config.policy.clone();
         let keep_sms = policy.mfa == MfaPolicy::Sms && user.mfa.sms;
         match outcome {
             PasswordOutcome::Accepted | PasswordOutcome::Challenge(Challenge::MfaSetup) => {
                 Ok((user, FinalUserStatus::Confirmed, keep_sms))
             }
-            PasswordOutcome::Challenge(Challenge::NewPasswordRequired) => match policy.temporary_password {
-                TemporaryPasswordPolicy::Refuse => Err(ReasonCode::TemporaryPasswordRefused),
-                TemporaryPasswordPolicy::ResetRequired => Ok((user, FinalUserStatus::ResetRequired, false)),
-            },
+            PasswordOutcome::Challenge(Challenge::NewPasswordRequired) => {
+                match policy.temporary_password {
+                    TemporaryPasswordPolicy::Refuse => Err(ReasonCode::TemporaryPasswordRefused),
+                    TemporaryPasswordPolicy::ResetRequired => {
+                        Ok((user, FinalUserStatus::ResetRequired, false))
+                    }
+                }
+            }
             PasswordOutcome::Challenge(
-                challenge @ (Challenge::SmsMfa | Challenge::SoftwareTokenMfa | Challenge::SelectMfaType),
+                challenge @ (Challenge::SmsMfa
+                | Challenge::SoftwareTokenMfa
+                | Challenge::SelectMfaType),
             ) => match policy.mfa {
                 MfaPolicy::Refuse => Err(ReasonCode::MfaRefused),
                 MfaPolicy::ResetRequired => Ok((user, FinalUserStatus::ResetRequired, false)),
@@ -612,7 +720,9 @@ impl SignInMigration {
                     }
                 }
             },
-            PasswordOutcome::Challenge(Challenge::Other(_)) => Err(ReasonCode::UnsupportedChallenge),
+            PasswordOutcome::Challenge(Challenge::Other(_)) => {
+                Err(ReasonCode::UnsupportedChallenge)
+            }
             PasswordOutcome::WrongPassword
             | PasswordOutcome::Disabled
             | PasswordOutcome::UserNotFound
@@ -627,7 +737,11 @@ impl SignInMigration {
             .filter_map(|&i| self.queue.get(i))
             .map(|u| format!("`{}`", u.username))
             .collect();
-        self.note(format!("The password fits {} legacy users: {}.", several.len(), names.join(", ")));
+        self.note(format!(
+            "The password fits {} legacy users: {}.",
+            several.len(),
+            names.join(", ")
+        ));
         if self.config.policy.collision == CollisionPolicy::Refuse {
             return Err(ReasonCode::Ambiguous);
         }
@@ -635,7 +749,9 @@ impl SignInMigration {
         let mut best: Option<(usize, i64)> = None;
         let mut tie = false;
         for &i in several {
-            let Some(at) = stamp(i) else { return Err(ReasonCode::Ambiguous) };
+            let Some(at) = stamp(i) else {
+                return Err(ReasonCode::Ambiguous);
+            };
             match best {
                 Some((_, top)) if at == top => tie = true,
                 Some((_, top)) if at < top => {}
@@ -661,22 +777,30 @@ impl SignInMigration {
         status: FinalUserStatus,
         sms: bool,
     ) -> Result<Approval, ReasonCode> {
-        let attributes = map_attributes(user, &self.config.schema.0, &self.config.mapping).map_err(|e| {
-            self.note(format!("The new pool would reject the attributes: {e}."));
-            ReasonCode::AttributesRejected
-        })?;
+        let attributes = map_attributes(user, &self.config.schema.0, &self.config.mapping)
+            .map_err(|e| {
+                self.note(format!("The new pool would reject the attributes: {e}."));
+                ReasonCode::AttributesRejected
+            })?;
         let verified = |name: &str, flag: &str| {
-            attributes.contains_key(name) && attributes.get(flag).map(String::as_str) == Some("true")
+            attributes.contains_key(name)
+                && attributes.get(flag).map(String::as_str) == Some("true")
         };
         if status == FinalUserStatus::ResetRequired
             && !verified("email", "email_verified")
             && !verified("phone_number", "phone_number_verified")
         {
-            self.note(format!("`{}` has no verified e-mail address or phone number to receive a reset code.", user.username));
+            self.note(format!(
+                "`{}` has no verified e-mail address or phone number to receive a reset code.",
+                user.username
+            ));
             return Err(ReasonCode::NoVerifiedContact);
         }
         if sms && !attributes.contains_key("phone_number") {
-            self.note(format!("`{}` has SMS MFA but no phone number the new pool accepts.", user.username));
+            self.note(format!(
+                "`{}` has SMS MFA but no phone number the new pool accepts.",
+                user.username
+            ));
             return Err(ReasonCode::MfaNotRestorable);
         }
         Ok(Approval {
@@ -708,7 +832,10 @@ pub fn decide_with(
 /// pending users (and users refused before) take a `Refused` state.
 #[must_use]
 pub fn refusal_is_recordable(state: &MigrationState) -> bool {
-    matches!(state, MigrationState::Pending | MigrationState::Refused { .. })
+    matches!(
+        state,
+        MigrationState::Pending | MigrationState::Refused { .. }
+    )
 }
 
 #[cfg(test)]

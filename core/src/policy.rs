@@ -130,7 +130,10 @@ mod tests {
         }
         assert_eq!(" SMS ".parse::<MfaPolicy>(), Ok(MfaPolicy::Sms));
         let err = "merge".parse::<CollisionPolicy>().unwrap_err();
-        assert_eq!(err.to_string(), "`merge` is not one of: refuse, most-recent");
+        assert_eq!(
+            err.to_string(),
+            "`merge` is not one of: refuse, most-recent"
+        );
     }
 
     #[test]

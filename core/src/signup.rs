@@ -10,8 +10,7 @@ use crate::user::IDENTIFIER_ATTRIBUTES;
 
 /// The message a refused sign-up shows (Cognito prefixes it with `PreSignUp failed with error`).
 /// It says no more than Cognito's own "already exists" answer would.
-pub const SIGN_UP_REFUSED_MESSAGE: &str =
-    "An account with this sign-in already exists. Sign in with your existing password, or reset it.";
+pub const SIGN_UP_REFUSED_MESSAGE: &str = "An account with this sign-in already exists. Sign in with your existing password, or reset it.";
 
 /// The pre sign-up verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -33,8 +32,11 @@ pub enum SignUpDecision {
 pub fn sign_up_keys(event: &TriggerEvent) -> Vec<MatchKey> {
     let mut keys: Vec<MatchKey> = Vec::new();
     let attributes = event.user_attributes();
-    let values = std::iter::once(event.user_name())
-        .chain(IDENTIFIER_ATTRIBUTES.iter().filter_map(|&name| attributes.get(name).map(String::as_str)));
+    let values = std::iter::once(event.user_name()).chain(
+        IDENTIFIER_ATTRIBUTES
+            .iter()
+            .filter_map(|&name| attributes.get(name).map(String::as_str)),
+    );
     for value in values {
         let key = match_key(value);
         if !key.is_empty() && !keys.contains(&key) {
@@ -54,7 +56,11 @@ pub fn decide_sign_up(event: &TriggerEvent, found: &[LedgerEntry]) -> SignUpDeci
     }
     let attributes = event.user_attributes();
     let fields: Vec<(&str, MatchKey)> = std::iter::once(("username", event.user_name()))
-        .chain(IDENTIFIER_ATTRIBUTES.iter().filter_map(|&name| attributes.get(name).map(|v| (name, v.as_str()))))
+        .chain(
+            IDENTIFIER_ATTRIBUTES
+                .iter()
+                .filter_map(|&name| attributes.get(name).map(|v| (name, v.as_str()))),
+        )
         .map(|(field, value)| (field, match_key(value)))
         .filter(|(_, key)| !key.is_empty())
         .collect();
@@ -91,7 +97,10 @@ mod tests {
 
     fn legacy(state: MigrationState) -> LedgerEntry {
         LedgerEntry {
-            user: LegacyUser::new("Alice", [("email".to_owned(), "Alice@Acme.com".to_owned())].into()),
+            user: LegacyUser::new(
+                "Alice",
+                [("email".to_owned(), "Alice@Acme.com".to_owned())].into(),
+            ),
             state,
             groups_copied: false,
         }
@@ -103,19 +112,31 @@ mod tests {
         assert_eq!(sign_up_keys(&e).len(), 2);
         assert_eq!(
             decide_sign_up(&e, &[legacy(MigrationState::Pending)]),
-            SignUpDecision::Refuse { legacy_username: "Alice".into(), field: "email".into() }
+            SignUpDecision::Refuse {
+                legacy_username: "Alice".into(),
+                field: "email".into()
+            }
         );
     }
 
     #[test]
     fn allows_fresh_identifiers_migrated_users_and_admin_creation() {
         let fresh = event("PreSignUp_SignUp", "bob", "bob@acme.com");
-        assert_eq!(decide_sign_up(&fresh, &[legacy(MigrationState::Pending)]), SignUpDecision::Allow);
+        assert_eq!(
+            decide_sign_up(&fresh, &[legacy(MigrationState::Pending)]),
+            SignUpDecision::Allow
+        );
         let taken = event("PreSignUp_SignUp", "x", "alice@acme.com");
-        let migrated = legacy(MigrationState::Migrated { new_username: "alice".into(), at_ms: 1 });
+        let migrated = legacy(MigrationState::Migrated {
+            new_username: "alice".into(),
+            at_ms: 1,
+        });
         assert_eq!(decide_sign_up(&taken, &[migrated]), SignUpDecision::Allow);
         let admin = event("PreSignUp_AdminCreateUser", "alice", "alice@acme.com");
-        assert_eq!(decide_sign_up(&admin, &[legacy(MigrationState::Pending)]), SignUpDecision::Allow);
+        assert_eq!(
+            decide_sign_up(&admin, &[legacy(MigrationState::Pending)]),
+            SignUpDecision::Allow
+        );
     }
 
     #[test]

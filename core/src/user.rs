@@ -329,8 +329,11 @@ fn parse_rfc3339_ms(text: &str) -> Option<i64> {
     let mut rest = bytes.get(19..)?;
     let mut millis = 0;
     if rest.first() == Some(&b'.') {
-        let fraction: Vec<u8> =
-            rest[1..].iter().copied().take_while(u8::is_ascii_digit).collect();
+        let fraction: Vec<u8> = rest[1..]
+            .iter()
+            .copied()
+            .take_while(u8::is_ascii_digit)
+            .collect();
         let mut scaled = 0i64;
         for (i, d) in fraction.iter().take(3).enumerate() {
             scaled += i64::from(d - b'0') * [100, 10, 1][i];
@@ -412,7 +415,10 @@ mod tests {
 
     #[test]
     fn refuses_broken_records() {
-        assert_eq!(LegacyUser::from_aws_json(&json!([])), Err(UserRecordError::NotAnObject));
+        assert_eq!(
+            LegacyUser::from_aws_json(&json!([])),
+            Err(UserRecordError::NotAnObject)
+        );
         assert_eq!(
             LegacyUser::from_aws_json(&json!({"Attributes": []})),
             Err(UserRecordError::MissingUsername)
@@ -426,8 +432,14 @@ mod tests {
     #[test]
     fn parses_timestamps() {
         assert_eq!(parse_rfc3339_ms("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_rfc3339_ms("2000-03-01T00:00:00+01:00"), Some(951_865_200_000));
-        assert_eq!(parse_rfc3339_ms("2024-02-29T12:30:15.5Z"), Some(1_709_209_815_500));
+        assert_eq!(
+            parse_rfc3339_ms("2000-03-01T00:00:00+01:00"),
+            Some(951_865_200_000)
+        );
+        assert_eq!(
+            parse_rfc3339_ms("2024-02-29T12:30:15.5Z"),
+            Some(1_709_209_815_500)
+        );
         assert_eq!(parse_rfc3339_ms("not a date"), None);
         assert_eq!(parse_rfc3339_ms("2024-13-01T00:00:00Z"), None);
     }

@@ -1,1 +1,766 @@
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+use serde_json::json;
+
 use super::*;
+use crate::attributes::MAX_ATTRIBUTE_BYTES;
+use crate::ledger::FinishMethod;
+
+fn sign_in(user_name: &str) -> TriggerEvent {
+    let mut raw = crate::event::tests::fixture("user-migration-authentication");
+    raw["userName"] = user_name.into();
+    TriggerEvent::from_value(raw).unwrap()
+}
+
+fn forgot(user_name: &str) -> TriggerEvent {
+    let mut raw = crate::event::tests::fixture("user-migration-forgot-password");
+    raw["userName"] = user_name.into();
+    TriggerEvent::from_value(raw).unwrap()
+}
+
+fn user(username: &str, attributes: &[(&str, &str)]) -> LegacyUser {
+    let mut all: BTreeMap<String, String> = attributes
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    all.entry("sub".into())
+        .or_insert_with(|| format!("sub-of-{username}"));
+    LegacyUser::new(username, all)
+}
+
+fn verified(username: &str) -> LegacyUser {
+    user(username, &[("email", username), ("email_verified", "true")])
+}
+
+fn pending(users: &[LegacyUser]) -> Vec<LedgerEntry> {
+    users.iter().cloned().map(LedgerEntry::pending).collect()
+}
+
+/// Runs a migration where `right` lists the usernames whose password check gives `outcome`;
+/// every other check is a wrong password. Returns the decision and the usernames checked.
+fn run(
+    event: &TriggerEvent,
+    candidates: Vec<LedgerEntry>,
+    config: &MigrationConfig,
+    right: &[&str],
+    outcome: &PasswordOutcome,
+) -> (Decision, Vec<String>) {
+    let mut checked = Vec::new();
+    let decision = decide_with(event, candidates, config, |username| {
+        checked.push(username.to_owned());
+        if right.contains(&username) {
+            outcome.clone()
+        } else {
+            PasswordOutcome::WrongPassword
+        }
+    });
+    (decision, checked)
+}
+
+fn accepted() -> PasswordOutcome {
+    PasswordOutcome::Accepted
+}
+
+fn with_policy(edit: impl FnOnce(&mut Policy)) -> MigrationConfig {
+    let mut config = MigrationConfig::default();
+    edit(&mut config.policy);
+    config
+}
+
+#[test]
+fn a_mixed_case_legacy_user_is_found_from_every_casing() {
+    let legacy = verified("Name@Acme.com");
+    for typed in [
+        "name@acme.com",
+        "NAME@ACME.COM",
+        "Name@acme.com",
+        "Name@Acme.com",
+        " name@acme.com ",
+    ] {
+        let (decision, checked) = run(
+            &sign_in(typed),
+            pending(std::slice::from_ref(&legacy)),
+            &MigrationConfig::default(),
+            &["Name@Acme.com"],
+            &accepted(),
+        );
+        assert_eq!(checked, ["Name@Acme.com"], "{typed}");
+        let approval = decision.approval.as_ref().unwrap();
+        assert_eq!(approval.final_user_status, FinalUserStatus::Confirmed);
+        assert_eq!(approval.legacy_username, "Name@Acme.com");
+    }
+}
+
+#[test]
+fn the_confirmed_response_shape() {
+    let legacy = user(
+        "Name@Acme.com",
+        &[
+            ("email", "Name@Acme.com"),
+            ("email_verified", "true"),
+            ("given_name", "Ann"),
+            ("custom:unknown", "x"),
+        ],
+    );
+    let (decision, _) = run(
+        &sign_in("name@acme.com"),
+        pending(&[legacy]),
+        &MigrationConfig::default(),
+        &["Name@Acme.com"],
+        &accepted(),
+    );
+    insta::assert_json_snapshot!("confirmed", decision.response());
+    assert_eq!(decision.password_checks, 1);
+    assert_eq!(decision.reason(), None);
+}
+
+#[test]
+fn an_alias_finds_the_user() {
+    let legacy = user(
+        "alice",
+        &[("email", "Alice@Acme.com"), ("email_verified", "true")],
+    );
+    let (decision, checked) = run(
+        &sign_in("alice@acme.com"),
+        pending(&[legacy]),
+        &MigrationConfig::default(),
+        &["alice"],
+        &accepted(),
+    );
+    assert_eq!(checked, ["alice"]);
+    assert!(decision.approval.is_some());
+}
+
+#[test]
+fn exact_case_candidates_are_checked_first() {
+    let a = verified("Name@Acme.com");
+    let b = verified("name@acme.com");
+    let (_, checked) = run(
+        &sign_in("name@acme.com"),
+        pending(&[a.clone(), b.clone()]),
+        &MigrationConfig::default(),
+        &[],
+        &accepted(),
+    );
+    assert_eq!(checked, ["name@acme.com", "Name@Acme.com"]);
+    let (_, checked) = run(
+        &sign_in("Name@Acme.com"),
+        pending(&[b, a]),
+        &MigrationConfig::default(),
+        &[],
+        &accepted(),
+    );
+    assert_eq!(checked, ["Name@Acme.com", "name@acme.com"]);
+}
+
+#[test]
+fn a_collision_is_resolved_by_the_password() {
+    let a = verified("Name@Acme.com");
+    let b = verified("name@acme.com");
+    for (owner, typed) in [
+        ("Name@Acme.com", "NAME@acme.com"),
+        ("name@acme.com", "NAME@acme.com"),
+    ] {
+        let (decision, checked) = run(
+            &sign_in(typed),
+            pending(&[a.clone(), b.clone()]),
+            &MigrationConfig::default(),
+            &[owner],
+            &accepted(),
+        );
+        assert_eq!(
+            checked.len(),
+            2,
+            "every candidate is checked, to detect a shared password"
+        );
+        assert_eq!(decision.approval.unwrap().legacy_username, owner);
+    }
+}
+
+#[test]
+fn a_password_that_fits_two_users_is_refused_as_ambiguous() {
+    let a = verified("Name@Acme.com");
+    let b = verified("name@acme.com");
+    let event = sign_in("name@acme.com");
+    let (decision, _) = run(
+        &event,
+        pending(&[a, b]),
+        &MigrationConfig::default(),
+        &["Name@Acme.com", "name@acme.com"],
+        &accepted(),
+    );
+    assert_eq!(decision.reason(), Some(ReasonCode::Ambiguous));
+    assert_eq!(decision.response(), &event.unchanged());
+}
+
+#[test]
+fn the_most_recent_policy_picks_the_newest_and_refuses_ties() {
+    let mut a = verified("Name@Acme.com");
+    let mut b = verified("name@acme.com");
+    a.last_modified_ms = Some(2_000);
+    b.last_modified_ms = Some(1_000);
+    let config = with_policy(|p| p.collision = CollisionPolicy::MostRecent);
+    let both = ["Name@Acme.com", "name@acme.com"];
+    let (decision, _) = run(
+        &sign_in("name@acme.com"),
+        pending(&[a.clone(), b.clone()]),
+        &config,
+        &both,
+        &accepted(),
+    );
+    assert_eq!(decision.approval.unwrap().legacy_username, "Name@Acme.com");
+    b.last_modified_ms = Some(2_000);
+    let (decision, _) = run(
+        &sign_in("name@acme.com"),
+        pending(&[a.clone(), b.clone()]),
+        &config,
+        &both,
+        &accepted(),
+    );
+    assert_eq!(decision.reason(), Some(ReasonCode::Ambiguous));
+    b.last_modified_ms = None;
+    let (decision, _) = run(
+        &sign_in("name@acme.com"),
+        pending(&[a, b]),
+        &config,
+        &both,
+        &accepted(),
+    );
+    assert_eq!(decision.reason(), Some(ReasonCode::Ambiguous));
+}
+
+#[test]
+fn disabled_users_are_never_migrated() {
+    let mut off = verified("Name@Acme.com");
+    off.enabled = false;
+    let (decision, checked) = run(
+        &sign_in("name@acme.com"),
+        pending(&[off.clone()]),
+        &MigrationConfig::default(),
+        &["Name@Acme.com"],
+        &accepted(),
+    );
+    assert!(checked.is_empty(), "no password check for a disabled user");
+    assert_eq!(decision.reason(), Some(ReasonCode::Disabled));
+    // The other candidate of a pair still migrates on its own password.
+    let on = verified("name@acme.com");
+    let (decision, checked) = run(
+        &sign_in("name@acme.com"),
+        pending(&[off, on]),
+        &MigrationConfig::default(),
+        &["name@acme.com"],
+        &accepted(),
+    );
+    assert_eq!(checked, ["name@acme.com"]);
+    assert_eq!(decision.approval.unwrap().legacy_username, "name@acme.com");
+    // A user the ledger thinks enabled but the legacy pool reports disabled.
+    let (decision, _) = run(
+        &sign_in("x@acme.com"),
+        pending(&[verified("x@acme.com")]),
+        &MigrationConfig::default(),
+        &["x@acme.com"],
+        &PasswordOutcome::Disabled,
+    );
+    assert_eq!(decision.reason(), Some(ReasonCode::Disabled));
+}
+
+#[test]
+fn too_many_candidates_are_refused_without_checking() {
+    let users: Vec<LegacyUser> = ["ab@x.io", "AB@x.io", "Ab@x.io", "aB@x.io"]
+        .iter()
+        .map(|u| verified(u))
+        .collect();
+    let config = with_policy(|p| p.max_candidates = 3);
+    let (decision, checked) = run(
+        &sign_in("ab@x.io"),
+        pending(&users),
+        &config,
+        &["ab@x.io"],
+        &accepted(),
+    );
+    assert!(checked.is_empty());
+    assert_eq!(decision.reason(), Some(ReasonCode::TooManyCandidates));
+}
+
+#[test]
+fn wrong_password_and_unknown_user_look_the_same() {
+    let event = sign_in("name@acme.com");
+    let (wrong, _) = run(
+        &event,
+        pending(&[verified("Name@Acme.com")]),
+        &MigrationConfig::default(),
+        &[],
+        &accepted(),
+    );
+    let (unknown, checked) = run(
+        &event,
+        Vec::new(),
+        &MigrationConfig::default(),
+        &[],
+        &accepted(),
+    );
+    assert!(checked.is_empty());
+    assert_eq!(wrong.reason(), Some(ReasonCode::WrongPassword));
+    assert_eq!(unknown.reason(), Some(ReasonCode::NoCandidates));
+    assert_eq!(wrong.response(), unknown.response());
+    assert_eq!(wrong.response(), &event.unchanged());
+    let source = event.source();
+    assert_eq!(wrong.client_message(source), unknown.client_message(source));
+    insta::assert_json_snapshot!("refused", wrong.response());
+}
+
+#[test]
+fn unconfirmed_and_reset_required_legacy_users_are_refused() {
+    let event = sign_in("n@x.io");
+    let (decision, _) = run(
+        &event,
+        pending(&[verified("n@x.io")]),
+        &MigrationConfig::default(),
+        &["n@x.io"],
+        &PasswordOutcome::NotConfirmed,
+    );
+    assert_eq!(decision.reason(), Some(ReasonCode::NotConfirmed));
+    let mut reset = verified("n@x.io");
+    reset.status = UserStatus::ResetRequired;
+    let (decision, checked) = run(
+        &event,
+        pending(&[reset]),
+        &MigrationConfig::default(),
+        &["n@x.io"],
+        &accepted(),
+    );
+    assert!(checked.is_empty());
+    assert_eq!(decision.reason(), Some(ReasonCode::LegacyResetRequired));
+    let mut federated = verified("n@x.io");
+    federated.status = UserStatus::ExternalProvider;
+    let (decision, _) = run(
+        &event,
+        pending(&[federated]),
+        &MigrationConfig::default(),
+        &["n@x.io"],
+        &accepted(),
+    );
+    assert_eq!(decision.reason(), Some(ReasonCode::ExternalProvider));
+}
+
+fn sms_user() -> LegacyUser {
+    let mut u = user(
+        "m@x.io",
+        &[
+            ("email", "m@x.io"),
+            ("email_verified", "true"),
+            ("phone_number", "+15550100"),
+            ("phone_number_verified", "true"),
+        ],
+    );
+    u.mfa.sms = true;
+    u
+}
+
+#[test]
+fn sms_mfa_is_kept_by_default() {
+    let (decision, _) = run(
+        &sign_in("m@x.io"),
+        pending(&[sms_user()]),
+        &MigrationConfig::default(),
+        &["m@x.io"],
+        &PasswordOutcome::Challenge(Challenge::SmsMfa),
+    );
+    let approval = decision.approval.clone().unwrap();
+    assert!(approval.enable_sms_mfa);
+    assert_eq!(approval.final_user_status, FinalUserStatus::Confirmed);
+    insta::assert_json_snapshot!("sms_mfa", decision.response());
+}
+
+#[test]
+fn a_second_factor_is_never_dropped_silently() {
+    let challenge = |c: Challenge| PasswordOutcome::Challenge(c);
+    let mut totp = user("t@x.io", &[("email", "t@x.io"), ("email_verified", "true")]);
+    totp.mfa.totp = true;
+    // TOTP cannot be carried over: the default refuses.
+    let (decision, _) = run(
+        &sign_in("t@x.io"),
+        pending(&[totp.clone()]),
+        &MigrationConfig::default(),
+        &["t@x.io"],
+        &challenge(Challenge::SoftwareTokenMfa),
+    );
+    assert_eq!(decision.reason(), Some(ReasonCode::MfaNotRestorable));
+    // SMS MFA without a phone number the new pool takes: refused.
+    let mut no_phone = sms_user();
+    no_phone.attributes.remove("phone_number");
+    let (decision, _) = run(
+        &sign_in("m@x.io"),
+        pending(&[no_phone]),
+        &MigrationConfig::default(),
+        &["m@x.io"],
+        &challenge(Challenge::SmsMfa),
+    );
+    assert_eq!(decision.reason(), Some(ReasonCode::MfaNotRestorable));
+    // Both factors: SMS is kept.
+    let mut both = sms_user();
+    both.mfa.totp = true;
+    let (decision, _) = run(
+        &sign_in("m@x.io"),
+        pending(&[both]),
+        &MigrationConfig::default(),
+        &["m@x.io"],
+        &challenge(Challenge::SelectMfaType),
+    );
+    assert!(decision.approval.unwrap().enable_sms_mfa);
+    // Refuse policy.
+    let refuse = with_policy(|p| p.mfa = MfaPolicy::Refuse);
+    let (decision, _) = run(
+        &sign_in("m@x.io"),
+        pending(&[sms_user()]),
+        &refuse,
+        &["m@x.io"],
+        &challenge(Challenge::SmsMfa),
+    );
+    assert_eq!(decision.reason(), Some(ReasonCode::MfaRefused));
+    // Reset policy: the user proves control of a verified address instead.
+    let reset = with_policy(|p| p.mfa = MfaPolicy::ResetRequired);
+    let (decision, _) = run(
+        &sign_in("t@x.io"),
+        pending(&[totp]),
+        &reset,
+        &["t@x.io"],
+        &challenge(Challenge::SoftwareTokenMfa),
+    );
+    let approval = decision.approval.unwrap();
+    assert_eq!(approval.final_user_status, FinalUserStatus::ResetRequired);
+    assert!(!approval.enable_sms_mfa);
+    // MFA required but never set up: nothing to drop.
+    let (decision, _) = run(
+        &sign_in("n@x.io"),
+        pending(&[verified("n@x.io")]),
+        &MigrationConfig::default(),
+        &["n@x.io"],
+        &challenge(Challenge::MfaSetup),
+    );
+    assert_eq!(
+        decision.approval.unwrap().final_user_status,
+        FinalUserStatus::Confirmed
+    );
+    // A challenge nobody knows.
+    let (decision, _) = run(
+        &sign_in("n@x.io"),
+        pending(&[verified("n@x.io")]),
+        &MigrationConfig::default(),
+        &["n@x.io"],
+        &challenge(Challenge::parse("CUSTOM_CHALLENGE")),
+    );
+    assert_eq!(decision.reason(), Some(ReasonCode::UnsupportedChallenge));
+}
+
+#[test]
+fn an_accepted_password_keeps_configured_sms_mfa() {
+    let (decision, _) = run(
+        &sign_in("m@x.io"),
+        pending(&[sms_user()]),
+        &MigrationConfig::default(),
+        &["m@x.io"],
+        &accepted(),
+    );
+    assert!(decision.approval.unwrap().enable_sms_mfa);
+    let refuse = with_policy(|p| p.mfa = MfaPolicy::Refuse);
+    let (decision, _) = run(
+        &sign_in("m@x.io"),
+        pending(&[sms_user()]),
+        &refuse,
+        &["m@x.io"],
+        &accepted(),
+    );
+    assert!(!decision.approval.unwrap().enable_sms_mfa);
+}
+
+#[test]
+fn temporary_passwords_follow_the_policy() {
+    let temp = PasswordOutcome::Challenge(Challenge::NewPasswordRequired);
+    let mut fresh = verified("t@x.io");
+    fresh.status = UserStatus::ForceChangePassword;
+    let (decision, _) = run(
+        &sign_in("t@x.io"),
+        pending(&[fresh.clone()]),
+        &MigrationConfig::default(),
+        &["t@x.io"],
+        &temp,
+    );
+    assert_eq!(
+        decision.approval.as_ref().unwrap().final_user_status,
+        FinalUserStatus::ResetRequired
+    );
+    insta::assert_json_snapshot!("temporary_password_reset_required", decision.response());
+    let refuse = with_policy(|p| p.temporary_password = TemporaryPasswordPolicy::Refuse);
+    let (decision, _) = run(
+        &sign_in("t@x.io"),
+        pending(&[fresh]),
+        &refuse,
+        &["t@x.io"],
+        &temp,
+    );
+    assert_eq!(
+        decision.reason(),
+        Some(ReasonCode::TemporaryPasswordRefused)
+    );
+    let unverified = user("u@x.io", &[("email", "u@x.io")]);
+    let (decision, _) = run(
+        &sign_in("u@x.io"),
+        pending(&[unverified]),
+        &MigrationConfig::default(),
+        &["u@x.io"],
+        &temp,
+    );
+    assert_eq!(decision.reason(), Some(ReasonCode::NoVerifiedContact));
+}
+
+#[test]
+fn forgot_password_migrates_one_verified_user_as_reset_required() {
+    let event = forgot("NAME@acme.com");
+    let mut machine = SignInMigration::new(
+        &event,
+        pending(&[verified("Name@Acme.com")]),
+        &MigrationConfig::default(),
+    );
+    assert_eq!(machine.next_step(), Step::Done, "no password to check");
+    machine.record(PasswordOutcome::Accepted);
+    let decision = machine.finish();
+    assert_eq!(decision.password_checks, 0);
+    assert_eq!(
+        decision.approval.as_ref().unwrap().final_user_status,
+        FinalUserStatus::ResetRequired
+    );
+    insta::assert_json_snapshot!("forgot_password", decision.response());
+}
+
+#[test]
+fn forgot_password_refuses_what_it_cannot_tell_apart_or_reach() {
+    let config = MigrationConfig::default();
+    let pair = pending(&[verified("Name@Acme.com"), verified("name@acme.com")]);
+    let decision = decide_with(&forgot("name@acme.com"), pair, &config, |_| {
+        PasswordOutcome::Accepted
+    });
+    assert_eq!(decision.reason(), Some(ReasonCode::Ambiguous));
+    let unverified = pending(&[user(
+        "u@x.io",
+        &[("email", "u@x.io"), ("email_verified", "false")],
+    )]);
+    let decision = decide_with(&forgot("u@x.io"), unverified, &config, |_| {
+        PasswordOutcome::Accepted
+    });
+    assert_eq!(decision.reason(), Some(ReasonCode::NoVerifiedContact));
+    let phone = pending(&[user(
+        "p",
+        &[
+            ("phone_number", "+15550100"),
+            ("phone_number_verified", "true"),
+        ],
+    )]);
+    let decision = decide_with(&forgot("P"), phone, &config, |_| PasswordOutcome::Accepted);
+    assert!(decision.approval.is_some());
+    let mut off = verified("d@x.io");
+    off.enabled = false;
+    let decision = decide_with(&forgot("d@x.io"), pending(&[off]), &config, |_| {
+        PasswordOutcome::Accepted
+    });
+    assert_eq!(decision.reason(), Some(ReasonCode::Disabled));
+}
+
+#[test]
+fn migrated_users_are_skipped_but_an_unfinished_migration_may_repeat() {
+    let legacy = verified("Name@Acme.com");
+    let elsewhere = LedgerEntry {
+        user: legacy.clone(),
+        state: MigrationState::Migrated {
+            new_username: "other-identifier".into(),
+            at_ms: 1,
+        },
+        groups_copied: false,
+    };
+    let (decision, checked) = run(
+        &sign_in("name@acme.com"),
+        vec![elsewhere],
+        &MigrationConfig::default(),
+        &["Name@Acme.com"],
+        &accepted(),
+    );
+    assert!(checked.is_empty());
+    assert_eq!(decision.reason(), Some(ReasonCode::AlreadyMigrated));
+    let retried = LedgerEntry {
+        user: legacy.clone(),
+        state: MigrationState::Migrated {
+            new_username: "NAME@acme.com".into(),
+            at_ms: 1,
+        },
+        groups_copied: false,
+    };
+    let (decision, _) = run(
+        &sign_in("name@acme.com"),
+        vec![retried],
+        &MigrationConfig::default(),
+        &["Name@Acme.com"],
+        &accepted(),
+    );
+    assert!(decision.approval.is_some());
+    let finished = LedgerEntry {
+        user: legacy,
+        state: MigrationState::Finished {
+            method: FinishMethod::AdminCreateUser,
+            at_ms: 1,
+        },
+        groups_copied: true,
+    };
+    let (decision, _) = run(
+        &sign_in("name@acme.com"),
+        vec![finished],
+        &MigrationConfig::default(),
+        &["Name@Acme.com"],
+        &accepted(),
+    );
+    assert_eq!(decision.reason(), Some(ReasonCode::AlreadyMigrated));
+}
+
+#[test]
+fn stale_candidates_and_duplicates_are_ignored() {
+    let moved = verified("someone-else@x.io");
+    let (decision, checked) = run(
+        &sign_in("name@acme.com"),
+        pending(&[moved]),
+        &MigrationConfig::default(),
+        &[],
+        &accepted(),
+    );
+    assert!(checked.is_empty());
+    assert_eq!(decision.reason(), Some(ReasonCode::NoCandidates));
+    let twice = pending(&[verified("Name@Acme.com"), verified("Name@Acme.com")]);
+    let (_, checked) = run(
+        &sign_in("name@acme.com"),
+        twice,
+        &MigrationConfig::default(),
+        &[],
+        &accepted(),
+    );
+    assert_eq!(checked.len(), 1);
+}
+
+#[test]
+fn attributes_the_new_pool_would_reject_refuse_the_migration() {
+    let long = "x".repeat(MAX_ATTRIBUTE_BYTES + 1);
+    let legacy = user("n@x.io", &[("email", "n@x.io"), ("name", &long)]);
+    let (decision, _) = run(
+        &sign_in("n@x.io"),
+        pending(&[legacy]),
+        &MigrationConfig::default(),
+        &["n@x.io"],
+        &accepted(),
+    );
+    assert_eq!(decision.reason(), Some(ReasonCode::AttributesRejected));
+}
+
+#[test]
+fn other_triggers_and_empty_identifiers_are_refused() {
+    let token = TriggerEvent::from_value(crate::event::tests::fixture(
+        "token-generation-authentication",
+    ))
+    .unwrap();
+    let decision = decide_with(
+        &token,
+        pending(&[verified("name@acme.com")]),
+        &MigrationConfig::default(),
+        |_| accepted(),
+    );
+    assert_eq!(decision.reason(), Some(ReasonCode::NotAMigrationEvent));
+    assert_eq!(decision.response(), &token.unchanged());
+    let blank = sign_in("\u{200B} ");
+    let decision = decide_with(&blank, Vec::new(), &MigrationConfig::default(), |_| {
+        accepted()
+    });
+    assert_eq!(decision.reason(), Some(ReasonCode::EmptyIdentifier));
+}
+
+#[test]
+fn the_trace_tells_the_story_without_the_password() {
+    let (decision, _) = run(
+        &sign_in("name@acme.com"),
+        pending(&[verified("Name@Acme.com")]),
+        &MigrationConfig::default(),
+        &["Name@Acme.com"],
+        &accepted(),
+    );
+    let story = decision.trace.join("\n");
+    assert!(story.contains("match key `name@acme.com`"), "{story}");
+    assert!(
+        story.contains("Migrate `Name@Acme.com` as CONFIRMED"),
+        "{story}"
+    );
+    assert!(!story.contains("canary-Pa55word!"));
+}
+
+#[test]
+fn reason_codes_serialise_as_their_strings() {
+    for code in [
+        ReasonCode::Ambiguous,
+        ReasonCode::NoVerifiedContact,
+        ReasonCode::LegacyUnavailable,
+    ] {
+        assert_eq!(serde_json::to_value(code).unwrap(), json!(code.as_str()));
+        assert!(!code.explain().is_empty());
+    }
+}
+
+fn outcome() -> impl Strategy<Value = PasswordOutcome> {
+    prop_oneof![
+        Just(PasswordOutcome::Accepted),
+        Just(PasswordOutcome::WrongPassword),
+        Just(PasswordOutcome::Disabled),
+        Just(PasswordOutcome::UserNotFound),
+        Just(PasswordOutcome::ResetRequired),
+        Just(PasswordOutcome::NotConfirmed),
+        prop::sample::select(vec![
+            "SMS_MFA",
+            "SOFTWARE_TOKEN_MFA",
+            "SELECT_MFA_TYPE",
+            "MFA_SETUP",
+            "NEW_PASSWORD_REQUIRED",
+            "X"
+        ])
+        .prop_map(|c| PasswordOutcome::Challenge(Challenge::parse(c))),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn any_outcomes_give_a_well_formed_decision(
+        typed in prop::sample::select(vec!["name@acme.com", "NAME@ACME.COM", "x", " "]),
+        names in prop::collection::vec(prop::sample::select(vec!["Name@Acme.com", "name@acme.com", "NAME@acme.com", "x", "X"]), 0..5),
+        outcomes in prop::collection::vec(outcome(), 5),
+        flags in prop::collection::vec((any::<bool>(), any::<bool>(), any::<bool>()), 5),
+        most_recent in any::<bool>(),
+    ) {
+        let candidates: Vec<LedgerEntry> = names.iter().zip(&flags).map(|(name, (enabled, sms, verified_email))| {
+            let mut u = user(name, &[("email", name), ("email_verified", if *verified_email { "true" } else { "false" }), ("phone_number", "+15550100")]);
+            u.enabled = *enabled;
+            u.mfa.sms = *sms;
+            LedgerEntry::pending(u)
+        }).collect();
+        let config = with_policy(|p| if most_recent { p.collision = CollisionPolicy::MostRecent });
+        let event = sign_in(typed);
+        let mut i = 0;
+        let decision = decide_with(&event, candidates, &config, |_| { i += 1; outcomes[(i - 1) % outcomes.len()].clone() });
+        prop_assert!(decision.password_checks <= config.policy.max_candidates);
+        match (&decision.approval, decision.refusal) {
+            (Some(approval), None) => {
+                let original = event.unchanged();
+                for (key, value) in original.as_object().unwrap() {
+                    if key != "response" { prop_assert_eq!(&decision.response[key], value); }
+                }
+                prop_assert_eq!(&decision.response["response"]["messageAction"], "SUPPRESS");
+                prop_assert_eq!(&decision.response["response"]["forceAliasCreation"], false);
+                prop_assert!(!approval.user_attributes.contains_key("sub"));
+            }
+            (None, Some(_)) => prop_assert_eq!(decision.response(), &event.unchanged()),
+            _ => prop_assert!(false, "a decision is an approval or a refusal"),
+        }
+    }
+}
