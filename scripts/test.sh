@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The one test command: installs what is missing, then runs every check in order.
+# Usage: scripts/test.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+started=$(date +%s)
+step() { log "$* ($(( $(date +%s) - started ))s)"; }
+
+step "installing what is missing"
+bash scripts/bootstrap.sh --browser
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (warnings denied)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Rust tests"
+cargo test --workspace --locked --no-fail-fast
+
+step "docs (warnings denied)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+
+step "core builds for wasm32-unknown-unknown"
+cargo build -p cognito-migrate-core --target wasm32-unknown-unknown --locked
+
+step "all checks passed in $(( $(date +%s) - started ))s"
