@@ -243,7 +243,7 @@ pub struct Ledger {
     table: String,
 }
 
-const MIGRATABLE: &str = "#state IN (:pending, :refused) OR (#state = :migrated AND #newUsername = :newUsername)";
+const MIGRATABLE: &str = "attribute_not_exists(#state) OR #state IN (:pending, :refused) OR (#state = :migrated AND #newUsername = :newUsername)";
 
 impl Ledger {
     /// The ledger in `table`.
@@ -323,8 +323,13 @@ impl Ledger {
             &record.entry.state,
             MigrationState::Migrated { new_username: recorded, .. } if recorded == new_username
         );
+        let user_json = serde_json::to_string(&record.entry.user)
+            .map_err(|e| AwsError::MalformedItem(format!("the user does not serialise: {e}")))?;
+        let copies = record.copies();
+        let key_list = AttributeValue::L(copies.iter().map(s).collect());
+        let own = partition_key(&match_key(username));
         let mut items = Vec::new();
-        for pk in record.copies() {
+        for pk in copies {
             let key = item_key(&pk, username);
             let item = if already {
                 let check = ConditionCheck::builder()
@@ -342,8 +347,14 @@ impl Ledger {
                 let update = Update::builder()
                     .table_name(&self.table)
                     .set_key(Some(key))
+                    // A user found by the exact fallback lookup has no items yet: they are
+                    // created complete, so the next query reads them like indexed ones.
                     .update_expression(
-                        "SET #state = :migrated, #newUsername = :newUsername, #atMs = :atMs REMOVE #reason, #method",
+                        "SET #state = :migrated, #newUsername = :newUsername, #atMs = :atMs, \
+                         #user = if_not_exists(#user, :user), #keys = if_not_exists(#keys, :keys), \
+                         #primary = if_not_exists(#primary, :primary), \
+                         #groupsCopied = if_not_exists(#groupsCopied, :false) \
+                         REMOVE #reason, #method",
                     )
                     .condition_expression(MIGRATABLE)
                     .expression_attribute_names("#state", attr::STATE)
@@ -351,11 +362,19 @@ impl Ledger {
                     .expression_attribute_names("#atMs", attr::AT_MS)
                     .expression_attribute_names("#reason", attr::REASON)
                     .expression_attribute_names("#method", attr::METHOD)
+                    .expression_attribute_names("#user", attr::USER)
+                    .expression_attribute_names("#keys", attr::KEYS)
+                    .expression_attribute_names("#primary", attr::PRIMARY)
+                    .expression_attribute_names("#groupsCopied", attr::GROUPS_COPIED)
                     .expression_attribute_values(":pending", s("pending"))
                     .expression_attribute_values(":refused", s("refused"))
                     .expression_attribute_values(":migrated", s("migrated"))
                     .expression_attribute_values(":newUsername", s(new_username))
                     .expression_attribute_values(":atMs", n(at_ms))
+                    .expression_attribute_values(":user", s(&user_json))
+                    .expression_attribute_values(":keys", key_list.clone())
+                    .expression_attribute_values(":primary", AttributeValue::Bool(pk == own))
+                    .expression_attribute_values(":false", AttributeValue::Bool(false))
                     .build()
                     .map_err(|_| build_error("TransactWriteItems"))?;
                 TransactWriteItem::builder().update(update).build()
