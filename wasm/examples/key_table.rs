@@ -12,8 +12,13 @@
 use std::process::ExitCode;
 
 use cognito_migrate_core::{canonical_username, match_key};
-use cognito_migrate_wasm::error::ErrorCode;
 use serde_json::{Value, json};
+
+// The package is a cdylib only (see Cargo.toml), so the example cannot link it: it compiles the
+// same code-mapping source instead.
+#[path = "../src/code.rs"]
+mod code;
+use code::ErrorCode;
 
 /// Inputs where Unicode, Rust and JavaScript are most likely to disagree.
 const EXAMPLES: &[(&str, &str)] = &[

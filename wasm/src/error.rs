@@ -1,10 +1,9 @@
 //! Errors cross into JavaScript as real `Error` objects with a stable `code` property, so callers
 //! can branch on `error.code` instead of parsing messages.
 
-use std::fmt::Display;
-
-use cognito_migrate_core::KeyError;
 use wasm_bindgen::prelude::*;
+
+use crate::code::ErrorCode;
 
 #[wasm_bindgen(typescript_custom_section)]
 const ERROR_TYPES: &str = r#"
@@ -17,21 +16,6 @@ export interface CognitoMigrateError extends Error {
   readonly code: ErrorCode;
 }
 "#;
-
-/// A core error's stable code, as JavaScript sees it in `error.code`. Keep the codes in step
-/// with the `ErrorCode` type above; they are part of the package's API.
-pub trait ErrorCode: Display {
-    /// The `SCREAMING_SNAKE_CASE` code.
-    fn code(&self) -> &'static str;
-}
-
-impl ErrorCode for KeyError {
-    fn code(&self) -> &'static str {
-        match self {
-            KeyError::Empty => "EMPTY_IDENTIFIER",
-        }
-    }
-}
 
 /// The error type of every fallible export; wasm-bindgen throws it as a JavaScript `Error`.
 #[derive(Debug)]

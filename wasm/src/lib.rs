@@ -7,9 +7,11 @@
 //!
 //! - [`keys`]: `canonicalUsername`, `matchKey`.
 //! - [`info`]: `info`, the package's name and version.
-//! - [`error`]: how core errors become JavaScript `Error` objects with a stable `code`.
+//! - [`code`]: the stable `code` of each core error.
+//! - [`error`]: how core errors become JavaScript `Error` objects carrying that `code`.
 //! - [`serialize`]: the one serializer every object-returning export uses.
 
+pub mod code;
 pub mod error;
 pub mod info;
 pub mod keys;
