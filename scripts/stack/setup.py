@@ -1,0 +1,217 @@
+"""Creates the local stack's resources and records their ids in the stack's env file.
+
+    setup.py legacy --env-file F --moto-endpoint URL
+        In moto: the legacy case-sensitive pool, its two app clients and the ledger table.
+    setup.py new --env-file F --cognito-local-endpoint URL
+        In cognito-local: the new case-insensitive pool and its app client.
+
+Each step rewrites only its own keys in the env file (KEY=value lines), so the two can run
+independently (`reset` re-creates one side while the other keeps running). Runs with the
+project's venv Python (boto3 comes with moto).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+
+import boto3
+from botocore.config import Config
+
+REGION = "us-east-1"
+LEDGER_TABLE = "cognito-migrate-ledger"
+# No retries: the servers are local, so a failure is real and should show at once.
+BOTO_CONFIG = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=30)
+
+
+def client(service: str, endpoint: str):
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        config=BOTO_CONFIG,
+    )
+
+
+def standard_attribute(name: str, mutable: bool = True) -> dict:
+    return {"Name": name, "AttributeDataType": "String", "Mutable": mutable, "Required": False}
+
+
+def create_legacy(moto_endpoint: str) -> dict[str, str]:
+    idp = client("cognito-idp", moto_endpoint)
+    pool = idp.create_user_pool(
+        PoolName="legacy-case-sensitive",
+        # The legacy pool predates case-insensitive pools: Foo and foo are different users.
+        UsernameConfiguration={"CaseSensitive": True},
+        AliasAttributes=["email", "preferred_username"],
+        AutoVerifiedAttributes=["email"],
+        Schema=[
+            standard_attribute("email"),
+            standard_attribute("phone_number"),
+            standard_attribute("preferred_username"),
+            standard_attribute("name"),
+        ],
+        MfaConfiguration="OPTIONAL",
+        Policies={
+            "PasswordPolicy": {
+                "MinimumLength": 8,
+                "RequireUppercase": False,
+                "RequireLowercase": False,
+                "RequireNumbers": False,
+                "RequireSymbols": False,
+            }
+        },
+    )["UserPool"]
+    pool_id = pool["Id"]
+    idp.set_user_pool_mfa_config(
+        UserPoolId=pool_id,
+        SoftwareTokenMfaConfiguration={"Enabled": True},
+        MfaConfiguration="OPTIONAL",
+    )
+    flows = ["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+    plain = idp.create_user_pool_client(
+        UserPoolId=pool_id, ClientName="legacy-app", ExplicitAuthFlows=flows, GenerateSecret=False
+    )["UserPoolClient"]
+    secret = idp.create_user_pool_client(
+        UserPoolId=pool_id, ClientName="legacy-app-with-secret", ExplicitAuthFlows=flows, GenerateSecret=True
+    )["UserPoolClient"]
+
+    dynamodb = client("dynamodb", moto_endpoint)
+    dynamodb.create_table(
+        TableName=LEDGER_TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+    )
+    dynamodb.get_waiter("table_exists").wait(TableName=LEDGER_TABLE, WaiterConfig={"Delay": 0.2, "MaxAttempts": 50})
+
+    return {
+        "LEGACY_USER_POOL_ID": pool_id,
+        "LEGACY_CLIENT_ID": plain["ClientId"],
+        "LEGACY_SECRET_CLIENT_ID": secret["ClientId"],
+        "LEGACY_SECRET_CLIENT_SECRET": secret["ClientSecret"],
+        "LEDGER_TABLE": LEDGER_TABLE,
+    }
+
+
+def create_new(cognito_local_endpoint: str) -> dict[str, str]:
+    idp = client("cognito-idp", cognito_local_endpoint)
+    pool = idp.create_user_pool(
+        PoolName="new-case-insensitive",
+        # The whole point of the migration. cognito-local stores this but matches exactly; the
+        # preloaded shim reads it and makes lookups case-insensitive.
+        UsernameConfiguration={"CaseSensitive": False},
+        AliasAttributes=["email", "preferred_username"],
+        AutoVerifiedAttributes=["email"],
+        Schema=[
+            standard_attribute("email"),
+            standard_attribute("phone_number"),
+            standard_attribute("preferred_username"),
+            standard_attribute("name"),
+            # As in deploy/template.yaml. Immutable: written once, by the migration, as the
+            # user's link to the legacy pool.
+            {
+                "Name": "legacy_sub",
+                "AttributeDataType": "String",
+                "Mutable": False,
+                "Required": False,
+                "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "128"},
+            },
+            {
+                "Name": "legacy_username",
+                "AttributeDataType": "String",
+                "Mutable": True,
+                "Required": False,
+                "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "256"},
+            },
+        ],
+        MfaConfiguration="OFF",
+    )["UserPool"]
+    pool_id = pool["Id"]
+    described = idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    schema = {a["Name"]: a for a in described.get("SchemaAttributes", [])}
+    for name in ("custom:legacy_sub", "custom:legacy_username"):
+        if name not in schema:
+            sys.exit(f"setup: cognito-local did not keep {name} in the new pool's schema")
+    if schema["custom:legacy_sub"].get("Mutable") is not False:
+        sys.exit("setup: cognito-local did not keep custom:legacy_sub immutable")
+    if described.get("UsernameConfiguration", {}).get("CaseSensitive") is not False:
+        sys.exit("setup: cognito-local did not keep CaseSensitive=false")
+    if described.get("UsernameAttributes"):
+        # Aliases and username attributes exclude each other in Cognito; cognito-local's own
+        # default (email as username) must have been switched off in its config.
+        sys.exit(f"setup: the new pool has UsernameAttributes {described['UsernameAttributes']}")
+
+    app = idp.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName="new-app",
+        ExplicitAuthFlows=[
+            "ALLOW_USER_PASSWORD_AUTH",
+            "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+            "ALLOW_USER_SRP_AUTH",
+            "ALLOW_REFRESH_TOKEN_AUTH",
+        ],
+        GenerateSecret=False,
+        PreventUserExistenceErrors="ENABLED",
+    )["UserPoolClient"]
+    return {"NEW_USER_POOL_ID": pool_id, "NEW_CLIENT_ID": app["ClientId"]}
+
+
+def update_env_file(path: str, values: dict[str, str]) -> None:
+    lines: list[str] = []
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            lines = [line.rstrip("\n") for line in f if line.strip()]
+    kept = [line for line in lines if line.split("=", 1)[0] not in values]
+    kept.extend(f"{key}={value}" for key, value in values.items())
+    # Written whole and renamed, so a reader never sees half a file.
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".env.")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write("\n".join(sorted(kept, key=lambda line: line.split("=", 1)[0])) + "\n")
+    os.replace(tmp, path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="step", required=True)
+    legacy = sub.add_parser("legacy")
+    legacy.add_argument("--moto-endpoint", required=True)
+    new = sub.add_parser("new")
+    new.add_argument("--cognito-local-endpoint", required=True)
+    endpoints = sub.add_parser("endpoints", help="record the three server endpoints only")
+    endpoints.add_argument("--moto-endpoint", required=True)
+    endpoints.add_argument("--cognito-local-endpoint", required=True)
+    endpoints.add_argument("--lambda-endpoint", required=True)
+    for p in (legacy, new, endpoints):
+        p.add_argument("--env-file", required=True)
+    args = parser.parse_args()
+
+    if args.step == "legacy":
+        values = create_legacy(args.moto_endpoint)
+    elif args.step == "new":
+        values = create_new(args.cognito_local_endpoint)
+    else:
+        values = {
+            "MOTO_ENDPOINT": args.moto_endpoint,
+            "COGNITO_LOCAL_ENDPOINT": args.cognito_local_endpoint,
+            "LAMBDA_ENDPOINT": args.lambda_endpoint,
+        }
+    update_env_file(args.env_file, values)
+    for key, value in values.items():
+        shown = "***" if key.endswith("SECRET") else value
+        print(f"setup: {key}={shown}")
+
+
+if __name__ == "__main__":
+    main()
