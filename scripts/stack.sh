@@ -233,14 +233,14 @@ write_lambda_env() {
     echo "LEGACY_USER_POOL_ID=$(env_value LEGACY_USER_POOL_ID)"
     echo "LEGACY_CLIENT_ID=$(env_value LEGACY_CLIENT_ID)"
     echo "LEDGER_TABLE=$(env_value LEDGER_TABLE)"
-    echo "NEW_USER_POOL_ID=$(env_value NEW_USER_POOL_ID)"
-    # The SDK's standard endpoint variables: everything (DynamoDB, the legacy pool) goes to moto...
+    # Endpoints through the SDK's standard variables: DynamoDB (and anything else) is moto, and
+    # cognito-idp is the NEW pool, cognito-local. The legacy pool speaks the same service at
+    # another address, which no standard variable can express: the function's legacy client
+    # takes LEGACY_ENDPOINT_URL. NEW_USER_POOL_ID is left out: the function takes each event's.
     echo "AWS_ENDPOINT_URL=$MOTO_ENDPOINT"
     echo "AWS_ENDPOINT_URL_DYNAMODB=$MOTO_ENDPOINT"
-    echo "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=$MOTO_ENDPOINT"
-    # ...but the new pool speaks the same service at another address, which no standard
-    # variable can express: the Lambda builds its new-pool client from this one when set.
-    echo "NEW_POOL_ENDPOINT_URL=$COGNITO_LOCAL_ENDPOINT"
+    echo "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=$COGNITO_LOCAL_ENDPOINT"
+    echo "LEGACY_ENDPOINT_URL=$MOTO_ENDPOINT"
     echo "AWS_ACCESS_KEY_ID=local"
     echo "AWS_SECRET_ACCESS_KEY=local"
     echo "AWS_REGION=us-east-1"
