@@ -37,7 +37,6 @@
 //! [`match_key`]: crate::keys::match_key
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -48,11 +47,13 @@ use crate::user::{LegacyUser, UserRecordError, UserStatus};
 use self::key::identifier_key;
 use self::record::{RecordError, UserFacts, parse_user};
 use self::scan::{Event, Splitter};
+use self::table::KeyTable;
 
 mod key;
 mod markdown;
 mod record;
 mod scan;
+mod table;
 
 /// Input errors kept in a report; the rest are only counted.
 pub const MAX_REPORTED_ERRORS: usize = 1_000;
@@ -409,23 +410,6 @@ struct Row {
     lengths: [u32; 3],
 }
 
-const NO_GROUP: u32 = u32::MAX;
-
-/// The first user seen with a key, and the collision group once a second one shows up.
-#[derive(Debug, Clone, Copy)]
-struct Slot {
-    user: u32,
-    fields: u8,
-    group: u32,
-}
-
-#[derive(Debug)]
-struct Group {
-    key: Box<str>,
-    /// User index and the fields of that user with this key.
-    members: Vec<(u32, u8)>,
-}
-
 /// Bit of [`State::issues`] for users in a collision group, above the category bits.
 const IN_COLLISION: u16 = 1 << 15;
 
@@ -436,8 +420,7 @@ struct State {
     text: String,
     rows: Vec<Row>,
     issues: Vec<u16>,
-    keys: HashMap<Box<str>, Slot>,
-    groups: Vec<Group>,
+    keys: KeyTable,
     categories: [Vec<u32>; Category::ALL.len()],
     errors: Vec<InputError>,
     error_count: u64,
@@ -447,6 +430,7 @@ impl State {
     fn take(&mut self, event: Event<'_>) {
         match event {
             Event::Error { line, message } => self.error(Some(line), message.to_owned()),
+            Event::User { facts, line } => self.add(&facts, Some(line)),
             Event::Record(record) => match parse_user(record.text) {
                 Ok(facts) => self.add(&facts, Some(record.line)),
                 Err(RecordError::Syntax { line, message }) => {
@@ -487,23 +471,6 @@ impl State {
         self.text.get(start..start + length).unwrap_or_default()
     }
 
-    /// True when a user with exactly this username was already added under `key`.
-    fn seen_username(&self, key: &str, username: &str) -> bool {
-        let Some(slot) = self.keys.get(key) else {
-            return false;
-        };
-        let first = [(slot.user, slot.fields)];
-        let members = match self.groups.get(slot.group as usize) {
-            Some(group) => group.members.as_slice(),
-            None => &first,
-        };
-        let kept = kept_value(username);
-        members.iter().any(|&(user, fields)| {
-            fields & IdentifierField::Username.bit() != 0
-                && self.value(user, IdentifierField::Username) == kept
-        })
-    }
-
     fn add(&mut self, facts: &UserFacts<'_>, line: Option<u64>) {
         let values = [
             Some(&*facts.username),
@@ -524,30 +491,35 @@ impl State {
             }
         }
 
-        let username_key = keys
-            .iter()
-            .flatten()
-            .find(|(_, fields)| fields & IdentifierField::Username.bit() != 0);
-        if let Some((key, _)) = username_key
-            && self.seen_username(key, &facts.username)
+        // A legacy pool holds each username once: the same username again is the same record
+        // exported twice (overlapping pages), not a second user.
+        let hashes = keys
+            .each_ref()
+            .map(|k| k.as_ref().map(|(key, _)| self.keys.hash(key)));
+        if let Some((Some((key, fields)), Some(hash))) = keys.first().zip(hashes.first())
+            && fields & IdentifierField::Username.bit() != 0
         {
-            self.error(
-                line,
-                format!(
-                    "user {} appears again; this record is ignored",
-                    quote(&facts.username)
-                ),
-            );
-            return;
+            let kept = kept_value(&facts.username);
+            let seen = self.keys.any_holder(key, *hash, |user, fields| {
+                fields & IdentifierField::Username.bit() != 0
+                    && self.value(user, IdentifierField::Username) == kept
+            });
+            if seen {
+                let username = quote(&facts.username);
+                self.error(
+                    line,
+                    format!("user {username} appears again; this record is ignored"),
+                );
+                return;
+            }
         }
-        let Ok(user) = u32::try_from(self.rows.len()) else {
-            self.error(line, "too many users for one audit".to_owned());
-            return;
+        let user = match u32::try_from(self.rows.len()) {
+            Ok(user) if user < u32::MAX => user,
+            _ => {
+                self.error(line, "too many users for one audit".to_owned());
+                return;
+            }
         };
-        if user == NO_GROUP {
-            self.error(line, "too many users for one audit".to_owned());
-            return;
-        }
 
         let start = self.text.len();
         let mut lengths = [0u32; 3];
@@ -568,39 +540,18 @@ impl State {
         }
         self.issues.push(issues);
 
-        for (key, fields) in keys.into_iter().flatten() {
-            if let Some(slot) = self.keys.get_mut(&*key) {
-                if let Some(group) = self.groups.get_mut(slot.group as usize) {
-                    group.members.push((user, fields));
-                } else {
-                    let Ok(group) = u32::try_from(self.groups.len()) else {
-                        continue;
-                    };
-                    slot.group = group;
-                    self.groups.push(Group {
-                        key: key.into(),
-                        members: vec![(slot.user, slot.fields), (user, fields)],
-                    });
-                }
-            } else {
-                self.keys.insert(
-                    key.into(),
-                    Slot {
-                        user,
-                        fields,
-                        group: NO_GROUP,
-                    },
-                );
+        for (entry, hash) in keys.into_iter().zip(hashes) {
+            if let (Some((key, fields)), Some(hash)) = (entry, hash) {
+                self.keys.add(&key, hash, user, fields);
             }
         }
     }
 
     fn report(mut self) -> AuditReport {
         // The key table is the bulk of the memory; the report needs only the groups.
-        drop(std::mem::take(&mut self.keys));
-        self.groups.sort_unstable_by(|a, b| a.key.cmp(&b.key));
-        for group in &self.groups {
-            for &(user, _) in &group.members {
+        let groups = std::mem::take(&mut self.keys).into_groups();
+        for (_, members) in &groups {
+            for &(user, _) in members {
                 if let Some(issues) = self.issues.get_mut(user as usize) {
                     *issues |= IN_COLLISION;
                 }
@@ -612,13 +563,11 @@ impl State {
                 .filter(|&&issues| issues & mask != 0)
                 .count() as u64
         };
-        let collisions = self
-            .groups
+        let collisions = groups
             .iter()
-            .map(|group| CollisionGroup {
-                key: match_key(&group.key),
-                members: group
-                    .members
+            .map(|(key, members)| CollisionGroup {
+                key: match_key(key),
+                members: members
                     .iter()
                     .map(|&(user, fields)| CollisionMember {
                         username: self.value(user, IdentifierField::Username).to_owned(),

@@ -68,12 +68,37 @@ pub(super) enum RecordError {
 pub(super) fn parse_user(text: &str) -> Result<UserFacts<'_>, RecordError> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let raw = deserializer
-        .deserialize_any(RawUserVisitor)
+        .deserialize_any(RawUserVisitor {
+            stop_at_users: false,
+        })
         .map_err(|error| syntax_error(&error))?;
     deserializer.end().map_err(|error| syntax_error(&error))?;
     raw.into_facts().map_err(RecordError::Invalid)
 }
 
+/// Reads the user object that `text` starts with, in the same single pass that finds where
+/// it ends: the user and the length of its text. `None` when that object is not complete in
+/// `text`, is not well-formed or not a readable user, or has a `Users` key (it may be a page);
+/// the caller then finds the object's end itself and reads it with [`parse_user`].
+pub(super) fn parse_leading_user(text: &str) -> Option<(UserFacts<'_>, usize)> {
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<LeadingUser<'_>>();
+    let LeadingUser(raw) = stream.next()?.ok()?;
+    let length = stream.byte_offset();
+    raw.into_facts().ok().map(|facts| (facts, length))
+}
+
+/// A user object read by [`parse_leading_user`]: gives up at a `Users` key.
+struct LeadingUser<'a>(RawUser<'a>);
+
+impl<'de> de::Deserialize<'de> for LeadingUser<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_map(RawUserVisitor {
+                stop_at_users: true,
+            })
+            .map(LeadingUser)
+    }
+}
 fn syntax_error(error: &serde_json::Error) -> RecordError {
     let full = error.to_string();
     // Syntax and end-of-input messages are fixed phrases; anything else (a data error, which
@@ -551,7 +576,10 @@ impl<'a> RawUser<'a> {
     }
 }
 
-struct RawUserVisitor;
+struct RawUserVisitor {
+    /// Fail at a `Users` key rather than read past a whole page.
+    stop_at_users: bool,
+}
 
 impl<'de> Visitor<'de> for RawUserVisitor {
     type Value = RawUser<'de>;
@@ -570,6 +598,9 @@ impl<'de> Visitor<'de> for RawUserVisitor {
                 "Enabled" => raw.enabled = map.next_value()?,
                 "UserStatus" => raw.status = map.next_value()?,
                 "MFAOptions" => raw.mfa_options_sms = map.next_value_seed(SmsOptions)?,
+                "Users" if self.stop_at_users => {
+                    return Err(de::Error::custom("a page, not a user"));
+                }
                 "UserMFASettingList" => {
                     raw.mfa_setting = map.next_value_seed(AnyEntry(|entry: Loose<'de>| {
                         matches!(entry.as_str(), Some("SMS_MFA" | "SOFTWARE_TOKEN_MFA"))

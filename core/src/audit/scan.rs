@@ -13,9 +13,13 @@
 //! of one record per line, a record still open at the end of its line is reported and dropped,
 //! so one truncated line never swallows the lines after it.
 
+use super::record::{UserFacts, parse_leading_user};
+
 /// What the splitter found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Event<'t> {
+    /// A user, already read (see [`Splitter::try_leading_user`]).
+    User { facts: UserFacts<'t>, line: u64 },
     /// The complete text of one candidate user object.
     Record(Record<'t>),
     /// Text that cannot hold user records; `message` never quotes the input.
@@ -135,7 +139,7 @@ impl Splitter {
                 continue;
             }
             if self.stack.is_empty() {
-                i = self.scan_top_level(bytes, i, byte, sink);
+                i = self.scan_top_level(text, i, byte, sink);
                 continue;
             }
             match byte {
@@ -154,7 +158,10 @@ impl Splitter {
                     self.record_string_start =
                         (self.top_role() == Some(Role::Record)).then_some(i + 1);
                 }
-                b'{' | b'[' => self.open(text, byte, i, sink),
+                b'{' | b'[' => {
+                    i = self.open(text, byte, i, sink);
+                    continue;
+                }
                 b'}' | b']' => self.close(text, byte, i, sink),
                 b',' => {
                     if matches!(self.top_role(), Some(Role::TopArray | Role::UsersArray)) {
@@ -242,11 +249,12 @@ impl Splitter {
 
     fn scan_top_level<'t>(
         &mut self,
-        bytes: &[u8],
+        text: &'t str,
         i: usize,
         byte: u8,
         sink: &mut impl FnMut(Event<'t>),
     ) -> usize {
+        let bytes = text.as_bytes();
         if byte == b'\n' {
             self.line += 1;
             self.skipping_line = false;
@@ -262,7 +270,14 @@ impl Splitter {
         }
         match byte {
             b' ' | b'\t' | b'\r' => return i + 1,
-            b'{' if !self.line_has_text || !self.resync => self.push(b'}', Role::Record, i),
+            b'{' if !self.resync => {
+                self.line_has_text = true;
+                if let Some(next) = self.try_leading_user(text, i, sink) {
+                    return next;
+                }
+                self.push(b'}', Role::Record, i);
+            }
+            b'{' if !self.line_has_text => self.push(b'}', Role::Record, i),
             b'[' if !self.resync => self.push(b']', Role::TopArray, i),
             // Commas between top-level objects are harmless.
             b',' if !self.resync => {}
@@ -292,10 +307,26 @@ impl Splitter {
         }
     }
 
-    fn open<'t>(&mut self, text: &'t str, byte: u8, i: usize, sink: &mut impl FnMut(Event<'t>)) {
+    /// Opens an object or array at `i`; returns where to read on.
+    fn open<'t>(
+        &mut self,
+        text: &'t str,
+        byte: u8,
+        i: usize,
+        sink: &mut impl FnMut(Event<'t>),
+    ) -> usize {
         self.entry_starts(byte, sink);
         let role = match (self.top_role(), byte) {
-            (Some(Role::TopArray), b'{') => Role::Record,
+            (Some(Role::TopArray | Role::UsersArray), b'{') => {
+                if let Some(next) = self.try_leading_user(text, i, sink) {
+                    return next;
+                }
+                if self.top_role() == Some(Role::TopArray) {
+                    Role::Record
+                } else {
+                    Role::User
+                }
+            }
             (Some(Role::Record), b'[') if self.last_key_is_users(text) => {
                 if let Some(frame) = self.stack.last_mut() {
                     frame.role = Role::Page;
@@ -304,11 +335,47 @@ impl Splitter {
                 self.capture = None;
                 Role::UsersArray
             }
-            (Some(Role::UsersArray), b'{') => Role::User,
             _ => Role::Inner,
         };
         let close = if byte == b'{' { b'}' } else { b']' };
         self.push(close, role, i);
+        i + 1
+    }
+
+    /// The fast path: a well-formed user object that is complete in `text` is read in one
+    /// pass by `serde_json`, which also finds its end, instead of being scanned here first.
+    /// Anything else (incomplete, broken, a page) is left to the scanner, so the outcome is
+    /// the same either way. Returns where to read on when it took the object.
+    fn try_leading_user<'t>(
+        &mut self,
+        text: &'t str,
+        i: usize,
+        sink: &mut impl FnMut(Event<'t>),
+    ) -> Option<usize> {
+        let (facts, length) = parse_leading_user(text.get(i..)?)?;
+        let body = text.as_bytes().get(i..i + length)?;
+        let line_breaks = count_line_breaks(body);
+        if line_breaks > 0 && self.layout == Layout::OnePerLine {
+            // The scanner reports a record that runs past the end of its line.
+            return None;
+        }
+        sink(Event::User {
+            facts,
+            line: self.line,
+        });
+        self.line += line_breaks;
+        if self.stack.is_empty() {
+            if self.layout == Layout::Unknown {
+                self.layout = if line_breaks == 0 {
+                    Layout::OnePerLine
+                } else {
+                    Layout::MultiLine
+                };
+            }
+        } else {
+            self.expect_entry = false;
+        }
+        Some(i + length)
     }
 
     fn push(&mut self, close: u8, role: Role, i: usize) {
@@ -407,4 +474,12 @@ impl Splitter {
         self.skipping_line = false;
         self.line_has_text = true;
     }
+}
+
+/// Line breaks in `bytes`, counted in small blocks whose byte-sized sums vectorise well.
+fn count_line_breaks(bytes: &[u8]) -> u64 {
+    bytes
+        .chunks(255)
+        .map(|block| u64::from(block.iter().map(|&b| u8::from(b == b'\n')).sum::<u8>()))
+        .sum()
 }

@@ -1,0 +1,177 @@
+//! The table of match keys seen so far, built for a million users.
+//!
+//! Keys live back to back in one string and are found through their 64-bit hash, so adding a
+//! key costs one hash and no allocation of its own (a map of boxed strings spent more time in
+//! the allocator than in the audit). The hash is the standard library's keyed one, so crafted
+//! identifiers cannot make a chain of equal hashes; equal hashes are chained all the same.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+
+const NONE: u32 = u32::MAX;
+
+/// A key, the first user who had it, and the collision group once a second one does.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    start: usize,
+    len: u32,
+    user: u32,
+    group: u32,
+    /// The next entry with the same hash.
+    next: u32,
+    fields: u8,
+}
+
+/// Users sharing one key: the user and the fields of that user with the key.
+#[derive(Debug)]
+struct Group {
+    entry: u32,
+    members: Vec<(u32, u8)>,
+}
+
+/// Hashes are already hashes: the index uses them as they are.
+#[derive(Debug, Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+#[derive(Debug, Default)]
+pub(super) struct KeyTable {
+    hasher: RandomState,
+    index: HashMap<u64, u32, BuildHasherDefault<PassThrough>>,
+    entries: Vec<Entry>,
+    text: String,
+    groups: Vec<Group>,
+}
+
+impl KeyTable {
+    pub fn hash(&self, key: &str) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    fn key(&self, entry: &Entry) -> &str {
+        self.text
+            .get(entry.start..entry.start + entry.len as usize)
+            .unwrap_or_default()
+    }
+
+    fn find(&self, key: &str, hash: u64) -> Option<u32> {
+        let mut at = *self.index.get(&hash)?;
+        while let Some(entry) = self.entries.get(at as usize) {
+            if self.key(entry) == key {
+                return Some(at);
+            }
+            at = entry.next;
+        }
+        None
+    }
+
+    /// Whether some user already holds `key` (whose hash is `hash`) and passes `test`.
+    pub fn any_holder(&self, key: &str, hash: u64, test: impl Fn(u32, u8) -> bool) -> bool {
+        let Some(entry) = self
+            .find(key, hash)
+            .and_then(|at| self.entries.get(at as usize))
+        else {
+            return false;
+        };
+        match self.groups.get(entry.group as usize) {
+            Some(group) => group
+                .members
+                .iter()
+                .any(|&(user, fields)| test(user, fields)),
+            None => test(entry.user, entry.fields),
+        }
+    }
+
+    /// Records that `user` has `key` (whose hash is `hash`) in `fields`. A user adds each key
+    /// once.
+    pub fn add(&mut self, key: &str, hash: u64, user: u32, fields: u8) {
+        if let Some(at) = self.find(key, hash) {
+            let Some(entry) = self.entries.get_mut(at as usize) else {
+                return;
+            };
+            if let Some(group) = self.groups.get_mut(entry.group as usize) {
+                group.members.push((user, fields));
+            } else if let Ok(group) = u32::try_from(self.groups.len()) {
+                entry.group = group;
+                self.groups.push(Group {
+                    entry: at,
+                    members: vec![(entry.user, entry.fields), (user, fields)],
+                });
+            }
+            return;
+        }
+        let (Ok(at), Ok(len)) = (u32::try_from(self.entries.len()), u32::try_from(key.len()))
+        else {
+            return;
+        };
+        if at == NONE {
+            return;
+        }
+        let next = self.index.insert(hash, at).unwrap_or(NONE);
+        self.entries.push(Entry {
+            start: self.text.len(),
+            len,
+            user,
+            group: NONE,
+            next,
+            fields,
+        });
+        self.text.push_str(key);
+    }
+
+    /// The collision groups, ordered by key: the key and its users in the order they came.
+    pub fn into_groups(self) -> Vec<(String, Vec<(u32, u8)>)> {
+        let mut groups: Vec<(String, Vec<(u32, u8)>)> = self
+            .groups
+            .into_iter()
+            .map(|group| {
+                let key = self.entries.get(group.entry as usize).map_or("", |e| {
+                    self.text
+                        .get(e.start..e.start + e.len as usize)
+                        .unwrap_or_default()
+                });
+                (key.to_owned(), group.members)
+            })
+            .collect();
+        groups.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        groups
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_users_by_key_and_survives_equal_hashes() {
+        let mut table = KeyTable::default();
+        // Force every key onto one hash: the chain must still tell them apart.
+        for (user, key) in ["b", "a", "b", "c", "a", "b"].into_iter().enumerate() {
+            table.add(key, 7, u32::try_from(user).unwrap(), 1);
+        }
+        assert!(table.any_holder("c", 7, |user, _| user == 3));
+        assert!(!table.any_holder("d", 7, |_, _| true));
+        assert_eq!(
+            table.into_groups(),
+            [
+                ("a".to_owned(), vec![(1, 1), (4, 1)]),
+                ("b".to_owned(), vec![(0, 1), (2, 1), (5, 1)])
+            ]
+        );
+    }
+}
