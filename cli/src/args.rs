@@ -1,0 +1,190 @@
+//! The command line: every option, with the help text an operator reads.
+#![expect(
+    clippy::doc_markdown,
+    reason = "these doc comments are the --help text, where backticks would print as such"
+)]
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use cognito_migrate_core::policy::{CollisionPolicy, MfaPolicy, TemporaryPasswordPolicy};
+
+use crate::scan::{ScanOptions, Verify};
+use crate::simulate;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cognito-migrate",
+    version,
+    about = "Operator tool for moving users from a case-sensitive Cognito user pool to a case-insensitive one.",
+    long_about = "Operator tool for moving users from a case-sensitive (legacy) Cognito user pool to a \
+case-insensitive one through the user-migration trigger.\n\n\
+AWS credentials, the region and endpoints come from the usual SDK sources (environment, profile, \
+instance role). Endpoints can be set only through the SDK's AWS_ENDPOINT_URL, \
+AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER and AWS_ENDPOINT_URL_DYNAMODB variables, plus \
+--legacy-endpoint-url for the legacy pool.\n\n\
+Exit status: 0 done; 1 failed (AWS error, ...); 2 bad input or usage; 3 audit found collisions \
+(with --fail-on-collisions); 4 the scan could not prove it saw every user.",
+    after_help = "Typical order: audit (decide the collisions), index (fill the ledger), deploy the trigger, \
+then simulate captured events when a sign-in does not do what you expect."
+)]
+pub(crate) struct Cli {
+    /// AWS region of the ledger table and the new pool (default: AWS_REGION or the profile's).
+    #[arg(long, global = true)]
+    pub(crate) region: Option<String>,
+    /// Region of the legacy pool (default: the pool id's prefix, else --region).
+    #[arg(long, global = true, env = "LEGACY_REGION")]
+    pub(crate) legacy_region: Option<String>,
+    /// Endpoint of the legacy pool when it is not where AWS_ENDPOINT_URL* point (a local server,
+    /// a VPC endpoint).
+    #[arg(long, global = true, env = "LEGACY_ENDPOINT_URL")]
+    pub(crate) legacy_endpoint_url: Option<String>,
+    /// IAM role to assume (through STS) for every legacy-pool call: a pool in another account.
+    #[arg(long, global = true, env = "LEGACY_ROLE_ARN")]
+    pub(crate) legacy_role_arn: Option<String>,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Fill the ledger from a full scan of the legacy pool (safe to re-run).
+    #[command(
+        long_about = "Fill the ledger table from a full scan of the legacy pool.\n\n\
+Reads every group and its members (ListGroups, ListUsersInGroup), then every user \
+(ListUsers, 60 a page) through parallel chains over the filters `sub ^= \"0\"` ... `sub ^= \"f\"`, \
+and files each user under the case-insensitive key of its username, email, preferred_username \
+and phone_number. Writes are conditional upserts: a user's migration state is never reset, so \
+re-running is safe and picks up users added since. Throttling (TooManyRequestsException) is \
+retried with exponential backoff and jitter.\n\n\
+MFA: ListUsers reports only SMS MFA (through MFAOptions); TOTP settings would need one \
+AdminGetUser per user and are not read. The trigger learns of TOTP from the legacy pool's \
+challenge at sign-in.\n\n\
+Prints one summary line: users scanned, ledger items written, groups, elapsed time, users/s."
+    )]
+    Index(IndexArgs),
+    /// Report collisions and users that need a decision, from the live pool or an export.
+    #[command(
+        long_about = "Audit the legacy pool before migrating: which users collide once case is \
+ignored (their username, email or preferred_username share a key), and which need a decision \
+(disabled, unconfirmed, on a temporary password, MFA, unverified email, federated).\n\n\
+Reads the live pool (the same ListUsers scan as index, without groups) or an export file \
+(`aws cognito-idp list-users` output, several pages, a JSON array, or one user per line). Writes \
+audit.md and audit.json into --out-dir and prints the Markdown to stdout. Collisions are \
+findings, not failures: the exit status is 0 unless --fail-on-collisions is given."
+    )]
+    Audit(AuditArgs),
+    /// Run the trigger's decision offline on an event and a file of legacy users.
+    #[command(
+        long_about = "Run the trigger's decision offline (no AWS call) on a trigger event and a \
+file of legacy users, with the legacy pool's answers to password checks assumed.\n\n\
+EVENT.json may be the event itself, a structured log record that contains it, or a CloudWatch \
+log line with the event in it. A captured sign-in event with its password redacted (\"***\") or \
+removed still works: the assumed outcomes stand in for the password.\n\n\
+USERS.json may be `aws cognito-idp list-users` output (one or more pages), a JSON array of user \
+objects, an `admin-get-user` answer, or one user object per line. A user object may carry a \
+ledger `state` (\"pending\", or {\"state\": \"migrated\", \"newUsername\": ..., \"atMs\": ...}).\n\n\
+Only users filed under the typed identifier's key are candidates, as in the trigger. Prints the \
+decision, the reason and its explanation, each step, what the client would see, and the \
+response event."
+    )]
+    Simulate(SimulateArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ScanArgs {
+    /// Parallel ListUsers chains: 1 scans without filters; 2-16 share the 16 `sub` prefixes,
+    /// up to 256 the two-digit ones. ListUsers allows 30 calls a second per account.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub(crate) chains: u16,
+    /// How to check that the chains together saw every user.
+    #[arg(long, value_enum, default_value_t = Verify::Estimate)]
+    pub(crate) verify: Verify,
+}
+
+impl ScanArgs {
+    pub(crate) fn options(&self) -> ScanOptions {
+        ScanOptions {
+            chains: usize::from(self.chains),
+            verify: self.verify,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IndexArgs {
+    /// The legacy pool's id (`<region>_<id>`).
+    #[arg(long, env = "LEGACY_USER_POOL_ID")]
+    pub(crate) legacy_pool_id: String,
+    /// The ledger table.
+    #[arg(long, env = "LEDGER_TABLE")]
+    pub(crate) table: String,
+    #[command(flatten)]
+    pub(crate) scan: ScanArgs,
+    /// Ledger writes in flight at once (also groups read at once, up to 8).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=512))]
+    pub(crate) concurrency: u16,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AuditArgs {
+    /// Audit the live legacy pool.
+    #[arg(long, env = "LEGACY_USER_POOL_ID")]
+    pub(crate) legacy_pool_id: Option<String>,
+    /// Audit an export file instead (takes precedence over --legacy-pool-id).
+    #[arg(long, value_name = "EXPORT.json")]
+    pub(crate) from_file: Option<PathBuf>,
+    /// Where audit.md and audit.json are written.
+    #[arg(long, default_value = ".")]
+    pub(crate) out_dir: PathBuf,
+    /// Exit with status 3 when there is any collision (for CI).
+    #[arg(long)]
+    pub(crate) fail_on_collisions: bool,
+    #[command(flatten)]
+    pub(crate) scan: ScanArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SimulateArgs {
+    /// The trigger event (JSON, a structured log record, or a CloudWatch log line).
+    #[arg(value_name = "EVENT.json")]
+    pub(crate) event: PathBuf,
+    /// The legacy users.
+    #[arg(long, value_name = "USERS.json")]
+    pub(crate) legacy: PathBuf,
+    /// The legacy pool's answer to a password check, for users not named by --assume.
+    #[arg(long, value_enum, default_value_t = simulate::Assumed::Ok)]
+    pub(crate) assume_password: simulate::Assumed,
+    /// The answer for one legacy user (exact username), e.g. `--assume Alice@Example.com=wrong`.
+    /// Repeatable.
+    #[arg(long, value_name = "USERNAME=OUTCOME", value_parser = simulate::parse_assume)]
+    pub(crate) assume: Vec<(String, simulate::Assumed)>,
+    /// The new pool's attribute names (default: the standard ones plus custom:legacy_sub and
+    /// custom:legacy_username).
+    #[arg(long, value_delimiter = ',', conflicts_with = "schema_file")]
+    pub(crate) schema: Option<Vec<String>>,
+    /// The new pool's schema: `aws cognito-idp describe-user-pool` output, its SchemaAttributes,
+    /// or a JSON array of names.
+    #[arg(long, value_name = "schema.json")]
+    pub(crate) schema_file: Option<PathBuf>,
+    /// A policy file: the policy (`{"collision": "refuse", "mfa": "sms", ...}`) or a whole
+    /// migration config (`{"policy": ..., "schema": [...], "mapping": ...}`). Options below
+    /// override it.
+    #[arg(long, value_name = "policy.json")]
+    pub(crate) policy: Option<PathBuf>,
+    /// When one password fits several legacy users.
+    #[arg(long, value_parser = clap::value_parser!(CollisionPolicy))]
+    pub(crate) collision: Option<CollisionPolicy>,
+    /// When the legacy pool asks for a second factor.
+    #[arg(long, value_parser = clap::value_parser!(MfaPolicy))]
+    pub(crate) mfa: Option<MfaPolicy>,
+    /// When the password is a temporary one.
+    #[arg(long, value_parser = clap::value_parser!(TemporaryPasswordPolicy))]
+    pub(crate) temporary_password: Option<TemporaryPasswordPolicy>,
+    /// The most candidates one sign-in may check.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=20))]
+    pub(crate) max_candidates: Option<u16>,
+    /// Print one JSON object instead of the text report.
+    #[arg(long)]
+    pub(crate) json: bool,
+}

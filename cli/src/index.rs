@@ -1,0 +1,149 @@
+//! `cognito-migrate index`: files every legacy user in the ledger under each of its keys.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use cognito_migrate_core::ledger::directory_keys;
+use cognito_migrate_core::user::LegacyUser;
+use cognito_migrate_lambda::ledger::Ledger;
+use futures::{StreamExt as _, TryStreamExt as _};
+use tokio::sync::mpsc;
+
+use crate::progress;
+use crate::retry::Backoff;
+use crate::scan::{LegacyScan, ScanOptions, ScanReport};
+
+/// What one run did.
+#[derive(Debug)]
+pub struct IndexSummary {
+    /// Distinct users found in the legacy pool.
+    pub users: u64,
+    /// Ledger items written (one per distinct key of each user).
+    pub items: u64,
+    /// Groups in the legacy pool.
+    pub groups: usize,
+    /// Group memberships.
+    pub memberships: u64,
+    /// Wall time of the whole run.
+    pub elapsed: Duration,
+    /// Retries after throttling.
+    pub retries: u64,
+    /// The user scan's report.
+    pub scan: ScanReport,
+    /// Things the operator should know that did not stop the run.
+    pub warnings: Vec<String>,
+}
+
+impl IndexSummary {
+    /// Users per second over the whole run.
+    #[must_use]
+    pub fn rate(&self) -> f64 {
+        #[expect(clippy::cast_precision_loss, reason = "a rate for people to read")]
+        let users = self.users as f64;
+        users / self.elapsed.as_secs_f64().max(1e-3)
+    }
+
+    /// The one-line summary.
+    #[must_use]
+    pub fn line(&self) -> String {
+        format!(
+            "index: {} users scanned, {} ledger items written, {} groups ({} memberships), {:.1} s elapsed, {:.0} users/s, {} chain(s), {} retries",
+            self.users,
+            self.items,
+            self.groups,
+            self.memberships,
+            self.elapsed.as_secs_f64(),
+            self.rate(),
+            self.scan.chains,
+            self.retries,
+        )
+    }
+}
+
+/// The clock, read once per run: every item of a run gets the same `indexedAtMs`.
+#[must_use]
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Scans the legacy pool (groups first, then users) and upserts each user as its page arrives,
+/// `concurrency` writes at a time.
+pub async fn run(
+    scan: &LegacyScan,
+    ledger: &Ledger,
+    options: ScanOptions,
+    concurrency: usize,
+) -> anyhow::Result<IndexSummary> {
+    let started = Instant::now();
+    let spinner = progress::spinner("reading groups (ListGroups, ListUsersInGroup)");
+    let groups = scan
+        .groups(concurrency.min(8))
+        .await
+        .context("reading the legacy pool's groups")?;
+    spinner.finish_and_clear();
+
+    // Sizes the progress bar only; the scan's own check reads the estimate again.
+    let estimate = scan
+        .estimated_users()
+        .await
+        .ok()
+        .and_then(|n| u64::try_from(n).ok());
+    let bar = progress::users_bar(estimate, "indexed");
+    let (sink, pages) = mpsc::channel::<Vec<LegacyUser>>(64);
+    let at_ms = now_ms();
+    let backoff = Backoff::default();
+    let write_retries = AtomicU64::new(0);
+    let items = AtomicU64::new(0);
+
+    let writer = async {
+        futures::stream::unfold(pages, |mut pages| async move {
+            pages.recv().await.map(|page| (page, pages))
+        })
+        .flat_map(futures::stream::iter)
+        .map(|user| {
+            let (backoff, write_retries, items, bar) = (&backoff, &write_retries, &items, &bar);
+            async move {
+                backoff
+                    .run(write_retries, || ledger.upsert_indexed_user(&user, at_ms))
+                    .await
+                    .context("writing a user to the ledger")?;
+                items.fetch_add(directory_keys(&user).len() as u64, Ordering::Relaxed);
+                bar.inc(1);
+                anyhow::Ok(())
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .try_for_each(|()| async { Ok(()) })
+        .await
+    };
+    let scanning = scan.users(options, Some(&groups), sink);
+    let (scanned, written) = tokio::join!(scanning, writer);
+    bar.finish_and_clear();
+    // A failed write stops the writer, which then makes the scan fail too: report the cause.
+    written?;
+    let report = scanned.context("scanning the legacy pool's users")?;
+
+    let mut warnings = Vec::new();
+    if let Some(fallback) = &report.fallback {
+        warnings.push(fallback.clone());
+    }
+    let strays = groups.members_missing_from(&report.usernames);
+    if strays > 0 {
+        warnings.push(format!(
+            "{strays} group member(s) were not returned by ListUsers (created or deleted during the scan?); re-run to pick them up"
+        ));
+    }
+    Ok(IndexSummary {
+        users: report.users,
+        items: items.load(Ordering::Relaxed),
+        groups: groups.names.len(),
+        memberships: groups.memberships(),
+        elapsed: started.elapsed(),
+        retries: scan.stats.retries.load(Ordering::Relaxed) + write_retries.load(Ordering::Relaxed),
+        scan: report,
+        warnings,
+    })
+}

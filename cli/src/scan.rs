@@ -1,0 +1,596 @@
+//! Full scans of the legacy pool: every user through parallel chains of `ListUsers` pages, and
+//! every group membership through `ListGroups` and `ListUsersInGroup`. Operator-only calls: the
+//! trigger never makes them.
+//!
+//! `ListUsers` pages are sequential within one chain (each page needs the previous page's
+//! token), so a large pool is split into chains over disjoint filters, `sub ^= "0"` to
+//! `sub ^= "f"` (subs are lowercase hexadecimal UUIDs), fetched side by side. The split is only
+//! trusted as far as it is checked: every user a chain returns must carry that chain's prefix
+//! (otherwise the server ignores the filter and the scan falls back to one unfiltered chain),
+//! and the union is compared with the pool's own count (see [`Verify`]).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use anyhow::Context as _;
+use aws_sdk_cognitoidentityprovider::Client;
+use aws_sdk_cognitoidentityprovider::types::UserType;
+use cognito_migrate_core::user::LegacyUser;
+use cognito_migrate_lambda::AwsError;
+use futures::{StreamExt as _, TryStreamExt as _};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use crate::retry::Backoff;
+
+/// `ListUsers`, `ListUsersInGroup` and `ListGroups` return at most 60 a page.
+const PAGE: i32 = 60;
+
+/// How the scan proves that its chains together saw every user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Verify {
+    /// Compare with `DescribeUserPool`'s `EstimatedNumberOfUsers`, read before and after the
+    /// scan: one cheap call, but only an estimate on a pool that changes meanwhile.
+    Estimate,
+    /// Run one more chain without a filter alongside the others and require that it found no
+    /// user the filtered chains missed (users only it found are still indexed). Exact, but it
+    /// makes about N/60 more sequential `ListUsers` calls: as slow as one chain.
+    Scan,
+    /// No check.
+    None,
+}
+
+/// What the scan should do.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanOptions {
+    /// Parallel chains: 1 means one unfiltered chain; 2 to 16 share the 16 one-digit `sub`
+    /// prefixes, 17 to 256 the 256 two-digit ones.
+    pub chains: usize,
+    /// The completeness check.
+    pub verify: Verify,
+}
+
+/// Counters shared by every chain, readable while the scan runs.
+#[derive(Debug, Default)]
+pub struct ScanStats {
+    /// Pages fetched.
+    pub pages: AtomicU64,
+    /// Retries after throttling or transient failures.
+    pub retries: AtomicU64,
+}
+
+/// The end of a user scan.
+#[derive(Debug)]
+pub struct ScanReport {
+    /// Distinct users found and handed on.
+    pub users: u64,
+    /// The chains that ran (1 after a fallback).
+    pub chains: usize,
+    /// Why the scan fell back to one unfiltered chain, when it did.
+    pub fallback: Option<String>,
+    /// `EstimatedNumberOfUsers` before and after, with [`Verify::Estimate`].
+    pub estimate: Option<(i64, i64)>,
+    /// Users only the unfiltered check chain found, with [`Verify::Scan`].
+    pub missed_by_filters: u64,
+    /// Every username found.
+    pub usernames: HashSet<String>,
+}
+
+impl ScanReport {
+    /// A failed completeness check, explained; `None` when the check passed or was off.
+    #[must_use]
+    pub fn verification_failure(&self) -> Option<String> {
+        if self.missed_by_filters > 0 {
+            return Some(format!(
+                "the {} filtered ListUsers chains missed {} user(s) that an unfiltered scan found \
+                 (they were handed on from that scan). This pool's `sub` prefix filters do not \
+                 cover every user: use --chains 1.",
+                self.chains, self.missed_by_filters
+            ));
+        }
+        let (before, after) = self.estimate?;
+        let found = i64::try_from(self.users).unwrap_or(i64::MAX);
+        let (low, high) = (before.min(after), before.max(after));
+        (found < low || found > high).then(|| {
+            format!(
+                "the scan found {found} user(s) but DescribeUserPool estimates {before} before and \
+                 {after} after the scan. The estimate can lag behind a pool that changes; re-run \
+                 with --verify scan for an exact check, or --chains 1 to scan without filters."
+            )
+        })
+    }
+}
+
+/// Every group and its members.
+#[derive(Debug, Default)]
+pub struct GroupIndex {
+    /// Group names, in `ListGroups` order.
+    pub names: Vec<String>,
+    by_user: HashMap<String, Vec<String>>,
+}
+
+impl GroupIndex {
+    /// Memberships in all.
+    #[must_use]
+    pub fn memberships(&self) -> u64 {
+        self.by_user.values().map(|g| g.len() as u64).sum()
+    }
+
+    /// The groups of one user, sorted.
+    #[must_use]
+    pub fn groups_of(&self, username: &str) -> Vec<String> {
+        self.by_user.get(username).cloned().unwrap_or_default()
+    }
+
+    /// Members of some group whom the user scan did not find (added or deleted meanwhile).
+    #[must_use]
+    pub fn members_missing_from(&self, usernames: &HashSet<String>) -> u64 {
+        self.by_user
+            .keys()
+            .filter(|u| !usernames.contains(*u))
+            .count() as u64
+    }
+}
+
+/// The scans of one legacy pool.
+#[derive(Debug, Clone)]
+pub struct LegacyScan {
+    client: Client,
+    pool_id: String,
+    backoff: Backoff,
+    /// Live counters.
+    pub stats: Arc<ScanStats>,
+}
+
+const BY_FILTER: u8 = 1;
+const BY_CHECK: u8 = 2;
+
+/// What the chains share: who was seen by which kind of chain, and whether the filters failed.
+#[derive(Debug, Default)]
+struct Shared {
+    seen: Mutex<HashMap<String, u8>>,
+    filters_failed: AtomicBool,
+    violation: Mutex<Option<String>>,
+}
+
+impl Shared {
+    /// Marks `username` seen by `by`; true the first time anyone sees it.
+    fn mark(&self, username: &str, by: u8) -> bool {
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        let flags = seen.entry(username.to_owned()).or_insert(0);
+        let fresh = *flags == 0;
+        *flags |= by;
+        fresh
+    }
+
+    fn fail_filters(&self, why: String) {
+        let mut violation = self
+            .violation
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        violation.get_or_insert(why);
+        self.filters_failed.store(true, Ordering::SeqCst);
+    }
+}
+
+/// The `sub` prefixes the chains split between them.
+#[must_use]
+pub fn sub_prefixes(chains: usize) -> Vec<String> {
+    const HEX: &str = "0123456789abcdef";
+    if chains <= 16 {
+        HEX.chars().map(String::from).collect()
+    } else {
+        HEX.chars()
+            .flat_map(|a| HEX.chars().map(move |b| format!("{a}{b}")))
+            .collect()
+    }
+}
+
+/// Checks that a user returned for `sub ^= prefix` has such a `sub`; the reason otherwise.
+#[must_use]
+pub fn filter_violation(prefix: &str, user: &LegacyUser) -> Option<String> {
+    match user.sub() {
+        Some(sub) if sub.starts_with(prefix) => None,
+        Some(_) => Some(format!(
+            "ListUsers with the filter `sub ^= \"{prefix}\"` returned a user whose sub does not start with `{prefix}`"
+        )),
+        None => Some(format!(
+            "ListUsers with the filter `sub ^= \"{prefix}\"` returned a user without a sub"
+        )),
+    }
+}
+
+/// A `ListUsers` entry in the JSON shape of the API, so that it is read by the same code as an
+/// export file.
+fn user_json(user: &UserType) -> Value {
+    let attributes: Vec<Value> = user
+        .attributes()
+        .iter()
+        .map(|a| json!({"Name": a.name(), "Value": a.value()}))
+        .collect();
+    let mfa: Vec<Value> = user
+        .mfa_options()
+        .iter()
+        .map(|o| json!({"DeliveryMedium": o.delivery_medium().map(aws_sdk_cognitoidentityprovider::types::DeliveryMediumType::as_str), "AttributeName": o.attribute_name()}))
+        .collect();
+    json!({
+        "Username": user.username(),
+        "Attributes": attributes,
+        "Enabled": user.enabled(),
+        "UserStatus": user.user_status().map(aws_sdk_cognitoidentityprovider::types::UserStatusType::as_str),
+        "MFAOptions": mfa,
+        "UserCreateDate": user.user_create_date().map(aws_sdk_cognitoidentityprovider::primitives::DateTime::as_secs_f64),
+        "UserLastModifiedDate": user.user_last_modified_date().map(aws_sdk_cognitoidentityprovider::primitives::DateTime::as_secs_f64),
+    })
+}
+
+impl LegacyScan {
+    /// Scans `pool_id` through `client`.
+    #[must_use]
+    pub fn new(client: Client, pool_id: impl Into<String>) -> Self {
+        Self {
+            client,
+            pool_id: pool_id.into(),
+            backoff: Backoff::default(),
+            stats: Arc::default(),
+        }
+    }
+
+    /// `EstimatedNumberOfUsers`.
+    pub async fn estimated_users(&self) -> anyhow::Result<i64> {
+        let answer = self
+            .backoff
+            .run(&self.stats.retries, || async {
+                self.client
+                    .describe_user_pool()
+                    .user_pool_id(&self.pool_id)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("DescribeUserPool", &e))
+            })
+            .await?;
+        Ok(answer
+            .user_pool()
+            .map_or(0, |p| i64::from(p.estimated_number_of_users())))
+    }
+
+    /// Every group and its members, `concurrency` groups at a time.
+    pub async fn groups(&self, concurrency: usize) -> anyhow::Result<GroupIndex> {
+        let mut names = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .backoff
+                .run(&self.stats.retries, || {
+                    let request = self
+                        .client
+                        .list_groups()
+                        .user_pool_id(&self.pool_id)
+                        .limit(PAGE)
+                        .set_next_token(token.clone());
+                    async move {
+                        request
+                            .send()
+                            .await
+                            .map_err(|e| AwsError::from_sdk("ListGroups", &e))
+                    }
+                })
+                .await?;
+            self.stats.pages.fetch_add(1, Ordering::Relaxed);
+            names.extend(
+                page.groups()
+                    .iter()
+                    .filter_map(|g| g.group_name().map(str::to_owned)),
+            );
+            token = page.next_token.filter(|t| !t.is_empty());
+            if token.is_none() {
+                break;
+            }
+        }
+        let members: Vec<(String, Vec<String>)> = futures::stream::iter(names.clone())
+            .map(|group| async move {
+                let members = self.members(&group).await?;
+                anyhow::Ok((group, members))
+            })
+            .buffer_unordered(concurrency.max(1))
+            .try_collect()
+            .await?;
+        let mut by_user: HashMap<String, Vec<String>> = HashMap::new();
+        for (group, users) in members {
+            for user in users {
+                by_user.entry(user).or_default().push(group.clone());
+            }
+        }
+        for groups in by_user.values_mut() {
+            groups.sort();
+            groups.dedup();
+        }
+        Ok(GroupIndex { names, by_user })
+    }
+
+    async fn members(&self, group: &str) -> anyhow::Result<Vec<String>> {
+        let mut members = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .backoff
+                .run(&self.stats.retries, || {
+                    let request = self
+                        .client
+                        .list_users_in_group()
+                        .user_pool_id(&self.pool_id)
+                        .group_name(group)
+                        .limit(PAGE)
+                        .set_next_token(token.clone());
+                    async move {
+                        request
+                            .send()
+                            .await
+                            .map_err(|e| AwsError::from_sdk("ListUsersInGroup", &e))
+                    }
+                })
+                .await
+                .with_context(|| {
+                    format!("listing the members of a group ({} so far)", members.len())
+                })?;
+            self.stats.pages.fetch_add(1, Ordering::Relaxed);
+            members.extend(
+                page.users()
+                    .iter()
+                    .filter_map(|u| u.username().map(str::to_owned)),
+            );
+            token = page.next_token.filter(|t| !t.is_empty());
+            if token.is_none() {
+                return Ok(members);
+            }
+        }
+    }
+
+    async fn list_users_page(
+        &self,
+        filter: Option<&str>,
+        token: Option<String>,
+    ) -> anyhow::Result<(Vec<LegacyUser>, Option<String>)> {
+        let page = self
+            .backoff
+            .run(&self.stats.retries, || {
+                let request = self
+                    .client
+                    .list_users()
+                    .user_pool_id(&self.pool_id)
+                    .limit(PAGE)
+                    .set_filter(filter.map(str::to_owned))
+                    .set_pagination_token(token.clone());
+                async move {
+                    request
+                        .send()
+                        .await
+                        .map_err(|e| AwsError::from_sdk("ListUsers", &e))
+                }
+            })
+            .await?;
+        self.stats.pages.fetch_add(1, Ordering::Relaxed);
+        let users = page
+            .users()
+            .iter()
+            .map(|u| LegacyUser::from_aws_json(&user_json(u)))
+            .collect::<Result<Vec<_>, _>>()
+            .context("ListUsers returned a user record that cannot be read")?;
+        Ok((users, page.pagination_token.filter(|t| !t.is_empty())))
+    }
+
+    /// Scans every user and sends them, in pages of new users, to `sink`. With `groups`, each
+    /// user's `groups` is filled from it. Returns once every chain is done.
+    pub async fn users(
+        &self,
+        options: ScanOptions,
+        groups: Option<&GroupIndex>,
+        sink: mpsc::Sender<Vec<LegacyUser>>,
+    ) -> anyhow::Result<ScanReport> {
+        let shared = Shared::default();
+        let estimate_before = if options.verify == Verify::Estimate {
+            Some(self.estimated_users().await?)
+        } else {
+            None
+        };
+        let mut chains = options.chains.max(1);
+        let mut fallback = None;
+        if chains == 1 {
+            self.unfiltered_chain(&shared, BY_FILTER, groups, &sink)
+                .await?;
+        } else {
+            let queue = Mutex::new(sub_prefixes(chains));
+            let workers = chains.min(queue.lock().unwrap_or_else(PoisonError::into_inner).len());
+            chains = workers;
+            let filtered = futures::future::try_join_all(
+                (0..workers).map(|_| self.filtered_chain(&shared, &queue, groups, &sink)),
+            );
+            if options.verify == Verify::Scan {
+                futures::try_join!(
+                    filtered,
+                    self.unfiltered_chain(&shared, BY_CHECK, groups, &sink)
+                )?;
+            } else {
+                filtered.await?;
+            }
+            let violation = shared
+                .violation
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone();
+            if let Some(why) = violation {
+                fallback = Some(format!("{why}; the scan fell back to one unfiltered chain"));
+                chains = 1;
+                if options.verify != Verify::Scan {
+                    self.unfiltered_chain(&shared, BY_CHECK, groups, &sink)
+                        .await?;
+                }
+            }
+        }
+        let estimate_after = if options.verify == Verify::Estimate {
+            Some(self.estimated_users().await?)
+        } else {
+            None
+        };
+        let seen = shared
+            .seen
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        let missed_by_filters =
+            if options.verify == Verify::Scan && fallback.is_none() && chains > 1 {
+                seen.values().filter(|&&flags| flags == BY_CHECK).count() as u64
+            } else {
+                0
+            };
+        Ok(ScanReport {
+            users: seen.len() as u64,
+            chains,
+            fallback,
+            estimate: estimate_before.zip(estimate_after),
+            missed_by_filters,
+            usernames: seen.into_keys().collect(),
+        })
+    }
+
+    async fn filtered_chain(
+        &self,
+        shared: &Shared,
+        queue: &Mutex<Vec<String>>,
+        groups: Option<&GroupIndex>,
+        sink: &mpsc::Sender<Vec<LegacyUser>>,
+    ) -> anyhow::Result<()> {
+        loop {
+            let Some(prefix) = queue.lock().unwrap_or_else(PoisonError::into_inner).pop() else {
+                return Ok(());
+            };
+            let filter = format!("sub ^= \"{prefix}\"");
+            let mut token = None;
+            loop {
+                if shared.filters_failed.load(Ordering::SeqCst) {
+                    return Ok(());
+                }
+                let (users, next) = self.list_users_page(Some(&filter), token).await?;
+                let mut fresh = Vec::new();
+                for user in users {
+                    if let Some(why) = filter_violation(&prefix, &user) {
+                        shared.fail_filters(why);
+                        return Ok(());
+                    }
+                    if shared.mark(&user.username, BY_FILTER) {
+                        fresh.push(with_groups(user, groups));
+                    }
+                }
+                send(sink, fresh).await?;
+                token = next;
+                if token.is_none() {
+                    break;
+                }
+            }
+        }
+    }
+
+    async fn unfiltered_chain(
+        &self,
+        shared: &Shared,
+        by: u8,
+        groups: Option<&GroupIndex>,
+        sink: &mpsc::Sender<Vec<LegacyUser>>,
+    ) -> anyhow::Result<()> {
+        let mut token = None;
+        loop {
+            let (users, next) = self.list_users_page(None, token).await?;
+            let fresh: Vec<LegacyUser> = users
+                .into_iter()
+                .filter(|user| shared.mark(&user.username, by))
+                .map(|user| with_groups(user, groups))
+                .collect();
+            send(sink, fresh).await?;
+            token = next;
+            if token.is_none() {
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn with_groups(mut user: LegacyUser, groups: Option<&GroupIndex>) -> LegacyUser {
+    if let Some(groups) = groups {
+        user.groups = groups.groups_of(&user.username);
+    }
+    user
+}
+
+async fn send(sink: &mpsc::Sender<Vec<LegacyUser>>, page: Vec<LegacyUser>) -> anyhow::Result<()> {
+    if page.is_empty() {
+        return Ok(());
+    }
+    sink.send(page)
+        .await
+        .map_err(|_| anyhow::anyhow!("the scan's consumer stopped"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(sub: Option<&str>) -> LegacyUser {
+        let attributes = sub
+            .map(|s| ("sub".to_owned(), s.to_owned()))
+            .into_iter()
+            .collect();
+        LegacyUser::new("u", attributes)
+    }
+
+    #[test]
+    fn prefixes_cover_every_lowercase_hex_sub_once() {
+        for chains in [2, 16, 17, 256] {
+            let prefixes = sub_prefixes(chains);
+            for sub in ["0a1b", "f00d", "9c3e", "ab12", "5555"] {
+                let matching = prefixes
+                    .iter()
+                    .filter(|p| sub.starts_with(p.as_str()))
+                    .count();
+                assert_eq!(matching, 1, "{sub} with {chains} chains");
+            }
+        }
+        assert_eq!(sub_prefixes(16).len(), 16);
+        assert_eq!(sub_prefixes(200).len(), 256);
+    }
+
+    #[test]
+    fn a_user_outside_the_prefix_means_the_filter_was_ignored() {
+        assert_eq!(filter_violation("3", &user(Some("3fa8"))), None);
+        assert!(filter_violation("3", &user(Some("4fa8"))).is_some());
+        assert!(filter_violation("3", &user(None)).is_some());
+    }
+
+    #[test]
+    fn the_estimate_check_allows_a_pool_that_changed_during_the_scan() {
+        let report = |users, estimate, missed| ScanReport {
+            users,
+            chains: 16,
+            fallback: None,
+            estimate,
+            missed_by_filters: missed,
+            usernames: HashSet::new(),
+        };
+        assert!(
+            report(100, Some((100, 100)), 0)
+                .verification_failure()
+                .is_none()
+        );
+        assert!(
+            report(101, Some((100, 102)), 0)
+                .verification_failure()
+                .is_none()
+        );
+        assert!(
+            report(99, Some((100, 100)), 0)
+                .verification_failure()
+                .is_some()
+        );
+        assert!(report(100, None, 0).verification_failure().is_none());
+        assert!(report(100, None, 1).verification_failure().is_some());
+    }
+}
