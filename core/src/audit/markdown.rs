@@ -113,8 +113,11 @@ fn collisions(out: &mut String, report: &AuditReport, limit: usize) {
         }
         out.push('\n');
     }
-    more(out, groups.len() as u64, limit);
-    out.push('\n');
+    let shown = u64::try_from(limit).unwrap_or(u64::MAX);
+    let count = groups.len() as u64;
+    if count > shown {
+        let _ = writeln!(out, "… and {} more groups.\n", thousands(count - shown));
+    }
 }
 
 fn more(out: &mut String, count: u64, limit: usize) {

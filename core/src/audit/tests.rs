@@ -508,10 +508,18 @@ fn report_round_trips_through_json() {
 
 #[test]
 fn markdown_truncates_long_lists() {
-    let users: Vec<Value> = (0..30)
+    let mut users: Vec<Value> = (0..30)
         .map(|i| entry(&format!("user{i:02}"), &[], false, "CONFIRMED"))
         .collect();
+    for i in 0..12 {
+        users.push(confirmed(&format!("pair{i:02}"), &[]));
+        users.push(confirmed(&format!("PAIR{i:02}"), &[]));
+    }
     let markdown = audit_export(&ndjson(&users)).to_markdown_with_limit(10);
+    assert!(markdown.contains("| In collision groups | 24 (12 groups) |"));
+    assert!(markdown.contains("### `pair09`"));
+    assert!(!markdown.contains("### `pair10`"));
+    assert!(markdown.contains("… and 2 more groups."));
     assert!(markdown.contains("## Disabled (30)"));
     assert!(markdown.contains("- `user09`\n- … and 20 more"));
     assert!(!markdown.contains("user10"));
