@@ -24,4 +24,18 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 step "core builds for wasm32-unknown-unknown"
 cargo build -p cognito-migrate-core --target wasm32-unknown-unknown --locked
 
+step "deploy template: cfn-lint and the role against the code"
+bash scripts/check-deploy.sh
+
+step "npm package: build, size and import checks, Node and Chromium tests"
+bash scripts/test-js.sh
+
+step "local stack self-test"
+bash scripts/stack/selftest.sh
+
+if [ -f scripts/test-e2e.sh ]; then
+  step "end to end through the local stack"
+  bash scripts/test-e2e.sh
+fi
+
 step "all checks passed in $(( $(date +%s) - started ))s"
