@@ -53,6 +53,7 @@ pub fn moto_endpoint() -> &'static str {
              while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; kill $m",
             pid = std::process::id()
         );
+        #[expect(clippy::zombie_processes, reason = "the watchdog outlives this process by design")]
         Command::new("sh").arg("-c").arg(script).stdin(Stdio::null()).spawn().unwrap();
         let started = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {

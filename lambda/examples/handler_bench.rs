@@ -1,0 +1,85 @@
+//! Handler time per sign-in migration without network: every AWS answer comes from
+//! `aws-smithy-mocks` on the real clients. `cargo run --release -p cognito-migrate-lambda --example handler_bench`
+
+use std::time::Instant;
+
+use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::Credentials;
+use aws_sdk_cognitoidentityprovider::operation::admin_initiate_auth::AdminInitiateAuthOutput;
+use aws_sdk_cognitoidentityprovider::types::AuthenticationResultType;
+use aws_sdk_dynamodb::operation::query::QueryOutput;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput;
+use aws_smithy_mocks::{MockResponseInterceptor, Rule, create_mock_http_client, mock};
+use cognito_migrate_core::ledger::LedgerEntry;
+use cognito_migrate_core::user::LegacyUser;
+use cognito_migrate_lambda::config::Config;
+use cognito_migrate_lambda::ledger::{Ledger, entry_to_items};
+use cognito_migrate_lambda::legacy::LegacyPool;
+use cognito_migrate_lambda::new_pool::NewPool;
+use cognito_migrate_lambda::{Clients, Deps, handle};
+
+fn interceptor(rules: &[&Rule]) -> MockResponseInterceptor {
+    rules.iter().fold(MockResponseInterceptor::new(), |i, r| i.with_rule(r))
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> anyhow::Result<()> {
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("bench", "bench", None, None, "bench"))
+        .load()
+        .await;
+    let env = [("LEGACY_USER_POOL_ID", "us-east-1_Legacy1"), ("LEGACY_CLIENT_ID", "c"), ("LEDGER_TABLE", "ledger")];
+    let config = Config::from_lookup(|name| env.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned()))?;
+
+    let user = LegacyUser::new(
+        "JaneDoe",
+        [("email".to_owned(), "Jane.Doe@Example.com".to_owned()), ("sub".to_owned(), "s".to_owned())].into(),
+    );
+    let items = entry_to_items(&LedgerEntry::pending(user), 0)?;
+    let item = items[0].clone();
+    let query = mock!(aws_sdk_dynamodb::Client::query).then_output(move || QueryOutput::builder().items(item.clone()).build());
+    let write = mock!(aws_sdk_dynamodb::Client::transact_write_items).then_output(|| TransactWriteItemsOutput::builder().build());
+    let auth = mock!(aws_sdk_cognitoidentityprovider::Client::admin_initiate_auth).then_output(|| {
+        AdminInitiateAuthOutput::builder()
+            .authentication_result(AuthenticationResultType::builder().access_token("a").build())
+            .build()
+    });
+    let cognito = |rules: &[&Rule]| {
+        aws_sdk_cognitoidentityprovider::Client::from_conf(
+            aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
+                .http_client(create_mock_http_client())
+                .interceptor(interceptor(rules))
+                .build(),
+        )
+    };
+    let ledger = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .http_client(create_mock_http_client())
+            .interceptor(interceptor(&[&query, &write]))
+            .build(),
+    );
+    let clients = Clients {
+        legacy: LegacyPool::new(cognito(&[&auth]), &config.legacy),
+        new_pool: NewPool::new(cognito(&[])),
+        ledger: Ledger::new(ledger, &config.ledger_table),
+    };
+    let deps = Deps::ready(config, clients);
+    let event: serde_json::Value = serde_json::from_str(include_str!("../tests/fixtures/user_migration_authentication.json"))?;
+    let mut event = event;
+    event["userName"] = "jane.doe@example.com".into();
+    event["request"]["password"] = "pw".into();
+
+    for _ in 0..200 {
+        handle(&deps, event.clone()).await.ok();
+    }
+    let runs = 2_000u32;
+    let started = Instant::now();
+    for _ in 0..runs {
+        let response = handle(&deps, event.clone()).await.ok();
+        assert!(response.is_some_and(|r| r["response"]["finalUserStatus"] == "CONFIRMED"));
+    }
+    let per = started.elapsed() / runs;
+    println!("handler per sign-in migration (3 mocked AWS calls, no network): {per:?}");
+    Ok(())
+}
