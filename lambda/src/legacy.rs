@@ -74,18 +74,23 @@ impl LegacyPool {
     /// Tokens the legacy pool returns are dropped at once. An error is a failure to get an
     /// answer (throttling, timeout, a server error): the caller fails closed.
     pub async fn check_password(&self, username: &str, password: &Password) -> Result<PasswordOutcome, AwsError> {
-        let mut request = self
+        let mut parameters = std::collections::HashMap::from([
+            ("USERNAME".to_owned(), username.to_owned()),
+            ("PASSWORD".to_owned(), password.expose().to_owned()),
+        ]);
+        if let Some(secret) = &self.client_secret {
+            parameters.insert("SECRET_HASH".to_owned(), secret_hash(secret, username, &self.client_id));
+        }
+        let answer = self
             .client
             .admin_initiate_auth()
             .user_pool_id(&self.user_pool_id)
             .client_id(&self.client_id)
             .auth_flow(AuthFlowType::AdminUserPasswordAuth)
-            .auth_parameters("USERNAME", username)
-            .auth_parameters("PASSWORD", password.expose());
-        if let Some(secret) = &self.client_secret {
-            request = request.auth_parameters("SECRET_HASH", secret_hash(secret, username, &self.client_id));
-        }
-        match request.send().await {
+            .set_auth_parameters(Some(parameters))
+            .send()
+            .await;
+        match answer {
             Ok(answer) => Ok(match answer.challenge_name() {
                 Some(challenge) => PasswordOutcome::Challenge(Challenge::parse(challenge.as_str())),
                 None if answer.authentication_result().is_some() => PasswordOutcome::Accepted,
