@@ -29,14 +29,17 @@ if [ "$("$CACHE/bin/wasm-bindgen" --version 2>/dev/null)" != "wasm-bindgen $WASM
   CARGO_TARGET_DIR="$CACHE/install-target" cargo install --quiet --debug --force \
     --root "$CACHE" wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
-stamp="$VENV/.installed-moto-$MOTO_VERSION-cargo-lambda-$CARGO_LAMBDA_VERSION-cfn-lint-$CFN_LINT_VERSION"
+# pytest runs the end-to-end tests (e2e/) against the local stack.
+PYTEST_VERSION="8.4.2"
+stamp="$VENV/.installed-moto-$MOTO_VERSION-cargo-lambda-$CARGO_LAMBDA_VERSION-cfn-lint-$CFN_LINT_VERSION-pytest-$PYTEST_VERSION"
 if [ ! -f "$stamp" ]; then
-  log "creating the Python environment (moto $MOTO_VERSION, cargo-lambda $CARGO_LAMBDA_VERSION, cfn-lint $CFN_LINT_VERSION)"
+  log "creating the Python environment (moto $MOTO_VERSION, cargo-lambda $CARGO_LAMBDA_VERSION, cfn-lint $CFN_LINT_VERSION, pytest $PYTEST_VERSION)"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check \
     "moto[server,cognitoidp,dynamodb,awslambda,iam]==$MOTO_VERSION" \
     "cargo-lambda==$CARGO_LAMBDA_VERSION" \
-    "cfn-lint==$CFN_LINT_VERSION"
+    "cfn-lint==$CFN_LINT_VERSION" \
+    "pytest==$PYTEST_VERSION"
   touch "$stamp"
 fi
 
