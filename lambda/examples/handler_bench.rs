@@ -19,7 +19,9 @@ use cognito_migrate_lambda::new_pool::NewPool;
 use cognito_migrate_lambda::{Clients, Deps, handle};
 
 fn interceptor(rules: &[&Rule]) -> MockResponseInterceptor {
-    rules.iter().fold(MockResponseInterceptor::new(), |i, r| i.with_rule(r))
+    rules
+        .iter()
+        .fold(MockResponseInterceptor::new(), |i, r| i.with_rule(r))
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -29,22 +31,41 @@ async fn main() -> anyhow::Result<()> {
         .credentials_provider(Credentials::new("bench", "bench", None, None, "bench"))
         .load()
         .await;
-    let env = [("LEGACY_USER_POOL_ID", "us-east-1_Legacy1"), ("LEGACY_CLIENT_ID", "c"), ("LEDGER_TABLE", "ledger")];
-    let config = Config::from_lookup(|name| env.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned()))?;
+    let env = [
+        ("LEGACY_USER_POOL_ID", "us-east-1_Legacy1"),
+        ("LEGACY_CLIENT_ID", "c"),
+        ("LEDGER_TABLE", "ledger"),
+    ];
+    let config = Config::from_lookup(|name| {
+        env.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_owned())
+    })?;
 
     let user = LegacyUser::new(
         "JaneDoe",
-        [("email".to_owned(), "Jane.Doe@Example.com".to_owned()), ("sub".to_owned(), "s".to_owned())].into(),
+        [
+            ("email".to_owned(), "Jane.Doe@Example.com".to_owned()),
+            ("sub".to_owned(), "s".to_owned()),
+        ]
+        .into(),
     );
     let items = entry_to_items(&LedgerEntry::pending(user), 0)?;
     let item = items[0].clone();
-    let query = mock!(aws_sdk_dynamodb::Client::query).then_output(move || QueryOutput::builder().items(item.clone()).build());
-    let write = mock!(aws_sdk_dynamodb::Client::transact_write_items).then_output(|| TransactWriteItemsOutput::builder().build());
-    let auth = mock!(aws_sdk_cognitoidentityprovider::Client::admin_initiate_auth).then_output(|| {
-        AdminInitiateAuthOutput::builder()
-            .authentication_result(AuthenticationResultType::builder().access_token("a").build())
-            .build()
-    });
+    let query = mock!(aws_sdk_dynamodb::Client::query)
+        .then_output(move || QueryOutput::builder().items(item.clone()).build());
+    let write = mock!(aws_sdk_dynamodb::Client::transact_write_items)
+        .then_output(|| TransactWriteItemsOutput::builder().build());
+    let auth =
+        mock!(aws_sdk_cognitoidentityprovider::Client::admin_initiate_auth).then_output(|| {
+            AdminInitiateAuthOutput::builder()
+                .authentication_result(
+                    AuthenticationResultType::builder()
+                        .access_token("a")
+                        .build(),
+                )
+                .build()
+        });
     let cognito = |rules: &[&Rule]| {
         aws_sdk_cognitoidentityprovider::Client::from_conf(
             aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
@@ -65,7 +86,9 @@ async fn main() -> anyhow::Result<()> {
         ledger: Ledger::new(ledger, &config.ledger_table),
     };
     let deps = Deps::ready(config, clients);
-    let event: serde_json::Value = serde_json::from_str(include_str!("../tests/fixtures/user_migration_authentication.json"))?;
+    let event: serde_json::Value = serde_json::from_str(include_str!(
+        "../tests/fixtures/user_migration_authentication.json"
+    ))?;
     let mut event = event;
     event["userName"] = "jane.doe@example.com".into();
     event["request"]["password"] = "pw".into();

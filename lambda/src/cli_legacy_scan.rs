@@ -32,7 +32,11 @@ where
     let mut seen = 0;
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| AwsError::from_sdk("ListUsers", &e))?;
-        let users: Vec<LegacyUser> = page.users().iter().filter_map(sdk_user::from_user_type).collect();
+        let users: Vec<LegacyUser> = page
+            .users()
+            .iter()
+            .filter_map(sdk_user::from_user_type)
+            .collect();
         seen += users.len();
         on_page(users).await?;
     }
@@ -69,7 +73,11 @@ pub async fn group_members(legacy: &LegacyPool, group: &str) -> Result<Vec<Strin
     let mut members = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| AwsError::from_sdk("ListUsersInGroup", &e))?;
-        members.extend(page.users().iter().filter_map(|u| u.username().map(str::to_owned)));
+        members.extend(
+            page.users()
+                .iter()
+                .filter_map(|u| u.username().map(str::to_owned)),
+        );
     }
     Ok(members)
 }

@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
+use aws_config::Region;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
-use aws_config::Region;
 
 use crate::config::{Config, LegacyPoolConfig};
 use crate::ledger::Ledger;
@@ -72,7 +72,10 @@ impl Clients {
 }
 
 /// The legacy pool's client: its own region, endpoint and (across accounts) credentials.
-pub async fn legacy_client(legacy: &LegacyPoolConfig, sdk: &SdkConfig) -> aws_sdk_cognitoidentityprovider::Client {
+pub async fn legacy_client(
+    legacy: &LegacyPoolConfig,
+    sdk: &SdkConfig,
+) -> aws_sdk_cognitoidentityprovider::Client {
     let region = legacy.region.clone().map(Region::new);
     let mut builder = aws_sdk_cognitoidentityprovider::config::Builder::from(sdk);
     if let Some(region) = &region {
@@ -82,7 +85,9 @@ pub async fn legacy_client(legacy: &LegacyPoolConfig, sdk: &SdkConfig) -> aws_sd
         builder = builder.endpoint_url(url);
     }
     if let Some(role_arn) = &legacy.role_arn {
-        builder = builder.credentials_provider(legacy_role::assumed_role_credentials(sdk, role_arn, region).await);
+        builder = builder.credentials_provider(
+            legacy_role::assumed_role_credentials(sdk, role_arn, region).await,
+        );
     }
     aws_sdk_cognitoidentityprovider::Client::from_conf(builder.build())
 }

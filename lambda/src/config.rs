@@ -41,7 +41,10 @@ pub struct ConfigError {
 
 impl ConfigError {
     fn new(variable: &'static str, problem: impl Into<String>) -> Self {
-        Self { variable, problem: problem.into() }
+        Self {
+            variable,
+            problem: problem.into(),
+        }
     }
 }
 
@@ -67,7 +70,10 @@ impl std::fmt::Debug for LegacyPoolConfig {
         f.debug_struct("LegacyPoolConfig")
             .field("user_pool_id", &self.user_pool_id)
             .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "<redacted>"))
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<redacted>"),
+            )
             .field("region", &self.region)
             .field("role_arn", &self.role_arn)
             .field("endpoint_url", &self.endpoint_url)
@@ -97,12 +103,18 @@ impl Config {
     /// Reads the configuration through `lookup` (the environment, or a map in tests). Empty
     /// values count as absent.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let required = |name: &'static str| get(name).ok_or_else(|| ConfigError::new(name, "is required"));
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let required =
+            |name: &'static str| get(name).ok_or_else(|| ConfigError::new(name, "is required"));
 
         let user_pool_id = required("LEGACY_USER_POOL_ID")?;
-        let region_prefix = pool_region(&user_pool_id)
-            .ok_or_else(|| ConfigError::new("LEGACY_USER_POOL_ID", "must look like <region>_<id>"))?;
+        let region_prefix = pool_region(&user_pool_id).ok_or_else(|| {
+            ConfigError::new("LEGACY_USER_POOL_ID", "must look like <region>_<id>")
+        })?;
         let client_id = required("LEGACY_CLIENT_ID")?;
         // A secret is used verbatim: trimming would change the hash.
         let client_secret = lookup("LEGACY_CLIENT_SECRET").filter(|v| !v.is_empty());
@@ -113,28 +125,39 @@ impl Config {
         if let Some(arn) = &role_arn
             && !(arn.starts_with("arn:") && arn.contains(":role/"))
         {
-            return Err(ConfigError::new("LEGACY_ROLE_ARN", "must be an IAM role ARN"));
+            return Err(ConfigError::new(
+                "LEGACY_ROLE_ARN",
+                "must be an IAM role ARN",
+            ));
         }
         let endpoint_url = get("LEGACY_ENDPOINT_URL");
         if let Some(url) = &endpoint_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
-            return Err(ConfigError::new("LEGACY_ENDPOINT_URL", "must be an http(s) URL"));
+            return Err(ConfigError::new(
+                "LEGACY_ENDPOINT_URL",
+                "must be an http(s) URL",
+            ));
         }
         let ledger_table = required("LEDGER_TABLE")?;
         let new_user_pool_id = get("NEW_USER_POOL_ID");
         if let Some(id) = &new_user_pool_id
             && pool_region(id).is_none()
         {
-            return Err(ConfigError::new("NEW_USER_POOL_ID", "must look like <region>_<id>"));
+            return Err(ConfigError::new(
+                "NEW_USER_POOL_ID",
+                "must look like <region>_<id>",
+            ));
         }
 
         let defaults = Policy::default();
         let policy = Policy {
             collision: word(&get, "COLLISION_POLICY")?.unwrap_or(defaults.collision),
             mfa: word(&get, "MFA_POLICY")?.unwrap_or(defaults.mfa),
-            temporary_password: word(&get, "TEMPORARY_PASSWORD_POLICY")?.unwrap_or(defaults.temporary_password),
-            max_candidates: bounded(&get, "MAX_CANDIDATES", 1, 20)?.unwrap_or(defaults.max_candidates),
+            temporary_password: word(&get, "TEMPORARY_PASSWORD_POLICY")?
+                .unwrap_or(defaults.temporary_password),
+            max_candidates: bounded(&get, "MAX_CANDIDATES", 1, 20)?
+                .unwrap_or(defaults.max_candidates),
             deadline_ms: bounded(&get, "DEADLINE_MS", 500, 4500)?.unwrap_or(defaults.deadline_ms),
         };
         let schema = match get("TARGET_SCHEMA") {
@@ -151,7 +174,10 @@ impl Config {
         if let Some(list) = get("ATTRIBUTE_RENAMES") {
             for pair in comma_list(&list) {
                 let Some((old, new)) = pair.split_once('=') else {
-                    return Err(ConfigError::new("ATTRIBUTE_RENAMES", "must be a list of old=new"));
+                    return Err(ConfigError::new(
+                        "ATTRIBUTE_RENAMES",
+                        "must be a list of old=new",
+                    ));
                 };
                 let (old, new) = (old.trim(), new.trim());
                 if old.is_empty() || new.is_empty() {
@@ -165,10 +191,21 @@ impl Config {
         }
 
         Ok(Self {
-            legacy: LegacyPoolConfig { user_pool_id, client_id, client_secret, region, role_arn, endpoint_url },
+            legacy: LegacyPoolConfig {
+                user_pool_id,
+                client_id,
+                client_secret,
+                region,
+                role_arn,
+                endpoint_url,
+            },
             ledger_table,
             new_user_pool_id,
-            migration: MigrationConfig { policy, schema: TargetSchemaOrDefault(schema), mapping },
+            migration: MigrationConfig {
+                policy,
+                schema: TargetSchemaOrDefault(schema),
+                mapping,
+            },
         })
     }
 
@@ -185,7 +222,9 @@ fn pool_region(pool_id: &str) -> Option<&str> {
     let (region, id) = pool_id.split_once('_')?;
     let well_formed = !region.is_empty()
         && !id.is_empty()
-        && region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && region
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && id.chars().all(|c| c.is_ascii_alphanumeric());
     if !well_formed {
         return None;
@@ -195,7 +234,11 @@ fn pool_region(pool_id: &str) -> Option<&str> {
 }
 
 fn comma_list(text: &str) -> Vec<String> {
-    text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 fn word<T: FromStr>(
@@ -205,7 +248,12 @@ fn word<T: FromStr>(
 where
     T::Err: std::fmt::Display,
 {
-    get(name).map(|v| v.parse().map_err(|e: T::Err| ConfigError::new(name, e.to_string()))).transpose()
+    get(name)
+        .map(|v| {
+            v.parse()
+                .map_err(|e: T::Err| ConfigError::new(name, e.to_string()))
+        })
+        .transpose()
 }
 
 fn bounded<T>(
@@ -217,10 +265,15 @@ fn bounded<T>(
 where
     T: FromStr + PartialOrd + std::fmt::Display + Copy,
 {
-    let Some(text) = get(name) else { return Ok(None) };
+    let Some(text) = get(name) else {
+        return Ok(None);
+    };
     match text.parse::<T>() {
         Ok(value) if value >= min && value <= max => Ok(Some(value)),
-        _ => Err(ConfigError::new(name, format!("must be an integer from {min} to {max}"))),
+        _ => Err(ConfigError::new(
+            name,
+            format!("must be an integer from {min} to {max}"),
+        )),
     }
 }
 
@@ -231,8 +284,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         move |name| map.get(name).cloned()
     }
 
@@ -247,7 +302,10 @@ mod tests {
         let config = Config::from_lookup(lookup(&BASE)).unwrap();
         assert_eq!(config.legacy.region.as_deref(), Some("eu-west-1"));
         assert_eq!(config.migration.policy, Policy::default());
-        assert_eq!(config.migration.schema.0, TargetSchema::standard_with_legacy());
+        assert_eq!(
+            config.migration.schema.0,
+            TargetSchema::standard_with_legacy()
+        );
         assert_eq!(config.deadline(), Duration::from_millis(3500));
     }
 
@@ -269,13 +327,19 @@ mod tests {
         assert_eq!(config.legacy.region.as_deref(), Some("us-east-2"));
         assert_eq!(config.legacy.client_secret.as_deref(), Some(" s3cret "));
         assert!(!format!("{config:?}").contains("s3cret"));
-        assert_eq!(config.migration.policy.collision, CollisionPolicy::MostRecent);
+        assert_eq!(
+            config.migration.policy.collision,
+            CollisionPolicy::MostRecent
+        );
         assert_eq!(config.migration.policy.mfa, MfaPolicy::Refuse);
         assert_eq!(config.migration.policy.max_candidates, 7);
         assert_eq!(config.migration.policy.deadline_ms, 900);
         assert!(config.migration.schema.0.contains("custom:legacy_username"));
         assert!(!config.migration.schema.0.contains("name"));
-        assert_eq!(config.migration.mapping.renames["custom:dept"], "custom:department");
+        assert_eq!(
+            config.migration.mapping.renames["custom:dept"],
+            "custom:department"
+        );
         assert!(config.migration.mapping.drops.contains("picture"));
     }
 

@@ -50,15 +50,29 @@ impl AwsError {
     {
         match error {
             SdkError::TimeoutError(_) => Self::Timeout { operation },
-            SdkError::ConstructionFailure(_) => Self::Transport { operation, kind: "the request could not be built" },
-            SdkError::DispatchFailure(failure) if failure.is_timeout() => Self::Timeout { operation },
-            SdkError::DispatchFailure(_) => Self::Transport { operation, kind: "the request could not be sent" },
-            SdkError::ResponseError(_) => Self::Transport { operation, kind: "the answer could not be read" },
+            SdkError::ConstructionFailure(_) => Self::Transport {
+                operation,
+                kind: "the request could not be built",
+            },
+            SdkError::DispatchFailure(failure) if failure.is_timeout() => {
+                Self::Timeout { operation }
+            }
+            SdkError::DispatchFailure(_) => Self::Transport {
+                operation,
+                kind: "the request could not be sent",
+            },
+            SdkError::ResponseError(_) => Self::Transport {
+                operation,
+                kind: "the answer could not be read",
+            },
             SdkError::ServiceError(service) => Self::Service {
                 operation,
                 code: service.err().code().unwrap_or("unknown").to_owned(),
             },
-            _ => Self::Transport { operation, kind: "unknown failure" },
+            _ => Self::Transport {
+                operation,
+                kind: "unknown failure",
+            },
         }
     }
 

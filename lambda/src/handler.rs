@@ -9,13 +9,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use cognito_migrate_core::attributes::LEGACY_USERNAME;
-use cognito_migrate_core::event::{
-    PreSignUpSource, TriggerEvent, TriggerSource, mask_identifier,
-};
+use cognito_migrate_core::event::{PreSignUpSource, TriggerEvent, TriggerSource, mask_identifier};
 use cognito_migrate_core::groups::plan_groups;
 use cognito_migrate_core::ledger::{LedgerEntry, directory_keys};
-use cognito_migrate_core::migrate::{PasswordOutcome, ReasonCode, SignInMigration, Step, refusal_is_recordable};
-use cognito_migrate_core::signup::{SIGN_UP_REFUSED_MESSAGE, SignUpDecision, decide_sign_up, sign_up_keys};
+use cognito_migrate_core::migrate::{
+    PasswordOutcome, ReasonCode, SignInMigration, Step, refusal_is_recordable,
+};
+use cognito_migrate_core::signup::{
+    SIGN_UP_REFUSED_MESSAGE, SignUpDecision, decide_sign_up, sign_up_keys,
+};
 use cognito_migrate_core::{canonical_username, match_key};
 use futures::StreamExt;
 use serde_json::Value;
@@ -90,7 +92,9 @@ impl Deps {
     /// A trigger with these clients.
     #[must_use]
     pub fn ready(config: Config, clients: Clients) -> Self {
-        Self { state: Ok(Ready { config, clients }) }
+        Self {
+            state: Ok(Ready { config, clients }),
+        }
     }
 
     /// A trigger whose configuration is broken: every invocation fails closed.
@@ -128,7 +132,11 @@ struct Outcome {
 
 impl Outcome {
     fn unchanged(event: &TriggerEvent, label: &'static str, reason: Option<&'static str>) -> Self {
-        Self { result: Ok(event.unchanged()), label, reason }
+        Self {
+            result: Ok(event.unchanged()),
+            label,
+            reason,
+        }
     }
 }
 
@@ -179,7 +187,10 @@ fn log_decision(event: &TriggerEvent, outcome: &Outcome, progress: &Progress, el
 }
 
 fn is_migration(event: &TriggerEvent) -> bool {
-    matches!(event.source(), TriggerSource::UserMigrationAuthentication | TriggerSource::UserMigrationForgotPassword)
+    matches!(
+        event.source(),
+        TriggerSource::UserMigrationAuthentication | TriggerSource::UserMigrationForgotPassword
+    )
 }
 
 fn unconfigured(event: &TriggerEvent) -> Outcome {
@@ -190,17 +201,27 @@ fn unconfigured(event: &TriggerEvent) -> Outcome {
         TriggerSource::PreSignUp(_) => Err(TriggerError::SignUpUnavailable),
         _ => Ok(event.unchanged()),
     };
-    Outcome { result, label: "failed-closed", reason: Some("configuration") }
+    Outcome {
+        result,
+        label: "failed-closed",
+        reason: Some("configuration"),
+    }
 }
 
 fn timed_out(event: &TriggerEvent) -> Outcome {
     if is_migration(event) {
-        return Outcome::unchanged(event, "refused", Some(ReasonCode::LegacyUnavailable.as_str()));
+        return Outcome::unchanged(
+            event,
+            "refused",
+            Some(ReasonCode::LegacyUnavailable.as_str()),
+        );
     }
     match event.source() {
-        TriggerSource::PreSignUp(PreSignUpSource::SignUp) => {
-            Outcome { result: Err(TriggerError::SignUpUnavailable), label: "failed-closed", reason: Some("deadline") }
-        }
+        TriggerSource::PreSignUp(PreSignUpSource::SignUp) => Outcome {
+            result: Err(TriggerError::SignUpUnavailable),
+            label: "failed-closed",
+            reason: Some("deadline"),
+        },
         _ => Outcome::unchanged(event, "unchanged", Some("deadline")),
     }
 }
@@ -215,7 +236,10 @@ async fn dispatch(ready: &Ready, event: &TriggerEvent, progress: &Progress) -> O
         TriggerSource::PostAuthentication => post_authentication(ready, event).await,
         TriggerSource::TokenGeneration(_) => token_generation(ready, event).await,
         TriggerSource::Other(_) => {
-            tracing::warn!(trigger = event.source().as_str(), "trigger source not handled; event returned unchanged");
+            tracing::warn!(
+                trigger = event.source().as_str(),
+                "trigger source not handled; event returned unchanged"
+            );
             Outcome::unchanged(event, "unchanged", Some("unhandled_source"))
         }
     }
@@ -248,7 +272,11 @@ async fn migrate(ready: &Ready, event: &TriggerEvent, progress: &Progress) -> Ou
             Ok(records) => records,
             Err(error) => {
                 log_aws("ledger query failed", &error);
-                return Outcome::unchanged(event, "refused", Some(ReasonCode::LegacyUnavailable.as_str()));
+                return Outcome::unchanged(
+                    event,
+                    "refused",
+                    Some(ReasonCode::LegacyUnavailable.as_str()),
+                );
             }
         };
         if records.is_empty() {
@@ -259,7 +287,11 @@ async fn migrate(ready: &Ready, event: &TriggerEvent, progress: &Progress) -> Ou
                 Ok(None) => {}
                 Err(error) => {
                     log_aws("legacy lookup failed", &error);
-                    return Outcome::unchanged(event, "refused", Some(ReasonCode::LegacyUnavailable.as_str()));
+                    return Outcome::unchanged(
+                        event,
+                        "refused",
+                        Some(ReasonCode::LegacyUnavailable.as_str()),
+                    );
                 }
             }
         }
@@ -276,7 +308,11 @@ async fn migrate(ready: &Ready, event: &TriggerEvent, progress: &Progress) -> Ou
                 Ok(outcome) => outcome,
                 Err(error) => {
                     log_aws("legacy password check failed", &error);
-                    return Outcome::unchanged(event, "refused", Some(ReasonCode::LegacyUnavailable.as_str()));
+                    return Outcome::unchanged(
+                        event,
+                        "refused",
+                        Some(ReasonCode::LegacyUnavailable.as_str()),
+                    );
                 }
             },
             None => PasswordOutcome::WrongPassword,
@@ -298,20 +334,35 @@ async fn migrate(ready: &Ready, event: &TriggerEvent, progress: &Progress) -> Ou
                 .filter(|r| refusal_is_recordable(&r.entry.state))
                 .filter(|r| forgot || matched.contains(&r.entry.user.username))
                 .collect();
-            if let Err(error) = clients.ledger.record_refusal(&refused, reason, now_ms()).await {
+            if let Err(error) = clients
+                .ledger
+                .record_refusal(&refused, reason, now_ms())
+                .await
+            {
                 log_aws("could not record the refusal", &error);
             }
         }
-        return Outcome { result: Ok(decision.response), label: "refused", reason: Some(reason.as_str()) };
+        return Outcome {
+            result: Ok(decision.response),
+            label: "refused",
+            reason: Some(reason.as_str()),
+        };
     };
 
-    let Some(record) = records.iter().find(|r| r.entry.user.username == approval.legacy_username) else {
+    let Some(record) = records
+        .iter()
+        .find(|r| r.entry.user.username == approval.legacy_username)
+    else {
         return Outcome::unchanged(event, "refused", Some("ledger_conflict"));
     };
     let Ok(new_username) = canonical_username(event.user_name()) else {
         return Outcome::unchanged(event, "refused", Some(ReasonCode::EmptyIdentifier.as_str()));
     };
-    match clients.ledger.record_migration(record, new_username.as_str(), now_ms()).await {
+    match clients
+        .ledger
+        .record_migration(record, new_username.as_str(), now_ms())
+        .await
+    {
         Ok(write) => Outcome {
             result: Ok(decision.response),
             label: match write {
@@ -320,7 +371,9 @@ async fn migrate(ready: &Ready, event: &TriggerEvent, progress: &Progress) -> Ou
             },
             reason: None,
         },
-        Err(AwsError::Conflict { .. }) => Outcome::unchanged(event, "refused", Some("ledger_conflict")),
+        Err(AwsError::Conflict { .. }) => {
+            Outcome::unchanged(event, "refused", Some("ledger_conflict"))
+        }
         Err(error) => {
             log_aws("could not record the migration", &error);
             Outcome::unchanged(event, "refused", Some("ledger_unavailable"))
@@ -348,15 +401,24 @@ async fn sign_up(ready: &Ready, event: &TriggerEvent, progress: &Progress) -> Ou
         SignUpDecision::Allow => Outcome::unchanged(event, "allowed", None),
         SignUpDecision::Refuse { field, .. } => {
             tracing::info!(field = %field, "sign-up takes the identifier of a legacy user not migrated yet");
-            Outcome { result: Err(TriggerError::SignUpRefused), label: "refused", reason: Some("legacy_identifier") }
+            Outcome {
+                result: Err(TriggerError::SignUpRefused),
+                label: "refused",
+                reason: Some("legacy_identifier"),
+            }
         }
     }
 }
 
 /// The migrated user's ledger record, from `custom:legacy_username`; `None` for users that did
 /// not come from the legacy pool.
-async fn migrated_record(ready: &Ready, event: &TriggerEvent) -> Result<Option<LedgerRecord>, AwsError> {
-    let Some(legacy_username) = event.user_attributes().get(LEGACY_USERNAME) else { return Ok(None) };
+async fn migrated_record(
+    ready: &Ready,
+    event: &TriggerEvent,
+) -> Result<Option<LedgerRecord>, AwsError> {
+    let Some(legacy_username) = event.user_attributes().get(LEGACY_USERNAME) else {
+        return Ok(None);
+    };
     ready.clients.ledger.record(legacy_username).await
 }
 
@@ -368,14 +430,22 @@ async fn post_authentication(ready: &Ready, event: &TriggerEvent) -> Outcome {
         Ok(Some(record)) => record,
         Ok(None) => return Outcome::unchanged(event, "unchanged", Some("not_in_ledger")),
         Err(error) => {
-            log_aws("ledger read failed; groups are copied at a later sign-in", &error);
+            log_aws(
+                "ledger read failed; groups are copied at a later sign-in",
+                &error,
+            );
             return Outcome::unchanged(event, "unchanged", Some("ledger_unavailable"));
         }
     };
     if record.entry.groups_copied {
         return Outcome::unchanged(event, "unchanged", Some("groups_already_copied"));
     }
-    let Some(pool_id) = ready.config.new_user_pool_id.as_deref().or(event.user_pool_id()) else {
+    let Some(pool_id) = ready
+        .config
+        .new_user_pool_id
+        .as_deref()
+        .or(event.user_pool_id())
+    else {
         return Outcome::unchanged(event, "unchanged", Some("no_user_pool_id"));
     };
     match copy_groups(ready, event, &record, pool_id).await {
@@ -387,9 +457,17 @@ async fn post_authentication(ready: &Ready, event: &TriggerEvent) -> Outcome {
     }
 }
 
-async fn copy_groups(ready: &Ready, event: &TriggerEvent, record: &LedgerRecord, pool_id: &str) -> Result<(), AwsError> {
+async fn copy_groups(
+    ready: &Ready,
+    event: &TriggerEvent,
+    record: &LedgerRecord,
+    pool_id: &str,
+) -> Result<(), AwsError> {
     let clients = &ready.clients;
-    let legacy_groups = clients.legacy.groups_of(&record.entry.user.username).await?;
+    let legacy_groups = clients
+        .legacy
+        .groups_of(&record.entry.user.username)
+        .await?;
     if !legacy_groups.is_empty() {
         let (existing, memberships) = futures::future::try_join(
             clients.new_pool.group_names(pool_id),
@@ -405,7 +483,11 @@ async fn copy_groups(ready: &Ready, event: &TriggerEvent, record: &LedgerRecord,
         created.into_iter().collect::<Result<(), AwsError>>()?;
         // The new pool's username, not the legacy one: in an email-as-username pool it is a UUID.
         let added: Vec<Result<(), AwsError>> = futures::stream::iter(&plan.add)
-            .map(|group| clients.new_pool.add_user_to_group(pool_id, event.user_name(), group))
+            .map(|group| {
+                clients
+                    .new_pool
+                    .add_user_to_group(pool_id, event.user_name(), group)
+            })
             .buffer_unordered(GROUP_CONCURRENCY)
             .collect()
             .await;
@@ -422,17 +504,26 @@ async fn token_generation(ready: &Ready, event: &TriggerEvent) -> Outcome {
         Ok(Some(record)) => record,
         Ok(None) => return Outcome::unchanged(event, "unchanged", Some("not_in_ledger")),
         Err(error) => {
-            log_aws("ledger read failed; tokens keep the new pool's groups", &error);
+            log_aws(
+                "ledger read failed; tokens keep the new pool's groups",
+                &error,
+            );
             return Outcome::unchanged(event, "unchanged", Some("ledger_unavailable"));
         }
     };
     let copied_long_ago = record.entry.groups_copied
-        && record.groups_copied_at_ms.is_none_or(|at| now_ms().saturating_sub(at) > GROUPS_FRESH_MS);
+        && record
+            .groups_copied_at_ms
+            .is_none_or(|at| now_ms().saturating_sub(at) > GROUPS_FRESH_MS);
     if copied_long_ago {
         return Outcome::unchanged(event, "unchanged", Some("groups_already_copied"));
     }
     match cognito_migrate_core::groups::token_group_override(event, &record.entry.user.groups) {
-        Some(response) => Outcome { result: Ok(response), label: "groups-overridden", reason: None },
+        Some(response) => Outcome {
+            result: Ok(response),
+            label: "groups-overridden",
+            reason: None,
+        },
         None => Outcome::unchanged(event, "unchanged", Some("no_groups_to_add")),
     }
 }

@@ -105,7 +105,11 @@ pub struct LedgerRecord {
 impl LedgerRecord {
     /// The `pk`s to update on a state change: the recorded keys, or at least the one read.
     fn copies(&self) -> Vec<String> {
-        if self.keys.is_empty() { vec![self.pk.clone()] } else { self.keys.clone() }
+        if self.keys.is_empty() {
+            vec![self.pk.clone()]
+        } else {
+            self.keys.clone()
+        }
     }
 }
 
@@ -121,7 +125,10 @@ fn n(value: i64) -> AttributeValue {
 pub fn entry_to_items(entry: &LedgerEntry, indexed_at_ms: i64) -> Result<Vec<Item>, AwsError> {
     let user_json = serde_json::to_string(&entry.user)
         .map_err(|e| AwsError::MalformedItem(format!("the user does not serialise: {e}")))?;
-    let keys: Vec<String> = directory_keys(&entry.user).iter().map(partition_key).collect();
+    let keys: Vec<String> = directory_keys(&entry.user)
+        .iter()
+        .map(partition_key)
+        .collect();
     let own = partition_key(&match_key(&entry.user.username));
     let mut items = Vec::with_capacity(keys.len());
     for pk in &keys {
@@ -129,10 +136,16 @@ pub fn entry_to_items(entry: &LedgerEntry, indexed_at_ms: i64) -> Result<Vec<Ite
         item.insert(attr::PK.into(), s(pk));
         item.insert(attr::SK.into(), s(sort_key(&entry.user.username)));
         item.insert(attr::USER.into(), s(&user_json));
-        item.insert(attr::KEYS.into(), AttributeValue::L(keys.iter().map(s).collect()));
+        item.insert(
+            attr::KEYS.into(),
+            AttributeValue::L(keys.iter().map(s).collect()),
+        );
         item.insert(attr::PRIMARY.into(), AttributeValue::Bool(*pk == own));
         item.insert(attr::INDEXED_AT_MS.into(), n(indexed_at_ms));
-        item.insert(attr::GROUPS_COPIED.into(), AttributeValue::Bool(entry.groups_copied));
+        item.insert(
+            attr::GROUPS_COPIED.into(),
+            AttributeValue::Bool(entry.groups_copied),
+        );
         state_to_attributes(&entry.state, &mut item);
         items.push(item);
     }
@@ -143,7 +156,10 @@ fn state_to_attributes(state: &MigrationState, item: &mut Item) {
     item.insert(attr::STATE.into(), s(state.name()));
     match state {
         MigrationState::Pending => {}
-        MigrationState::Migrated { new_username, at_ms } => {
+        MigrationState::Migrated {
+            new_username,
+            at_ms,
+        } => {
             item.insert(attr::NEW_USERNAME.into(), s(new_username));
             item.insert(attr::AT_MS.into(), n(*at_ms));
         }
@@ -166,7 +182,9 @@ fn finish_method_word(method: FinishMethod) -> &'static str {
 }
 
 fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
-    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
 }
 
 fn get_n(item: &Item, name: &str) -> Result<Option<i64>, AwsError> {
@@ -187,7 +205,8 @@ fn get_bool(item: &Item, name: &str) -> bool {
 /// Reads one item back into a record. Unknown attributes are ignored.
 pub fn item_to_record(item: &Item) -> Result<LedgerRecord, AwsError> {
     let pk = get_s(item, attr::PK).ok_or_else(|| AwsError::MalformedItem("no `pk`".into()))?;
-    let user_json = get_s(item, attr::USER).ok_or_else(|| AwsError::MalformedItem("no `user`".into()))?;
+    let user_json =
+        get_s(item, attr::USER).ok_or_else(|| AwsError::MalformedItem("no `user`".into()))?;
     let user: LegacyUser = serde_json::from_str(user_json)
         .map_err(|e| AwsError::MalformedItem(format!("`user` is not a legacy user: {e}")))?;
     let state_name = get_s(item, attr::STATE).unwrap_or("pending");
@@ -197,15 +216,24 @@ pub fn item_to_record(item: &Item) -> Result<LedgerRecord, AwsError> {
     match state_name {
         "pending" => {}
         "migrated" => {
-            state.insert("newUsername".into(), get_s(item, attr::NEW_USERNAME).unwrap_or_default().into());
+            state.insert(
+                "newUsername".into(),
+                get_s(item, attr::NEW_USERNAME).unwrap_or_default().into(),
+            );
             state.insert("atMs".into(), at_ms.unwrap_or_default().into());
         }
         "refused" => {
-            state.insert("reason".into(), get_s(item, attr::REASON).unwrap_or_default().into());
+            state.insert(
+                "reason".into(),
+                get_s(item, attr::REASON).unwrap_or_default().into(),
+            );
             state.insert("atMs".into(), at_ms.unwrap_or_default().into());
         }
         "finished" => {
-            state.insert("method".into(), get_s(item, attr::METHOD).unwrap_or_default().into());
+            state.insert(
+                "method".into(),
+                get_s(item, attr::METHOD).unwrap_or_default().into(),
+            );
             state.insert("atMs".into(), at_ms.unwrap_or_default().into());
         }
         other => return Err(AwsError::MalformedItem(format!("unknown state `{other}`"))),
@@ -213,12 +241,18 @@ pub fn item_to_record(item: &Item) -> Result<LedgerRecord, AwsError> {
     let state: MigrationState = serde_json::from_value(Value::Object(state))
         .map_err(|e| AwsError::MalformedItem(format!("bad `{state_name}` state: {e}")))?;
     let keys = match item.get(attr::KEYS) {
-        Some(AttributeValue::L(list)) => list.iter().filter_map(|v| v.as_s().ok().cloned()).collect(),
+        Some(AttributeValue::L(list)) => {
+            list.iter().filter_map(|v| v.as_s().ok().cloned()).collect()
+        }
         Some(AttributeValue::Ss(list)) => list.clone(),
         _ => Vec::new(),
     };
     Ok(LedgerRecord {
-        entry: LedgerEntry { user, state, groups_copied: get_bool(item, attr::GROUPS_COPIED) },
+        entry: LedgerEntry {
+            user,
+            state,
+            groups_copied: get_bool(item, attr::GROUPS_COPIED),
+        },
         keys,
         pk: pk.to_owned(),
         primary: get_bool(item, attr::PRIMARY),
@@ -248,7 +282,10 @@ const MIGRATABLE: &str = "attribute_not_exists(#state) OR #state IN (:pending, :
 impl Ledger {
     /// The ledger in `table`.
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self {
+            client,
+            table: table.into(),
+        }
     }
 
     /// The table name.
@@ -382,7 +419,11 @@ impl Ledger {
             items.push(item);
         }
         self.transact(items).await?;
-        Ok(if already { MigrationWrite::AlreadyRecorded } else { MigrationWrite::Recorded })
+        Ok(if already {
+            MigrationWrite::AlreadyRecorded
+        } else {
+            MigrationWrite::Recorded
+        })
     }
 
     /// Records a refusal on every copy of each user, only where the state is `pending` or
@@ -420,7 +461,11 @@ impl Ledger {
     }
 
     /// Marks the user's groups copied, on every copy, only over `migrated` or `finished`.
-    pub async fn mark_groups_copied(&self, record: &LedgerRecord, at_ms: i64) -> Result<(), AwsError> {
+    pub async fn mark_groups_copied(
+        &self,
+        record: &LedgerRecord,
+        at_ms: i64,
+    ) -> Result<(), AwsError> {
         let mut items = Vec::new();
         for pk in record.copies() {
             let update = Update::builder()
@@ -445,7 +490,11 @@ impl Ledger {
     /// Files (or refreshes) one legacy user under each of its keys: `user`, `keys`, `primary`
     /// and `indexedAtMs` are rewritten, an existing state and `groupsCopied` are kept, a new
     /// item starts `pending`. Idempotent.
-    pub async fn upsert_indexed_user(&self, user: &LegacyUser, now_ms: i64) -> Result<(), AwsError> {
+    pub async fn upsert_indexed_user(
+        &self,
+        user: &LegacyUser,
+        now_ms: i64,
+    ) -> Result<(), AwsError> {
         let user_json = serde_json::to_string(user)
             .map_err(|e| AwsError::MalformedItem(format!("the user does not serialise: {e}")))?;
         let keys: Vec<String> = directory_keys(user).iter().map(partition_key).collect();
@@ -501,7 +550,13 @@ impl Ledger {
 
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), AwsError> {
         const OPERATION: &str = "TransactWriteItems";
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
             Err(error) => {
                 let conflict = error.as_service_error().is_some_and(|e| match e {
@@ -514,7 +569,9 @@ impl Ledger {
                     _ => false,
                 });
                 if conflict {
-                    Err(AwsError::Conflict { operation: OPERATION })
+                    Err(AwsError::Conflict {
+                        operation: OPERATION,
+                    })
                 } else {
                     Err(AwsError::from_sdk(OPERATION, &error))
                 }
@@ -532,7 +589,10 @@ fn item_key(pk: &str, legacy_username: &str) -> Item {
 }
 
 fn build_error(operation: &'static str) -> AwsError {
-    AwsError::Transport { operation, kind: "the request could not be built" }
+    AwsError::Transport {
+        operation,
+        kind: "the request could not be built",
+    }
 }
 
 #[cfg(test)]
@@ -542,8 +602,11 @@ mod tests {
     fn user() -> LegacyUser {
         LegacyUser::new(
             "Name@Acme.com",
-            [("email".to_owned(), "NAME@acme.com".to_owned()), ("preferred_username".to_owned(), "Nick".to_owned())]
-                .into(),
+            [
+                ("email".to_owned(), "NAME@acme.com".to_owned()),
+                ("preferred_username".to_owned(), "Nick".to_owned()),
+            ]
+            .into(),
         )
     }
 
@@ -551,12 +614,25 @@ mod tests {
     fn every_state_round_trips_through_items() {
         let states = [
             MigrationState::Pending,
-            MigrationState::Migrated { new_username: "name@acme.com".into(), at_ms: 7 },
-            MigrationState::Refused { reason: ReasonCode::Ambiguous, at_ms: 8 },
-            MigrationState::Finished { method: FinishMethod::CsvImport, at_ms: 9 },
+            MigrationState::Migrated {
+                new_username: "name@acme.com".into(),
+                at_ms: 7,
+            },
+            MigrationState::Refused {
+                reason: ReasonCode::Ambiguous,
+                at_ms: 8,
+            },
+            MigrationState::Finished {
+                method: FinishMethod::CsvImport,
+                at_ms: 9,
+            },
         ];
         for state in states {
-            let entry = LedgerEntry { user: user(), state, groups_copied: true };
+            let entry = LedgerEntry {
+                user: user(),
+                state,
+                groups_copied: true,
+            };
             let items = entry_to_items(&entry, 42).unwrap();
             assert_eq!(items.len(), 2, "one item per distinct key");
             for item in &items {
@@ -565,7 +641,10 @@ mod tests {
                 assert_eq!(record.keys, ["k#name@acme.com", "k#nick"]);
                 assert_eq!(record.indexed_at_ms, Some(42));
             }
-            let primaries: Vec<bool> = items.iter().map(|i| item_to_record(i).unwrap().primary).collect();
+            let primaries: Vec<bool> = items
+                .iter()
+                .map(|i| item_to_record(i).unwrap().primary)
+                .collect();
             assert_eq!(primaries, [true, false]);
         }
     }
@@ -573,16 +652,27 @@ mod tests {
     #[test]
     fn finish_method_words_match_the_core() {
         for method in [FinishMethod::CsvImport, FinishMethod::AdminCreateUser] {
-            assert_eq!(serde_json::to_value(method).unwrap(), finish_method_word(method));
+            assert_eq!(
+                serde_json::to_value(method).unwrap(),
+                finish_method_word(method)
+            );
         }
     }
 
     #[test]
     fn unreadable_items_are_errors() {
-        let mut item = entry_to_items(&LedgerEntry::pending(user()), 1).unwrap().remove(0);
+        let mut item = entry_to_items(&LedgerEntry::pending(user()), 1)
+            .unwrap()
+            .remove(0);
         item.insert(attr::STATE.into(), s("lost"));
-        assert!(matches!(item_to_record(&item), Err(AwsError::MalformedItem(_))));
+        assert!(matches!(
+            item_to_record(&item),
+            Err(AwsError::MalformedItem(_))
+        ));
         item.remove(attr::USER);
-        assert!(matches!(item_to_record(&item), Err(AwsError::MalformedItem(_))));
+        assert!(matches!(
+            item_to_record(&item),
+            Err(AwsError::MalformedItem(_))
+        ));
     }
 }

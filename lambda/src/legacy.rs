@@ -41,7 +41,10 @@ impl std::fmt::Debug for LegacyPool {
         f.debug_struct("LegacyPool")
             .field("user_pool_id", &self.user_pool_id)
             .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "<redacted>"))
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<redacted>"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -73,13 +76,20 @@ impl LegacyPool {
     /// Checks `password` for the exact legacy `username` with `ADMIN_USER_PASSWORD_AUTH`.
     /// Tokens the legacy pool returns are dropped at once. An error is a failure to get an
     /// answer (throttling, timeout, a server error): the caller fails closed.
-    pub async fn check_password(&self, username: &str, password: &Password) -> Result<PasswordOutcome, AwsError> {
+    pub async fn check_password(
+        &self,
+        username: &str,
+        password: &Password,
+    ) -> Result<PasswordOutcome, AwsError> {
         let mut parameters = std::collections::HashMap::from([
             ("USERNAME".to_owned(), username.to_owned()),
             ("PASSWORD".to_owned(), password.expose().to_owned()),
         ]);
         if let Some(secret) = &self.client_secret {
-            parameters.insert("SECRET_HASH".to_owned(), secret_hash(secret, username, &self.client_id));
+            parameters.insert(
+                "SECRET_HASH".to_owned(),
+                secret_hash(secret, username, &self.client_id),
+            );
         }
         let answer = self
             .client
@@ -94,17 +104,30 @@ impl LegacyPool {
             Ok(answer) => Ok(match answer.challenge_name() {
                 Some(challenge) => PasswordOutcome::Challenge(Challenge::parse(challenge.as_str())),
                 None if answer.authentication_result().is_some() => PasswordOutcome::Accepted,
-                None => return Err(AwsError::Transport { operation: "AdminInitiateAuth", kind: "neither tokens nor a challenge" }),
+                None => {
+                    return Err(AwsError::Transport {
+                        operation: "AdminInitiateAuth",
+                        kind: "neither tokens nor a challenge",
+                    });
+                }
             }),
             Err(error) => match error.as_service_error() {
-                Some(AdminInitiateAuthError::NotAuthorizedException(e)) => Ok(if e.message() == Some("User is disabled.") {
-                    PasswordOutcome::Disabled
-                } else {
-                    PasswordOutcome::WrongPassword
-                }),
-                Some(AdminInitiateAuthError::UserNotFoundException(_)) => Ok(PasswordOutcome::UserNotFound),
-                Some(AdminInitiateAuthError::PasswordResetRequiredException(_)) => Ok(PasswordOutcome::ResetRequired),
-                Some(AdminInitiateAuthError::UserNotConfirmedException(_)) => Ok(PasswordOutcome::NotConfirmed),
+                Some(AdminInitiateAuthError::NotAuthorizedException(e)) => {
+                    Ok(if e.message() == Some("User is disabled.") {
+                        PasswordOutcome::Disabled
+                    } else {
+                        PasswordOutcome::WrongPassword
+                    })
+                }
+                Some(AdminInitiateAuthError::UserNotFoundException(_)) => {
+                    Ok(PasswordOutcome::UserNotFound)
+                }
+                Some(AdminInitiateAuthError::PasswordResetRequiredException(_)) => {
+                    Ok(PasswordOutcome::ResetRequired)
+                }
+                Some(AdminInitiateAuthError::UserNotConfirmedException(_)) => {
+                    Ok(PasswordOutcome::NotConfirmed)
+                }
                 _ => Err(AwsError::from_sdk("AdminInitiateAuth", &error)),
             },
         }
@@ -112,9 +135,23 @@ impl LegacyPool {
 
     /// The user with exactly this username or alias, or `None`.
     pub async fn get_user(&self, username: &str) -> Result<Option<LegacyUser>, AwsError> {
-        match self.client.admin_get_user().user_pool_id(&self.user_pool_id).username(username).send().await {
+        match self
+            .client
+            .admin_get_user()
+            .user_pool_id(&self.user_pool_id)
+            .username(username)
+            .send()
+            .await
+        {
             Ok(answer) => Ok(Some(sdk_user::from_admin_get_user(&answer))),
-            Err(error) if matches!(error.as_service_error(), Some(AdminGetUserError::UserNotFoundException(_))) => Ok(None),
+            Err(error)
+                if matches!(
+                    error.as_service_error(),
+                    Some(AdminGetUserError::UserNotFoundException(_))
+                ) =>
+            {
+                Ok(None)
+            }
             Err(error) => Err(AwsError::from_sdk("AdminGetUser", &error)),
         }
     }
@@ -146,6 +183,9 @@ mod tests {
     #[test]
     fn secret_hash_matches_a_known_value() {
         // HMAC-SHA256("secret", "aliceclient") computed independently (Python hmac + base64).
-        assert_eq!(secret_hash("secret", "alice", "client"), "RTsve+FQ659UKyESgvLg9GYmZEL+QjzQsW/OjL77/b0=");
+        assert_eq!(
+            secret_hash("secret", "alice", "client"),
+            "RTsve+FQ659UKyESgvLg9GYmZEL+QjzQsW/OjL77/b0="
+        );
     }
 }

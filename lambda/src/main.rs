@@ -19,7 +19,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         // The message is what Cognito shows the client; it is generic by construction.
         handle(deps, event.payload)
             .await
-            .map_err(|error| Diagnostic { error_type: "TriggerError".to_owned(), error_message: error.to_string() })
+            .map_err(|error| Diagnostic {
+                error_type: "TriggerError".to_owned(),
+                error_message: error.to_string(),
+            })
     }))
     .await
 }

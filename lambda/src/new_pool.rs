@@ -30,17 +30,31 @@ impl NewPool {
 
     /// The names of every group of the pool, all pages (60 a page).
     pub async fn group_names(&self, user_pool_id: &str) -> Result<BTreeSet<String>, AwsError> {
-        let mut pages = self.client.list_groups().user_pool_id(user_pool_id).limit(60).into_paginator().send();
+        let mut pages = self
+            .client
+            .list_groups()
+            .user_pool_id(user_pool_id)
+            .limit(60)
+            .into_paginator()
+            .send();
         let mut names = BTreeSet::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| AwsError::from_sdk("ListGroups", &e))?;
-            names.extend(page.groups().iter().filter_map(|g| g.group_name().map(str::to_owned)));
+            names.extend(
+                page.groups()
+                    .iter()
+                    .filter_map(|g| g.group_name().map(str::to_owned)),
+            );
         }
         Ok(names)
     }
 
     /// The names of the groups `username` belongs to, all pages.
-    pub async fn groups_of(&self, user_pool_id: &str, username: &str) -> Result<BTreeSet<String>, AwsError> {
+    pub async fn groups_of(
+        &self,
+        user_pool_id: &str,
+        username: &str,
+    ) -> Result<BTreeSet<String>, AwsError> {
         let mut pages = self
             .client
             .admin_list_groups_for_user()
@@ -52,14 +66,22 @@ impl NewPool {
         let mut names = BTreeSet::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| AwsError::from_sdk("AdminListGroupsForUser", &e))?;
-            names.extend(page.groups().iter().filter_map(|g| g.group_name().map(str::to_owned)));
+            names.extend(
+                page.groups()
+                    .iter()
+                    .filter_map(|g| g.group_name().map(str::to_owned)),
+            );
         }
         Ok(names)
     }
 
     /// Creates a group with the legacy description, precedence and role. A group that exists
     /// already (another sign-in created it meanwhile) is fine.
-    pub async fn create_group(&self, user_pool_id: &str, group: &GroupSpec) -> Result<(), AwsError> {
+    pub async fn create_group(
+        &self,
+        user_pool_id: &str,
+        group: &GroupSpec,
+    ) -> Result<(), AwsError> {
         let result = self
             .client
             .create_group()
@@ -72,13 +94,25 @@ impl NewPool {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(error) if matches!(error.as_service_error(), Some(CreateGroupError::GroupExistsException(_))) => Ok(()),
+            Err(error)
+                if matches!(
+                    error.as_service_error(),
+                    Some(CreateGroupError::GroupExistsException(_))
+                ) =>
+            {
+                Ok(())
+            }
             Err(error) => Err(AwsError::from_sdk("CreateGroup", &error)),
         }
     }
 
     /// Adds `username` to `group` (idempotent in Cognito).
-    pub async fn add_user_to_group(&self, user_pool_id: &str, username: &str, group: &str) -> Result<(), AwsError> {
+    pub async fn add_user_to_group(
+        &self,
+        user_pool_id: &str,
+        username: &str,
+        group: &str,
+    ) -> Result<(), AwsError> {
         self.client
             .admin_add_user_to_group()
             .user_pool_id(user_pool_id)

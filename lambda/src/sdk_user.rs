@@ -4,18 +4,25 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_cognitoidentityprovider::operation::admin_get_user::AdminGetUserOutput;
-use aws_sdk_cognitoidentityprovider::types::{AttributeType, DeliveryMediumType, GroupType, MfaOptionType, UserType};
+use aws_sdk_cognitoidentityprovider::types::{
+    AttributeType, DeliveryMediumType, GroupType, MfaOptionType, UserType,
+};
 use aws_smithy_types::DateTime;
 use cognito_migrate_core::groups::GroupSpec;
 use cognito_migrate_core::user::{LegacyUser, MfaSettings, UserStatus};
 
 fn attributes(list: &[AttributeType]) -> BTreeMap<String, String> {
-    list.iter().filter_map(|a| Some((a.name().to_owned(), a.value()?.to_owned()))).collect()
+    list.iter()
+        .filter_map(|a| Some((a.name().to_owned(), a.value()?.to_owned())))
+        .collect()
 }
 
 fn mfa(options: &[MfaOptionType], settings: &[String]) -> MfaSettings {
     let mut mfa = MfaSettings::default();
-    if options.iter().any(|o| o.delivery_medium() == Some(&DeliveryMediumType::Sms)) {
+    if options
+        .iter()
+        .any(|o| o.delivery_medium() == Some(&DeliveryMediumType::Sms))
+    {
         mfa.sms = true;
     }
     for setting in settings {
@@ -39,7 +46,9 @@ pub fn from_admin_get_user(output: &AdminGetUserOutput) -> LegacyUser {
         username: output.username().to_owned(),
         attributes: attributes(output.user_attributes()),
         enabled: output.enabled(),
-        status: output.user_status().map_or(UserStatus::Unknown, |s| UserStatus::parse(s.as_str())),
+        status: output
+            .user_status()
+            .map_or(UserStatus::Unknown, |s| UserStatus::parse(s.as_str())),
         mfa: mfa(output.mfa_options(), output.user_mfa_setting_list()),
         groups: Vec::new(),
         last_modified_ms: millis(output.user_last_modified_date()),
@@ -54,7 +63,9 @@ pub fn from_user_type(user: &UserType) -> Option<LegacyUser> {
         username: user.username().filter(|u| !u.is_empty())?.to_owned(),
         attributes: attributes(user.attributes()),
         enabled: user.enabled(),
-        status: user.user_status().map_or(UserStatus::Unknown, |s| UserStatus::parse(s.as_str())),
+        status: user
+            .user_status()
+            .map_or(UserStatus::Unknown, |s| UserStatus::parse(s.as_str())),
         mfa: mfa(user.mfa_options(), &[]),
         groups: Vec::new(),
         last_modified_ms: millis(user.user_last_modified_date()),

@@ -40,6 +40,9 @@ async fn the_binary_is_ready_quickly_and_says_so_once() {
     child.wait().ok();
     let (elapsed, line) = ready.expect("no ready line");
     assert_eq!(line["configured"], true);
-    eprintln!("cold start: process start to ready {elapsed:?} (self-reported {} ms)", line["ready_ms"]);
+    eprintln!(
+        "cold start: process start to ready {elapsed:?} (self-reported {} ms)",
+        line["ready_ms"]
+    );
     assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
 }

@@ -6,9 +6,13 @@ mod support;
 use std::time::{Duration, Instant};
 
 use aws_sdk_cognitoidentityprovider::Client;
-use aws_sdk_cognitoidentityprovider::operation::admin_initiate_auth::{AdminInitiateAuthError, AdminInitiateAuthOutput};
+use aws_sdk_cognitoidentityprovider::operation::admin_initiate_auth::{
+    AdminInitiateAuthError, AdminInitiateAuthOutput,
+};
 use aws_sdk_cognitoidentityprovider::types::ChallengeNameType;
-use aws_sdk_cognitoidentityprovider::types::error::{TooManyRequestsException, UserNotConfirmedException};
+use aws_sdk_cognitoidentityprovider::types::error::{
+    TooManyRequestsException, UserNotConfirmedException,
+};
 use aws_smithy_mocks::{MockResponseInterceptor, Rule, create_mock_http_client, mock};
 use cognito_migrate_core::ledger::MigrationState;
 use cognito_migrate_lambda::handler::{Deps, handle};
@@ -36,7 +40,11 @@ async fn stack_with_mia() -> Stack {
     stack
         .create_user(
             "Mia",
-            &[("email", "mia@acme.test"), ("email_verified", "true"), ("phone_number", "+15550111")],
+            &[
+                ("email", "mia@acme.test"),
+                ("email_verified", "true"),
+                ("phone_number", "+15550111"),
+            ],
             PASSWORD,
         )
         .await;
@@ -48,16 +56,30 @@ async fn stack_with_mia() -> Stack {
 async fn throttling_fails_closed_within_the_deadline() {
     let stack = stack_with_mia().await;
     let rule = mock!(Client::admin_initiate_auth).then_error(|| {
-        AdminInitiateAuthError::TooManyRequestsException(TooManyRequestsException::builder().message("Rate exceeded").build())
+        AdminInitiateAuthError::TooManyRequestsException(
+            TooManyRequestsException::builder()
+                .message("Rate exceeded")
+                .build(),
+        )
     });
     let deps = deps_with_legacy(&stack, &rule, &[]).await;
     let event = sign_in("MIA", PASSWORD);
     let started = Instant::now();
     let response = handle(&deps, event.clone()).await.unwrap();
     assert_eq!(response, event);
-    assert!(started.elapsed() < Duration::from_millis(3500), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(3500),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(rule.num_calls() >= 1);
-    assert!(stack.ledger_items().await.iter().all(|(_, _, r)| r.entry.state == MigrationState::Pending));
+    assert!(
+        stack
+            .ledger_items()
+            .await
+            .iter()
+            .all(|(_, _, r)| r.entry.state == MigrationState::Pending)
+    );
 }
 
 #[tokio::test]
@@ -65,7 +87,11 @@ async fn unconfirmed_legacy_users_are_refused() {
     // moto confirms nothing on ADMIN_USER_PASSWORD_AUTH; real Cognito answers this.
     let stack = stack_with_mia().await;
     let rule = mock!(Client::admin_initiate_auth).then_error(|| {
-        AdminInitiateAuthError::UserNotConfirmedException(UserNotConfirmedException::builder().message("User is not confirmed.").build())
+        AdminInitiateAuthError::UserNotConfirmedException(
+            UserNotConfirmedException::builder()
+                .message("User is not confirmed.")
+                .build(),
+        )
     });
     let deps = deps_with_legacy(&stack, &rule, &[]).await;
     let event = sign_in("mia", PASSWORD);
@@ -78,11 +104,18 @@ async fn totp_only_users_cannot_keep_their_factor() {
     // moto's challenge needs a verified software token; the answer is what Cognito sends.
     let stack = stack_with_mia().await;
     let rule = mock!(Client::admin_initiate_auth).then_output(|| {
-        AdminInitiateAuthOutput::builder().challenge_name(ChallengeNameType::SoftwareTokenMfa).session("s").build()
+        AdminInitiateAuthOutput::builder()
+            .challenge_name(ChallengeNameType::SoftwareTokenMfa)
+            .session("s")
+            .build()
     });
     let event = sign_in("mia", PASSWORD);
     let keep_sms = deps_with_legacy(&stack, &rule, &[("MFA_POLICY", "sms")]).await;
-    assert_eq!(handle(&keep_sms, event.clone()).await.unwrap(), event, "TOTP cannot be carried over");
+    assert_eq!(
+        handle(&keep_sms, event.clone()).await.unwrap(),
+        event,
+        "TOTP cannot be carried over"
+    );
     let reset = deps_with_legacy(&stack, &rule, &[("MFA_POLICY", "reset-required")]).await;
     let response = handle(&reset, event).await.unwrap();
     assert_eq!(response["response"]["finalUserStatus"], "RESET_REQUIRED");

@@ -31,7 +31,11 @@ async fn stack_with_jane() -> Stack {
     stack
         .create_user(
             "JaneDoe",
-            &[("email", "Jane.Doe@Example.COM"), ("email_verified", "true"), ("name", "Jane Doe")],
+            &[
+                ("email", "Jane.Doe@Example.COM"),
+                ("email_verified", "true"),
+                ("name", "Jane Doe"),
+            ],
             PASSWORD,
         )
         .await;
@@ -42,7 +46,14 @@ async fn stack_with_jane() -> Stack {
 #[tokio::test]
 async fn mixed_case_username_and_email_migrate_from_every_casing() {
     let mut responses = Vec::new();
-    for typed in ["janedoe", "JANEDOE", "JaneDoe", "jane.doe@example.com", "JANE.DOE@EXAMPLE.COM", "Jane.Doe@Example.COM"] {
+    for typed in [
+        "janedoe",
+        "JANEDOE",
+        "JaneDoe",
+        "jane.doe@example.com",
+        "JANE.DOE@EXAMPLE.COM",
+        "Jane.Doe@Example.COM",
+    ] {
         // A fresh stack each time: once migrated, the user is no longer a candidate for another
         // identifier.
         let stack = stack_with_jane().await;
@@ -50,12 +61,23 @@ async fn mixed_case_username_and_email_migrate_from_every_casing() {
         let response = handle(&deps, sign_in(typed, PASSWORD)).await.unwrap();
         assert!(approved(&response), "{typed}: {response}");
         assert_eq!(response["userName"], typed, "userName is echoed verbatim");
-        assert_eq!(response["response"]["userAttributes"]["custom:legacy_username"], "JaneDoe");
+        assert_eq!(
+            response["response"]["userAttributes"]["custom:legacy_username"],
+            "JaneDoe"
+        );
         let items = stack.ledger_items().await;
-        assert_eq!(items.len(), 2, "filed under the username's and the email's keys");
+        assert_eq!(
+            items.len(),
+            2,
+            "filed under the username's and the email's keys"
+        );
         for (_, _, record) in &items {
-            let expected = cognito_migrate_core::canonical_username(typed).unwrap().into_string();
-            assert!(matches!(&record.entry.state, MigrationState::Migrated { new_username, .. } if *new_username == expected));
+            let expected = cognito_migrate_core::canonical_username(typed)
+                .unwrap()
+                .into_string();
+            assert!(
+                matches!(&record.entry.state, MigrationState::Migrated { new_username, .. } if *new_username == expected)
+            );
         }
         responses.push(response);
     }
@@ -65,12 +87,25 @@ async fn mixed_case_username_and_email_migrate_from_every_casing() {
 #[tokio::test]
 async fn collision_is_resolved_by_the_password() {
     let stack = Stack::new().await;
-    stack.create_user("Bob", &[("email", "bob@acme.test"), ("email_verified", "true")], "Password-Of-Big-Bob-1").await;
-    stack.create_user("bob", &[], "Password-Of-Small-Bob-2").await;
+    stack
+        .create_user(
+            "Bob",
+            &[("email", "bob@acme.test"), ("email_verified", "true")],
+            "Password-Of-Big-Bob-1",
+        )
+        .await;
+    stack
+        .create_user("bob", &[], "Password-Of-Small-Bob-2")
+        .await;
     stack.index().await;
     let deps = stack.deps(&[]).await;
-    let response = handle(&deps, sign_in("BOB", "Password-Of-Small-Bob-2")).await.unwrap();
-    assert_eq!(response["response"]["userAttributes"]["custom:legacy_username"], "bob");
+    let response = handle(&deps, sign_in("BOB", "Password-Of-Small-Bob-2"))
+        .await
+        .unwrap();
+    assert_eq!(
+        response["response"]["userAttributes"]["custom:legacy_username"],
+        "bob"
+    );
     snapshot!(response);
 }
 
@@ -84,10 +119,24 @@ async fn ambiguous_collision_is_refused_and_recorded() {
     let event = sign_in("carol", "Same-Password-1");
     let response = handle(&deps, event.clone()).await.unwrap();
     assert_eq!(response, event, "refused: the event comes back unchanged");
-    let states: Vec<_> = stack.ledger_items().await.into_iter().map(|(_, sk, r)| (sk, r.entry.state)).collect();
+    let states: Vec<_> = stack
+        .ledger_items()
+        .await
+        .into_iter()
+        .map(|(_, sk, r)| (sk, r.entry.state))
+        .collect();
     assert_eq!(states.len(), 2);
     for (_, state) in states {
-        assert!(matches!(state, MigrationState::Refused { reason: ReasonCode::Ambiguous, .. }), "{state:?}");
+        assert!(
+            matches!(
+                state,
+                MigrationState::Refused {
+                    reason: ReasonCode::Ambiguous,
+                    ..
+                }
+            ),
+            "{state:?}"
+        );
     }
 }
 
@@ -99,8 +148,13 @@ async fn wrong_password_and_unknown_user_are_indistinguishable() {
     let unknown = Stack::new().await;
     let event = sign_in("dave", "Not-The-Password-1");
     let wrong = handle(&known.deps(&[]).await, event.clone()).await.unwrap();
-    let missing = handle(&unknown.deps(&[]).await, event.clone()).await.unwrap();
-    assert_eq!(serde_json::to_vec(&wrong).unwrap(), serde_json::to_vec(&missing).unwrap());
+    let missing = handle(&unknown.deps(&[]).await, event.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_vec(&wrong).unwrap(),
+        serde_json::to_vec(&missing).unwrap()
+    );
     assert_eq!(wrong, event);
 }
 
@@ -118,20 +172,30 @@ async fn disabled_users_are_refused_even_when_the_ledger_is_stale() {
     stack.index().await;
     stack.log.clear();
     assert_eq!(handle(&deps, event.clone()).await.unwrap(), event);
-    assert!(!stack.log.calls().iter().any(|c| c == "AdminInitiateAuth"), "{:?}", stack.log.calls());
+    assert!(
+        !stack.log.calls().iter().any(|c| c == "AdminInitiateAuth"),
+        "{:?}",
+        stack.log.calls()
+    );
 }
 
 #[tokio::test]
 async fn temporary_passwords_follow_the_policy() {
     let stack = Stack::new().await;
     stack
-        .create_user_with_temporary("frank", &[("email", "frank@acme.test"), ("email_verified", "true")], "Temporary-Pass-9")
+        .create_user_with_temporary(
+            "frank",
+            &[("email", "frank@acme.test"), ("email_verified", "true")],
+            "Temporary-Pass-9",
+        )
         .await;
     stack.index().await;
     let refuse = stack.deps(&[("TEMPORARY_PASSWORD_POLICY", "refuse")]).await;
     let event = sign_in("frank", "Temporary-Pass-9");
     assert_eq!(handle(&refuse, event.clone()).await.unwrap(), event);
-    let reset = stack.deps(&[("TEMPORARY_PASSWORD_POLICY", "reset-required")]).await;
+    let reset = stack
+        .deps(&[("TEMPORARY_PASSWORD_POLICY", "reset-required")])
+        .await;
     let response = handle(&reset, event).await.unwrap();
     assert_eq!(response["response"]["finalUserStatus"], "RESET_REQUIRED");
     snapshot!(response);
@@ -143,7 +207,12 @@ async fn sms_mfa_users_follow_the_policy() {
     stack
         .create_user(
             "grace",
-            &[("phone_number", "+15550100"), ("phone_number_verified", "true"), ("email", "grace@acme.test"), ("email_verified", "true")],
+            &[
+                ("phone_number", "+15550100"),
+                ("phone_number_verified", "true"),
+                ("email", "grace@acme.test"),
+                ("email_verified", "true"),
+            ],
             PASSWORD,
         )
         .await;
@@ -174,7 +243,11 @@ async fn a_legacy_client_with_a_secret_gets_the_secret_hash() {
         .await;
     let response = handle(&deps, sign_in("HEIDI", PASSWORD)).await.unwrap();
     assert!(approved(&response));
-    let expected = secret_hash(&stack.legacy_client_secret, "heidi", &stack.legacy_secret_client_id);
+    let expected = secret_hash(
+        &stack.legacy_client_secret,
+        "heidi",
+        &stack.legacy_secret_client_id,
+    );
     assert_eq!(stack.log.secret_hashes(), [Some(expected)]);
 }
 
@@ -182,10 +255,14 @@ async fn a_legacy_client_with_a_secret_gets_the_secret_hash() {
 async fn a_retried_invocation_is_approved_again_and_changes_nothing() {
     let stack = stack_with_jane().await;
     let deps = stack.deps(&[]).await;
-    let first = handle(&deps, sign_in("jane.doe@example.com", PASSWORD)).await.unwrap();
+    let first = handle(&deps, sign_in("jane.doe@example.com", PASSWORD))
+        .await
+        .unwrap();
     assert!(approved(&first));
     let ledger_after_first = stack.raw_ledger().await;
-    let second = handle(&deps, sign_in("jane.doe@example.com", PASSWORD)).await.unwrap();
+    let second = handle(&deps, sign_in("jane.doe@example.com", PASSWORD))
+        .await
+        .unwrap();
     assert_eq!(first, second);
     assert_eq!(stack.raw_ledger().await, ledger_after_first);
 }
@@ -200,7 +277,9 @@ async fn concurrent_invocations_for_one_user_agree() {
         assert!(approved(response.as_ref().unwrap()));
     }
     for (_, _, record) in stack.ledger_items().await {
-        assert!(matches!(record.entry.state, MigrationState::Migrated { ref new_username, .. } if new_username == "janedoe"));
+        assert!(
+            matches!(record.entry.state, MigrationState::Migrated { ref new_username, .. } if new_username == "janedoe")
+        );
     }
 }
 
@@ -213,20 +292,36 @@ async fn a_successful_migration_costs_three_calls() {
     let response = handle(&deps, sign_in("JaneDoe", PASSWORD)).await.unwrap();
     let elapsed = started.elapsed();
     assert!(approved(&response));
-    assert_eq!(stack.log.calls(), ["Query", "AdminInitiateAuth", "TransactWriteItems"]);
-    eprintln!("sign-in migration against local moto: {elapsed:?}, calls {:?}", stack.log.calls());
+    assert_eq!(
+        stack.log.calls(),
+        ["Query", "AdminInitiateAuth", "TransactWriteItems"]
+    );
+    eprintln!(
+        "sign-in migration against local moto: {elapsed:?}, calls {:?}",
+        stack.log.calls()
+    );
 }
 
 #[tokio::test]
 async fn an_unindexed_user_is_found_by_exact_name_and_filed() {
     let stack = Stack::new().await;
-    stack.create_user("ivan", &[("email", "Ivan@Acme.test"), ("email_verified", "true")], PASSWORD).await;
+    stack
+        .create_user(
+            "ivan",
+            &[("email", "Ivan@Acme.test"), ("email_verified", "true")],
+            PASSWORD,
+        )
+        .await;
     let deps = stack.deps(&[]).await;
     let response = handle(&deps, sign_in("ivan", PASSWORD)).await.unwrap();
     assert!(approved(&response));
     let items = stack.ledger_items().await;
     assert_eq!(items.len(), 2, "both keys are written complete");
-    assert!(items.iter().all(|(_, _, r)| r.entry.user.username == "ivan" && r.entry.state.is_done()));
+    assert!(
+        items
+            .iter()
+            .all(|(_, _, r)| r.entry.user.username == "ivan" && r.entry.state.is_done())
+    );
 }
 
 #[tokio::test]
@@ -257,7 +352,13 @@ async fn sign_up_cannot_take_a_pending_legacy_identifier() {
 #[tokio::test]
 async fn post_authentication_copies_more_than_sixty_groups() {
     let stack = Stack::new().await;
-    stack.create_user("Kim", &[("email", "kim@acme.test"), ("email_verified", "true")], PASSWORD).await;
+    stack
+        .create_user(
+            "Kim",
+            &[("email", "kim@acme.test"), ("email_verified", "true")],
+            PASSWORD,
+        )
+        .await;
     for i in 0..65 {
         let name = format!("group-{i:02}");
         stack
@@ -270,13 +371,30 @@ async fn post_authentication_copies_more_than_sixty_groups() {
             .send()
             .await
             .unwrap();
-        stack.idp.admin_add_user_to_group().user_pool_id(&stack.legacy_pool_id).username("Kim").group_name(&name).send().await.unwrap();
+        stack
+            .idp
+            .admin_add_user_to_group()
+            .user_pool_id(&stack.legacy_pool_id)
+            .username("Kim")
+            .group_name(&name)
+            .send()
+            .await
+            .unwrap();
     }
     stack.index().await;
     let deps = stack.deps(&[]).await;
-    assert!(approved(&handle(&deps, sign_in("kim", PASSWORD)).await.unwrap()));
+    assert!(approved(
+        &handle(&deps, sign_in("kim", PASSWORD)).await.unwrap()
+    ));
     // Cognito creates the user in the new pool; here the second pool plays that part.
-    stack.idp.admin_create_user().user_pool_id(&stack.new_pool_id).username("kim").send().await.unwrap();
+    stack
+        .idp
+        .admin_create_user()
+        .user_pool_id(&stack.new_pool_id)
+        .username("kim")
+        .send()
+        .await
+        .unwrap();
 
     // Before the copy, the first tokens get the legacy groups through the override.
     let mut token = fixture("token_generation_authentication");
@@ -284,7 +402,10 @@ async fn post_authentication_copies_more_than_sixty_groups() {
     token["request"]["userAttributes"]["email"] = "kim@acme.test".into();
     token["request"]["userAttributes"]["custom:legacy_username"] = "Kim".into();
     let overridden = handle(&deps, token.clone()).await.unwrap();
-    let groups = overridden["response"]["claimsOverrideDetails"]["groupOverrideDetails"]["groupsToOverride"].as_array().unwrap();
+    let groups =
+        overridden["response"]["claimsOverrideDetails"]["groupOverrideDetails"]["groupsToOverride"]
+            .as_array()
+            .unwrap();
     assert_eq!(groups.len(), 65);
 
     let mut event = fixture("post_authentication");
@@ -294,18 +415,46 @@ async fn post_authentication_copies_more_than_sixty_groups() {
     assert_eq!(handle(&deps, event.clone()).await.unwrap(), event);
 
     let mut copied = Vec::new();
-    let mut pages = stack.idp.admin_list_groups_for_user().user_pool_id(&stack.new_pool_id).username("kim").into_paginator().send();
+    let mut pages = stack
+        .idp
+        .admin_list_groups_for_user()
+        .user_pool_id(&stack.new_pool_id)
+        .username("kim")
+        .into_paginator()
+        .send();
     while let Some(page) = pages.next().await {
-        copied.extend(page.unwrap().groups().iter().map(|g| (g.group_name().unwrap().to_owned(), g.description().map(str::to_owned), g.precedence())));
+        copied.extend(page.unwrap().groups().iter().map(|g| {
+            (
+                g.group_name().unwrap().to_owned(),
+                g.description().map(str::to_owned),
+                g.precedence(),
+            )
+        }));
     }
     copied.sort();
     assert_eq!(copied.len(), 65);
-    assert_eq!(copied[7], ("group-07".to_owned(), Some("legacy group-07".to_owned()), Some(7)));
-    assert!(stack.ledger_items().await.iter().all(|(_, _, r)| r.entry.groups_copied));
+    assert_eq!(
+        copied[7],
+        (
+            "group-07".to_owned(),
+            Some("legacy group-07".to_owned()),
+            Some(7)
+        )
+    );
+    assert!(
+        stack
+            .ledger_items()
+            .await
+            .iter()
+            .all(|(_, _, r)| r.entry.groups_copied)
+    );
 
     // Again: nothing left to do, no group call.
     stack.log.clear();
-    assert_eq!(handle(&deps, event).await.unwrap(), fixture_like(&stack, "kim"));
+    assert_eq!(
+        handle(&deps, event).await.unwrap(),
+        fixture_like(&stack, "kim")
+    );
     assert_eq!(stack.log.calls(), ["GetItem"]);
 }
 
@@ -324,7 +473,10 @@ async fn users_not_from_the_legacy_pool_cost_nothing_after_sign_in() {
     for name in ["post_authentication", "token_generation_authentication"] {
         let mut event = fixture(name);
         event["userName"] = "native".into();
-        event["request"]["userAttributes"].as_object_mut().unwrap().remove("custom:legacy_username");
+        event["request"]["userAttributes"]
+            .as_object_mut()
+            .unwrap()
+            .remove("custom:legacy_username");
         assert_eq!(handle(&deps, event.clone()).await.unwrap(), event);
     }
     assert!(stack.log.calls().is_empty());
@@ -334,18 +486,46 @@ async fn users_not_from_the_legacy_pool_cost_nothing_after_sign_in() {
 async fn the_password_never_reaches_the_logs() {
     const CANARY: &str = "Canary-7f3a-Do-Not-Log";
     let stack = Stack::new().await;
-    stack.create_user("Leo.Secret", &[("email", "leo.secret@private.test"), ("email_verified", "true")], CANARY).await;
+    stack
+        .create_user(
+            "Leo.Secret",
+            &[
+                ("email", "leo.secret@private.test"),
+                ("email_verified", "true"),
+            ],
+            CANARY,
+        )
+        .await;
     stack.index().await;
     let deps = stack.deps(&[]).await;
     let (logs, _guard) = capture_logs();
-    assert!(approved(&handle(&deps, sign_in("leo.secret", CANARY)).await.unwrap()));
-    handle(&deps, sign_in("leo.secret@private.test", "wrong-but-also-secret")).await.unwrap();
-    handle(&deps, json!({"triggerSource": 5, "request": {"password": CANARY}})).await.unwrap_err();
+    assert!(approved(
+        &handle(&deps, sign_in("leo.secret", CANARY)).await.unwrap()
+    ));
+    handle(
+        &deps,
+        sign_in("leo.secret@private.test", "wrong-but-also-secret"),
+    )
+    .await
+    .unwrap();
+    handle(
+        &deps,
+        json!({"triggerSource": 5, "request": {"password": CANARY}}),
+    )
+    .await
+    .unwrap_err();
     let text = logs.text();
     for secret in [CANARY, "wrong-but-also-secret", "leo.secret", "Leo.Secret"] {
-        assert!(!text.contains(secret), "{secret} leaked into the logs:\n{text}");
+        assert!(
+            !text.contains(secret),
+            "{secret} leaked into the logs:\n{text}"
+        );
     }
-    let decisions: Vec<Value> = logs.lines().into_iter().filter(|l| l["message"] == "decision").collect();
+    let decisions: Vec<Value> = logs
+        .lines()
+        .into_iter()
+        .filter(|l| l["message"] == "decision")
+        .collect();
     assert_eq!(decisions.len(), 2, "one line per decision:\n{text}");
     assert_eq!(decisions[0]["outcome"], "migrated");
     assert_eq!(decisions[0]["trigger"], "UserMigration_Authentication");
@@ -360,20 +540,41 @@ async fn the_password_never_reaches_the_logs() {
 #[tokio::test]
 async fn a_configuration_error_fails_every_invocation_closed() {
     let (logs, _guard) = capture_logs();
-    let error = Config::from_lookup(|name| (name == "LEGACY_CLIENT_ID" || name == "LEDGER_TABLE").then(|| "x".to_owned())).unwrap_err();
+    let error = Config::from_lookup(|name| {
+        (name == "LEGACY_CLIENT_ID" || name == "LEDGER_TABLE").then(|| "x".to_owned())
+    })
+    .unwrap_err();
     let deps = Deps::unconfigured(error);
-    let refused = handle(&deps, sign_in("janedoe", PASSWORD)).await.unwrap_err();
+    let refused = handle(&deps, sign_in("janedoe", PASSWORD))
+        .await
+        .unwrap_err();
     assert_eq!(refused.to_string(), "Migration is unavailable.");
     let mut forgot = fixture("user_migration_forgot_password");
     forgot["userName"] = "janedoe".into();
-    assert_eq!(handle(&deps, forgot).await.unwrap_err(), TriggerError::Unavailable);
-    assert_eq!(handle(&deps, fixture("pre_sign_up_sign_up")).await.unwrap_err(), TriggerError::SignUpUnavailable);
+    assert_eq!(
+        handle(&deps, forgot).await.unwrap_err(),
+        TriggerError::Unavailable
+    );
+    assert_eq!(
+        handle(&deps, fixture("pre_sign_up_sign_up"))
+            .await
+            .unwrap_err(),
+        TriggerError::SignUpUnavailable
+    );
     let mut post = fixture("post_authentication");
     post["userName"] = "janedoe".into();
     assert_eq!(handle(&deps, post.clone()).await.unwrap(), post);
     let lines = logs.lines();
-    let config_lines: Vec<&Value> = lines.iter().filter(|l| l["variable"] == "LEGACY_USER_POOL_ID").collect();
-    assert_eq!(config_lines.len(), 1, "one line naming the variable:\n{}", logs.text());
+    let config_lines: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["variable"] == "LEGACY_USER_POOL_ID")
+        .collect();
+    assert_eq!(
+        config_lines.len(),
+        1,
+        "one line naming the variable:\n{}",
+        logs.text()
+    );
     assert_eq!(config_lines[0]["level"], "ERROR");
 }
 
@@ -381,7 +582,12 @@ async fn a_configuration_error_fails_every_invocation_closed() {
 async fn a_malformed_event_is_an_error_without_details() {
     let stack = Stack::new().await;
     let deps = stack.deps(&[]).await;
-    let error = handle(&deps, json!({"triggerSource": "UserMigration_Authentication", "userName": "x"})).await.unwrap_err();
+    let error = handle(
+        &deps,
+        json!({"triggerSource": "UserMigration_Authentication", "userName": "x"}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(error, TriggerError::MalformedEvent);
     assert!(stack.log.calls().is_empty());
 }
@@ -399,12 +605,24 @@ async fn a_silent_legacy_pool_fails_closed_within_the_deadline() {
         }
     });
     let stack = stack_with_jane().await;
-    let deps = stack.deps(&[("LEGACY_ENDPOINT_URL", silent.as_str()), ("DEADLINE_MS", "800")]).await;
+    let deps = stack
+        .deps(&[
+            ("LEGACY_ENDPOINT_URL", silent.as_str()),
+            ("DEADLINE_MS", "800"),
+        ])
+        .await;
     let event = sign_in("janedoe", PASSWORD);
     let started = Instant::now();
     let response = handle(&deps, event.clone()).await.unwrap();
     let elapsed = started.elapsed();
     assert_eq!(response, event);
     assert!(elapsed < Duration::from_millis(1200), "{elapsed:?}");
-    assert!(stack.ledger_items().await.iter().all(|(_, _, r)| r.entry.state == MigrationState::Pending), "nothing written");
+    assert!(
+        stack
+            .ledger_items()
+            .await
+            .iter()
+            .all(|(_, _, r)| r.entry.state == MigrationState::Pending),
+        "nothing written"
+    );
 }

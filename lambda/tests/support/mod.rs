@@ -1,7 +1,10 @@
 //! Shared test support: one moto server per test binary, a fresh legacy pool, new pool and
 //! ledger table per test, trigger fixtures, an AWS call recorder and a log capture.
 
-#![allow(dead_code, reason = "each test binary uses a different part of the support module")]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the support module"
+)]
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -15,9 +18,12 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_sdk_cognitoidentityprovider::operation::admin_initiate_auth::AdminInitiateAuthInput;
 use aws_sdk_cognitoidentityprovider::types::{
-    AttributeType, ExplicitAuthFlowsType, MessageActionType, SmsMfaSettingsType, UsernameConfigurationType,
+    AttributeType, ExplicitAuthFlowsType, MessageActionType, SmsMfaSettingsType,
+    UsernameConfigurationType,
 };
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
@@ -42,22 +48,41 @@ pub fn moto_endpoint() -> &'static str {
         if let Ok(endpoint) = std::env::var("MOTO_ENDPOINT") {
             return endpoint;
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let home = std::env::var("HOME").unwrap();
-        let cache = std::env::var("COGNITO_MIGRATE_CACHE").unwrap_or(format!("{home}/.cache/cognito-migrate"));
+        let cache = std::env::var("COGNITO_MIGRATE_CACHE")
+            .unwrap_or(format!("{home}/.cache/cognito-migrate"));
         let moto = format!("{cache}/venv/bin/moto_server");
-        assert!(std::path::Path::new(&moto).exists(), "{moto} is missing: run scripts/bootstrap.sh");
+        assert!(
+            std::path::Path::new(&moto).exists(),
+            "{moto} is missing: run scripts/bootstrap.sh"
+        );
         // A watchdog shell stops the server once this process is gone, however the tests end.
         let script = format!(
             "{moto} -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
              while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; kill $m",
             pid = std::process::id()
         );
-        #[expect(clippy::zombie_processes, reason = "the watchdog outlives this process by design")]
-        Command::new("sh").arg("-c").arg(script).stdin(Stdio::null()).spawn().unwrap();
+        #[expect(
+            clippy::zombie_processes,
+            reason = "the watchdog outlives this process by design"
+        )]
+        Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
         let started = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(30), "moto did not start");
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "moto did not start"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         format!("http://127.0.0.1:{port}")
@@ -111,7 +136,10 @@ impl Intercept for CallLog {
             self.calls.lock().unwrap().push(metadata.name().to_owned());
         }
         if let Some(input) = context.input().downcast_ref::<AdminInitiateAuthInput>() {
-            let hash = input.auth_parameters().and_then(|p| p.get("SECRET_HASH")).cloned();
+            let hash = input
+                .auth_parameters()
+                .and_then(|p| p.get("SECRET_HASH"))
+                .cloned();
             self.secret_hashes.lock().unwrap().push(hash);
         }
         Ok(())
@@ -121,7 +149,11 @@ impl Intercept for CallLog {
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// A legacy pool, a new pool and a ledger table of one test, in moto.
@@ -150,9 +182,16 @@ impl Stack {
         let legacy = idp
             .create_user_pool()
             .pool_name(unique("legacy"))
-            .username_configuration(UsernameConfigurationType::builder().case_sensitive(true).build().unwrap())
+            .username_configuration(
+                UsernameConfigurationType::builder()
+                    .case_sensitive(true)
+                    .build()
+                    .unwrap(),
+            )
             .alias_attributes(aws_sdk_cognitoidentityprovider::types::AliasAttributeType::Email)
-            .alias_attributes(aws_sdk_cognitoidentityprovider::types::AliasAttributeType::PreferredUsername)
+            .alias_attributes(
+                aws_sdk_cognitoidentityprovider::types::AliasAttributeType::PreferredUsername,
+            )
             .send()
             .await
             .unwrap();
@@ -182,7 +221,12 @@ impl Stack {
         let new_pool = idp
             .create_user_pool()
             .pool_name(unique("new"))
-            .username_configuration(UsernameConfigurationType::builder().case_sensitive(false).build().unwrap())
+            .username_configuration(
+                UsernameConfigurationType::builder()
+                    .case_sensitive(false)
+                    .build()
+                    .unwrap(),
+            )
             .send()
             .await
             .unwrap();
@@ -191,13 +235,33 @@ impl Stack {
             .table_name(&table)
             .billing_mode(BillingMode::PayPerRequest)
             .attribute_definitions(
-                AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S).build().unwrap(),
+                AttributeDefinition::builder()
+                    .attribute_name("pk")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .unwrap(),
             )
             .attribute_definitions(
-                AttributeDefinition::builder().attribute_name("sk").attribute_type(ScalarAttributeType::S).build().unwrap(),
+                AttributeDefinition::builder()
+                    .attribute_name("sk")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .unwrap(),
             )
-            .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().unwrap())
-            .key_schema(KeySchemaElement::builder().attribute_name("sk").key_type(KeyType::Range).build().unwrap())
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("pk")
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .unwrap(),
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("sk")
+                    .key_type(KeyType::Range)
+                    .build()
+                    .unwrap(),
+            )
             .send()
             .await
             .unwrap();
@@ -207,7 +271,12 @@ impl Stack {
             idp,
             ddb,
             legacy_pool_id,
-            legacy_client_id: plain.user_pool_client().unwrap().client_id().unwrap().to_owned(),
+            legacy_client_id: plain
+                .user_pool_client()
+                .unwrap()
+                .client_id()
+                .unwrap()
+                .to_owned(),
             legacy_secret_client_id: secret.client_id().unwrap().to_owned(),
             legacy_client_secret: secret.client_secret().unwrap().to_owned(),
             new_pool_id: new_pool.user_pool().unwrap().id().unwrap().to_owned(),
@@ -242,15 +311,27 @@ impl Stack {
     /// Clients over moto, each recording its calls in `self.log`.
     pub async fn clients(&self, config: &Config) -> Clients {
         let cognito = |sdk: &SdkConfig| {
-            aws_sdk_cognitoidentityprovider::config::Builder::from(sdk).interceptor(self.log.clone())
+            aws_sdk_cognitoidentityprovider::config::Builder::from(sdk)
+                .interceptor(self.log.clone())
         };
-        let legacy_client = cognito_migrate_lambda::clients::legacy_client(&config.legacy, &self.sdk).await;
-        let legacy_client = Idp::from_conf(legacy_client.config().to_builder().interceptor(self.log.clone()).build());
+        let legacy_client =
+            cognito_migrate_lambda::clients::legacy_client(&config.legacy, &self.sdk).await;
+        let legacy_client = Idp::from_conf(
+            legacy_client
+                .config()
+                .to_builder()
+                .interceptor(self.log.clone())
+                .build(),
+        );
         Clients {
             legacy: LegacyPool::new(legacy_client, &config.legacy),
             new_pool: NewPool::new(Idp::from_conf(cognito(&self.sdk).build())),
             ledger: Ledger::new(
-                Ddb::from_conf(aws_sdk_dynamodb::config::Builder::from(&self.sdk).interceptor(self.log.clone()).build()),
+                Ddb::from_conf(
+                    aws_sdk_dynamodb::config::Builder::from(&self.sdk)
+                        .interceptor(self.log.clone())
+                        .build(),
+                ),
                 &config.ledger_table,
             ),
         }
@@ -268,7 +349,8 @@ impl Stack {
 
     /// A confirmed legacy user with a permanent password.
     pub async fn create_user(&self, username: &str, attributes: &[(&str, &str)], password: &str) {
-        self.create_user_with_temporary(username, attributes, "Temporary-Pass-9").await;
+        self.create_user_with_temporary(username, attributes, "Temporary-Pass-9")
+            .await;
         self.idp
             .admin_set_user_password()
             .user_pool_id(&self.legacy_pool_id)
@@ -281,7 +363,12 @@ impl Stack {
     }
 
     /// A legacy user that still has its temporary password (`FORCE_CHANGE_PASSWORD`).
-    pub async fn create_user_with_temporary(&self, username: &str, attributes: &[(&str, &str)], temporary: &str) {
+    pub async fn create_user_with_temporary(
+        &self,
+        username: &str,
+        attributes: &[(&str, &str)],
+        temporary: &str,
+    ) {
         let mut request = self
             .idp
             .admin_create_user()
@@ -290,7 +377,13 @@ impl Stack {
             .temporary_password(temporary)
             .message_action(MessageActionType::Suppress);
         for (name, value) in attributes {
-            request = request.user_attributes(AttributeType::builder().name(*name).value(*value).build().unwrap());
+            request = request.user_attributes(
+                AttributeType::builder()
+                    .name(*name)
+                    .value(*value)
+                    .build()
+                    .unwrap(),
+            );
         }
         request.send().await.unwrap();
     }
@@ -300,14 +393,25 @@ impl Stack {
             .admin_set_user_mfa_preference()
             .user_pool_id(&self.legacy_pool_id)
             .username(username)
-            .sms_mfa_settings(SmsMfaSettingsType::builder().enabled(true).preferred_mfa(true).build())
+            .sms_mfa_settings(
+                SmsMfaSettingsType::builder()
+                    .enabled(true)
+                    .preferred_mfa(true)
+                    .build(),
+            )
             .send()
             .await
             .unwrap();
     }
 
     pub async fn disable_user(&self, username: &str) {
-        self.idp.admin_disable_user().user_pool_id(&self.legacy_pool_id).username(username).send().await.unwrap();
+        self.idp
+            .admin_disable_user()
+            .user_pool_id(&self.legacy_pool_id)
+            .username(username)
+            .send()
+            .await
+            .unwrap();
     }
 
     /// Runs the operator's index over the legacy pool into the ledger, as the CLI will.
@@ -320,7 +424,10 @@ impl Stack {
             cli_legacy_scan::attach_groups(&mut users, &memberships);
             let ledger = ledger.clone();
             async move {
-                for result in ledger.upsert_indexed_users(&users, 1_700_000_000_000, 16).await {
+                for result in ledger
+                    .upsert_indexed_users(&users, 1_700_000_000_000, 16)
+                    .await
+                {
                     result?;
                 }
                 Ok(())
@@ -332,7 +439,13 @@ impl Stack {
 
     /// Every item of the ledger, sorted by key, as records.
     pub async fn ledger_items(&self) -> Vec<(String, String, LedgerRecord)> {
-        let scan = self.ddb.scan().table_name(&self.table).send().await.unwrap();
+        let scan = self
+            .ddb
+            .scan()
+            .table_name(&self.table)
+            .send()
+            .await
+            .unwrap();
         let mut items: Vec<(String, String, LedgerRecord)> = scan
             .items()
             .iter()
@@ -350,12 +463,21 @@ impl Stack {
 
     /// The raw items, for comparing the ledger before and after.
     pub async fn raw_ledger(&self) -> String {
-        let scan = self.ddb.scan().table_name(&self.table).send().await.unwrap();
+        let scan = self
+            .ddb
+            .scan()
+            .table_name(&self.table)
+            .send()
+            .await
+            .unwrap();
         let mut items: Vec<String> = scan
             .items()
             .iter()
             .map(|item| {
-                let sorted: BTreeMap<_, _> = item.iter().map(|(k, v)| (k.clone(), format!("{v:?}"))).collect();
+                let sorted: BTreeMap<_, _> = item
+                    .iter()
+                    .map(|(k, v)| (k.clone(), format!("{v:?}")))
+                    .collect();
                 format!("{sorted:?}")
             })
             .collect();
@@ -388,7 +510,10 @@ impl LogBuffer {
     }
 
     pub fn lines(&self) -> Vec<Value> {
-        self.text().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+        self.text()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     }
 }
 
@@ -412,6 +537,8 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
 /// Captures the trigger's JSON logs on this thread until the guard drops.
 pub fn capture_logs() -> (LogBuffer, tracing::subscriber::DefaultGuard) {
     let buffer = LogBuffer::default();
-    let guard = tracing::subscriber::set_default(cognito_migrate_lambda::logging::subscriber(buffer.clone()));
+    let guard = tracing::subscriber::set_default(cognito_migrate_lambda::logging::subscriber(
+        buffer.clone(),
+    ));
     (buffer, guard)
 }
