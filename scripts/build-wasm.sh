@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
-# Builds the npm package's WebAssembly: pkg/bundler (ESM for Vite/webpack) and pkg/nodejs
-# (CommonJS for Node), optimised with binaryen's wasm-opt. Fails when the module imports anything
-# from the host besides wasm-bindgen's glue, or when it grows past the size budget.
+# Builds the npm package's WebAssembly, optimised with binaryen's wasm-opt, in two modules:
+#   pkg/bundler, pkg/nodejs          `cognito-migrate`: keys and info, what an Amplify sign-in
+#                                    form loads (crate built without default features);
+#   pkg/tools/{bundler,nodejs,web}   `cognito-migrate/tools`: the same plus the audit and the
+#                                    trigger simulator, for operator tools (feature `tools`).
+# `bundler` is ESM for Vite/webpack, `nodejs` CommonJS for Node, `web` ESM that fetches its own
+# .wasm (plain <script type="module"> pages and module workers, such as web-demo/).
+# Fails when a module imports anything from the host besides wasm-bindgen's glue, or when it
+# grows past its size budget.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 export PATH="$CACHE/bin:$PATH"
 
 # The version Cargo.lock resolved for the `=x.y.z` pin in Cargo.toml.
 WASM_BINDGEN_VERSION="$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"$/\1/p;q}' "$ROOT/Cargo.lock")"
-# Gzipped, optimised .wasm; what an Amplify app downloads before its sign-in form works.
+# Gzipped, optimised .wasm. The sign-in module is what an Amplify app downloads before its
+# form works; the tools module carries the audit and simulator (serde_json, the migration state
+# machine) for pages that ask for them.
 MAX_GZIP_BYTES=98304
+MAX_TOOLS_GZIP_BYTES=163840
 CRATE=cognito_migrate_wasm
 PKG="$ROOT/pkg"
 
@@ -23,47 +32,60 @@ if [ ! -x "$WASM_OPT" ]; then
   exit 1
 fi
 
-log "building $CRATE for wasm32-unknown-unknown (profile wasm)"
-cargo build --quiet -p cognito-migrate-wasm --target wasm32-unknown-unknown --profile wasm
-RAW="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm/$CRATE.wasm"
-
-# The core is sans-I/O: the linked module may import only wasm-bindgen's own placeholders,
-# which the CLI below replaces with the generated glue.
-node "$ROOT/wasm/tools/wasm-imports.mjs" "$RAW" __wbindgen_placeholder__ __wbindgen_externref_xform__
-
-rm -rf "$PKG"
-for target in bundler nodejs; do
-  log "wasm-bindgen --target $target"
-  wasm-bindgen --target "$target" --out-dir "$PKG/$target" "$RAW"
-done
-# The package root is "type": "module"; the nodejs glue is CommonJS.
-printf '{ "type": "commonjs" }\n' > "$PKG/nodejs/package.json"
-
-# One source of types: the bundler build's d.ts is published; the nodejs glue exposes the same
-# API, which this check keeps true.
-if ! diff -u "$PKG/bundler/$CRATE.d.ts" "$PKG/nodejs/$CRATE.d.ts"; then
-  echo "build-wasm: the bundler and nodejs builds declare different APIs" >&2
-  exit 1
-fi
-rm "$PKG/nodejs/$CRATE.d.ts" "$PKG/nodejs/${CRATE}_bg.wasm.d.ts"
-
 size_line() { # LABEL FILE
-  printf '  %-34s %8d bytes raw %8d bytes gzip\n' "$1" "$(wc -c < "$2")" "$(gzip -9 -c "$2" | wc -c)"
+  printf '  %-40s %8d bytes raw %8d bytes gzip\n' "$1" "$(wc -c < "$2")" "$(gzip -9 -c "$2" | wc -c)"
 }
 
-echo "sizes:"
-size_line "cargo (profile wasm)" "$RAW"
-for target in bundler nodejs; do
-  module="$PKG/$target/${CRATE}_bg.wasm"
-  size_line "$target after wasm-bindgen" "$module"
-  "$WASM_OPT" -Oz "$module" -o "$module.opt"
-  mv "$module.opt" "$module"
-  size_line "$target after wasm-opt -Oz" "$module"
-  node "$ROOT/wasm/tools/wasm-imports.mjs" "$module" "./${CRATE}_bg.js" >/dev/null
-  gzip_bytes="$(gzip -9 -c "$module" | wc -c)"
-  if [ "$gzip_bytes" -gt "$MAX_GZIP_BYTES" ]; then
-    echo "build-wasm: $target module is $gzip_bytes bytes gzipped, over the $MAX_GZIP_BYTES-byte budget" >&2
+build_module() { # OUT_DIR BUDGET_BYTES TARGET... (cargo feature flags in $FEATURES)
+  local out="$1" budget="$2"
+  shift 2
+  log "building $CRATE for wasm32-unknown-unknown (profile wasm, ${FEATURES[*]:-default features})"
+  cargo build --quiet -p cognito-migrate-wasm --target wasm32-unknown-unknown --profile wasm "${FEATURES[@]}"
+  local raw="$work/$(basename "$out").wasm"
+  cp "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm/$CRATE.wasm" "$raw"
+
+  # The core is sans-I/O: the linked module may import only wasm-bindgen's own placeholders,
+  # which the CLI below replaces with the generated glue.
+  node "$ROOT/wasm/tools/wasm-imports.mjs" "$raw" __wbindgen_placeholder__ __wbindgen_externref_xform__
+
+  for target in "$@"; do
+    log "wasm-bindgen --target $target -> ${out#"$ROOT/"}/$target"
+    wasm-bindgen --target "$target" --out-name "$CRATE" --out-dir "$out/$target" "$raw"
+  done
+  # The package root is "type": "module"; the nodejs glue is CommonJS.
+  printf '{ "type": "commonjs" }\n' > "$out/nodejs/package.json"
+
+  # One source of types: the bundler build's d.ts is published; the nodejs glue exposes the
+  # same API, which this check keeps true. (The web build's d.ts adds only its `init`.)
+  if ! diff -u "$out/bundler/$CRATE.d.ts" "$out/nodejs/$CRATE.d.ts"; then
+    echo "build-wasm: the bundler and nodejs builds declare different APIs" >&2
     exit 1
   fi
-done
+  rm "$out/nodejs/$CRATE.d.ts" "$out/nodejs/${CRATE}_bg.wasm.d.ts"
+
+  echo "sizes (${out#"$ROOT/"}):"
+  size_line "cargo (profile wasm)" "$raw"
+  for target in "$@"; do
+    local module="$out/$target/${CRATE}_bg.wasm"
+    size_line "$target after wasm-bindgen" "$module"
+    "$WASM_OPT" -Oz "$module" -o "$module.opt"
+    mv "$module.opt" "$module"
+    size_line "$target after wasm-opt -Oz" "$module"
+    node "$ROOT/wasm/tools/wasm-imports.mjs" "$module" "./${CRATE}_bg.js" >/dev/null
+    local gzip_bytes
+    gzip_bytes="$(gzip -9 -c "$module" | wc -c)"
+    if [ "$gzip_bytes" -gt "$budget" ]; then
+      echo "build-wasm: ${out#"$ROOT/"}/$target module is $gzip_bytes bytes gzipped, over the $budget-byte budget" >&2
+      exit 1
+    fi
+  done
+}
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+rm -rf "$PKG"
+FEATURES=(--no-default-features)
+build_module "$PKG" "$MAX_GZIP_BYTES" bundler nodejs
+FEATURES=()
+build_module "$PKG/tools" "$MAX_TOOLS_GZIP_BYTES" bundler nodejs web
 log "pkg/ ready"

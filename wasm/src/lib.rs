@@ -5,14 +5,31 @@
 //! One module per concern; adding an export is a function in the module that owns its concern
 //! (plus a DTO with a `From<core::…>` impl and its TypeScript type when it returns an object).
 //!
+//! Two modules are built from this crate: without default features, the one for
+//! `cognito-migrate` (keys and info: what a sign-in form needs, kept small); with the `tools`
+//! feature (on by default), the one for `cognito-migrate/tools`, which adds the audit and the
+//! trigger simulator.
+//!
 //! - [`keys`]: `canonicalUsername`, `matchKey`.
+//! - `event` (tools): `triggerSources`, `buildEvent`, `parseEvent`.
+//! - `simulate` (tools): `simulateTrigger`, the trigger simulator.
+//! - `audit` (tools): `auditUsers` and the chunked `Auditor`.
+//! - `json` (tools): `parseJson`, JSON text with line and column in its errors.
 //! - [`info`]: `info`, the package's name and version.
 //! - [`code`]: the stable `code` of each core error.
 //! - [`error`]: how core errors become JavaScript `Error` objects carrying that `code`.
 //! - [`serialize`]: the one serializer every object-returning export uses.
 
+#[cfg(feature = "tools")]
+pub mod audit;
 pub mod code;
 pub mod error;
+#[cfg(feature = "tools")]
+pub mod event;
 pub mod info;
+#[cfg(feature = "tools")]
+pub mod json;
 pub mod keys;
 pub mod serialize;
+#[cfg(feature = "tools")]
+pub mod simulate;

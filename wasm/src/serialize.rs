@@ -1,18 +1,43 @@
-//! The one serializer for every export that returns an object.
+//! The one conversion between Rust values and JavaScript values, for every export.
+//!
+//! Both directions go through JSON text and the engine's own `JSON.parse`/`JSON.stringify`:
+//! `serde_json` is already linked for the core, and a second serde format
+//! (`serde-wasm-bindgen`) cost about 20 KB of the gzipped module. The result is the shape
+//! the house style asks for: maps become plain objects (never `Map`), `None` becomes `null`,
+//! so results survive `JSON.stringify` and `structuredClone` unchanged.
 
 use serde::Serialize;
 use wasm_bindgen::JsValue;
 
 use crate::error::ExportError;
 
-/// Serialises a DTO into a plain JavaScript value: maps become plain objects (not `Map`, which
-/// `JSON.stringify` prints as `{}` and React cannot spread), and `None` becomes `null` (not
-/// `undefined`), so results survive `JSON.stringify` and `structuredClone` unchanged.
+/// Serialises a DTO into a plain JavaScript value.
 pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, ExportError> {
-    let serializer = serde_wasm_bindgen::Serializer::new()
-        .serialize_maps_as_objects(true)
-        .serialize_missing_as_null(true);
-    value
-        .serialize(&serializer)
-        .map_err(|error| ExportError::new("SERIALIZATION", &error.to_string()))
+    let text = serde_json::to_string(value)
+        .map_err(|error| ExportError::new("SERIALIZATION", &error.to_string()))?;
+    js_sys::JSON::parse(&text).map_err(|_| {
+        ExportError::new(
+            "SERIALIZATION",
+            "the engine refused JSON written by serde_json",
+        )
+    })
+}
+
+#[cfg(feature = "tools")]
+/// Reads an argument object; `what` names it in the `INVALID_INPUT` message.
+pub fn from_js<T: serde::de::DeserializeOwned>(
+    what: &str,
+    value: &JsValue,
+) -> Result<T, ExportError> {
+    let text = js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|text| text.as_string())
+        .ok_or_else(|| {
+            ExportError::new(
+                "INVALID_INPUT",
+                &format!("{what} must be a plain object that JSON can represent"),
+            )
+        })?;
+    serde_json::from_str(&text)
+        .map_err(|error| ExportError::new("INVALID_INPUT", &format!("{what}: {error}")))
 }

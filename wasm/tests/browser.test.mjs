@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
-import { describeMismatches, loadNative } from './support/native.mjs';
+import { describeMismatches, loadNative, loadPinned } from './support/native.mjs';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const BUNDLER_DIR = fileURLToPath(new URL('../../pkg/bundler/', import.meta.url));
@@ -136,7 +136,14 @@ test('the bundler build loads in Chromium without errors', async () => {
   assert.deepEqual(pageErrors, []);
 });
 
-test('keys of the example table in Chromium equal the native keys', async () => {
+test('keys of the pinned table in Chromium equal its expectations', async () => {
+  const pinned = loadPinned();
+  const actual = await keysInPage(pinned.map((row) => row.input));
+  const mismatches = describeMismatches(actual, pinned);
+  assert.equal(mismatches, '', mismatches);
+});
+
+test('keys of the edge cases in Chromium equal the native keys', async () => {
   const actual = await keysInPage(native.examples.map((row) => row.input));
   const mismatches = describeMismatches(actual, native.examples);
   assert.equal(mismatches, '', mismatches);

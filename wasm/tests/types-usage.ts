@@ -35,6 +35,13 @@ function describe(code: ErrorCode): string {
       return 'type something';
     case 'SERIALIZATION':
       return 'internal';
+    case 'INVALID_JSON':
+    case 'INVALID_EVENT':
+    case 'INVALID_USER':
+    case 'INVALID_OUTCOME':
+    case 'INVALID_INPUT':
+    case 'UNKNOWN_TRIGGER_SOURCE':
+      return 'fix the input';
     default: {
       const unreachable: never = code;
       return unreachable;
@@ -74,3 +81,51 @@ async function signInPage(username: string, password: string): Promise<boolean> 
 }
 
 void [canonical, key, notNumber, version, flow, signInPage];
+
+// The tools build.
+import {
+  Auditor,
+  auditUsers,
+  buildEvent,
+  parseEvent,
+  parseJson,
+  simulateTrigger,
+  triggerSources,
+  type AuditReport,
+  type SimulationResult,
+  type TriggerEventJson,
+  type TriggerSourceName,
+} from 'cognito-migrate/tools';
+
+const sources: TriggerSourceName[] = triggerSources();
+const built: TriggerEventJson = buildEvent('UserMigration_Authentication', { userName: 'a', password: 'p' });
+// @ts-expect-error only modelled trigger sources
+buildEvent('CustomMessage_SignUp', { userName: 'a' });
+// @ts-expect-error userName is required
+buildEvent('PreSignUp_SignUp', { password: 'p' });
+const simulated: SimulationResult = simulateTrigger({
+  event: built,
+  legacyUsers: [{ Username: 'A' }],
+  passwordOutcomes: { A: 'wrong' },
+  policy: { collision: 'most-recent', maxCandidates: 2 },
+});
+// @ts-expect-error outcome words are a closed set
+simulateTrigger({ event: built, legacyUsers: [], defaultOutcome: 'maybe' });
+const decision: 'approved' | 'refused' | 'allowed' | 'groups-added' | 'unchanged' = simulated.decision;
+const reason: string | null = simulated.reasonCode;
+const report: AuditReport = auditUsers('{"Users": []}');
+const auditor = new Auditor();
+auditor.push('{"Users": []}');
+const seen: number = auditor.usersSeen;
+const finished: AuditReport = auditor.finish();
+const firstKey: string | undefined = report.collisions[0]?.key;
+const parsed: TriggerEventJson = parseEvent('{}');
+const anything: unknown = parseJson('1');
+try {
+  parseJson('[');
+} catch (caught) {
+  const error = caught as CognitoMigrateError;
+  const where: string = `${error.line ?? 0}:${error.column ?? 0} ${error.field ?? ''}`;
+  void where;
+}
+void [sources, decision, reason, seen, finished, firstKey, parsed, anything];

@@ -1,9 +1,11 @@
-// The native Rust results the JS and browser builds must reproduce. They are written by
-// `cargo run --example key_table -- native SEED COUNT` in the same test run (scripts/test-js.sh),
-// never committed, so a test compares against what the core computes today.
+// What the JS and browser builds must reproduce: the pinned table of the core
+// (core/tests/fixtures/key-examples.json), and native results for more edge cases and seeded
+// random strings, written by `cargo run --example key_table -- native SEED COUNT` in the same
+// test run (scripts/test-js.sh) and never committed.
 import { readFileSync } from 'node:fs';
 
-const examplesPath = new URL('../fixtures/key-examples.json', import.meta.url);
+// The one pinned table of keys, checked by the core's own tests too.
+const pinnedPath = new URL('../../../core/tests/fixtures/key-examples.json', import.meta.url);
 
 export function loadNative() {
   const path = process.env.NATIVE_KEYS;
@@ -13,9 +15,18 @@ export function loadNative() {
   return JSON.parse(readFileSync(path, 'utf8'));
 }
 
-/** The committed example table, with notes: the inputs the core documents. */
-export function loadExamples() {
-  return JSON.parse(readFileSync(examplesPath, 'utf8'));
+/**
+ * The pinned table (`input`, `canonical`, `key`, `why`) in the native table's shape; a `null`
+ * canonical username means the input is refused with `EMPTY_IDENTIFIER`.
+ */
+export function loadPinned() {
+  return JSON.parse(readFileSync(pinnedPath, 'utf8')).map((row) => ({
+    input: row.input,
+    canonicalUsername: row.canonical,
+    canonicalError: row.canonical === null ? 'EMPTY_IDENTIFIER' : null,
+    matchKey: row.key,
+    why: row.why,
+  }));
 }
 
 /** What a build returns for one input, in the native table's shape. */

@@ -1,0 +1,197 @@
+//! Trigger events: the sources the core models, events shaped as Cognito sends them, and
+//! validation of an edited event by the core's own parser.
+
+use std::collections::BTreeMap;
+
+use cognito_migrate_core::event::{TriggerEvent, TriggerSource};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use wasm_bindgen::prelude::*;
+
+use crate::error::ExportError;
+use crate::json::parse_text;
+use crate::serialize::{from_js, to_js};
+
+#[wasm_bindgen(typescript_custom_section)]
+const EVENT_TYPES: &str = r#"
+/** Every trigger source the core models (`triggerSources()` lists them at run time). */
+export type TriggerSourceName =
+  | "UserMigration_Authentication"
+  | "UserMigration_ForgotPassword"
+  | "PreSignUp_SignUp"
+  | "PreSignUp_AdminCreateUser"
+  | "PreSignUp_ExternalProvider"
+  | "PostAuthentication_Authentication"
+  | "TokenGeneration_HostedAuth"
+  | "TokenGeneration_Authentication"
+  | "TokenGeneration_NewPasswordChallenge"
+  | "TokenGeneration_AuthenticateDevice"
+  | "TokenGeneration_RefreshTokens";
+
+/** What `buildEvent` puts into an event; the rest takes Cognito's defaults and nulls. */
+export interface EventFields {
+  userName: string;
+  /** `request.password` (UserMigration_Authentication only; required there). */
+  password?: string;
+  /** Default `us-east-1_NewPool01`; the region is read from its prefix. */
+  userPoolId?: string;
+  /** `callerContext.clientId`. */
+  clientId?: string;
+  /** `request.userAttributes` (sign-up, post authentication, token generation). */
+  userAttributes?: Record<string, string>;
+  /** `request.groupConfiguration.groupsToOverride` (token generation). */
+  groups?: string[];
+}
+
+/** A trigger event as JSON: the object Cognito sends to the Lambda. */
+export interface TriggerEventJson {
+  version: string;
+  triggerSource: string;
+  region: string;
+  userPoolId: string;
+  userName: string;
+  callerContext: { awsSdkVersion: string; clientId: string };
+  request: Record<string, unknown>;
+  response: Record<string, unknown>;
+  [field: string]: unknown;
+}
+"#;
+
+const DEFAULT_POOL: &str = "us-east-1_NewPool01";
+const DEFAULT_CLIENT: &str = "3n4b5urk1ft4fl3mg5e62d9ado";
+
+/// The fields `buildEvent` takes.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct EventFields {
+    user_name: String,
+    password: Option<String>,
+    user_pool_id: Option<String>,
+    client_id: Option<String>,
+    user_attributes: Option<BTreeMap<String, String>>,
+    groups: Option<Vec<String>>,
+}
+
+/// The trigger sources the core models, in the order a picker shows them.
+#[wasm_bindgen(js_name = triggerSources, unchecked_return_type = "TriggerSourceName[]")]
+pub fn trigger_sources() -> Result<JsValue, ExportError> {
+    to_js(&TriggerSource::KNOWN)
+}
+
+/// An event for `source` shaped exactly as Cognito sends it (unset fields are `null`), with the
+/// given fields filled in. Throws `UNKNOWN_TRIGGER_SOURCE`, `INVALID_INPUT`, or `INVALID_EVENT`
+/// when the result would not be an event the core accepts (a sign-in without a password).
+#[wasm_bindgen(js_name = buildEvent, unchecked_return_type = "TriggerEventJson")]
+pub fn build_event(
+    #[wasm_bindgen(unchecked_param_type = "TriggerSourceName")] source: &str,
+    #[wasm_bindgen(unchecked_param_type = "EventFields")] fields: &JsValue,
+) -> Result<JsValue, ExportError> {
+    let fields: EventFields = from_js("buildEvent fields", fields)?;
+    let event = event_json(source, &fields)?;
+    // The core must read back what was built: the same check a Lambda invocation makes.
+    TriggerEvent::from_value(event.clone())?;
+    to_js(&event)
+}
+
+/// Reads edited event text with the core's parser. Returns the event object; throws
+/// `INVALID_JSON` (with `line` and `column`) or `INVALID_EVENT` (with `field`).
+#[wasm_bindgen(js_name = parseEvent, unchecked_return_type = "TriggerEventJson")]
+pub fn parse_event(text: &str) -> Result<JsValue, ExportError> {
+    let value = parse_text("the event", text)?;
+    TriggerEvent::from_value(value.clone())?;
+    to_js(&value)
+}
+
+/// The request and response parts of each source, as the fixtures in
+/// `core/tests/fixtures/events/` record them.
+fn event_json(source: &str, fields: &EventFields) -> Result<Value, ExportError> {
+    let attributes = || json!(fields.user_attributes.clone().unwrap_or_default());
+    let (request, response) = match TriggerSource::parse(source) {
+        TriggerSource::UserMigrationAuthentication => (
+            json!({"password": fields.password, "validationData": null, "clientMetadata": null, "userAttributes": null}),
+            migration_response(),
+        ),
+        TriggerSource::UserMigrationForgotPassword => (
+            json!({"validationData": null, "clientMetadata": null, "userAttributes": null}),
+            migration_response(),
+        ),
+        TriggerSource::PreSignUp(_) => (
+            json!({"userAttributes": attributes(), "validationData": null}),
+            json!({"autoConfirmUser": false, "autoVerifyEmail": false, "autoVerifyPhone": false}),
+        ),
+        TriggerSource::PostAuthentication => (
+            json!({"userAttributes": attributes(), "newDeviceUsed": false}),
+            json!({}),
+        ),
+        TriggerSource::TokenGeneration(_) => (
+            json!({
+                "userAttributes": attributes(),
+                "groupConfiguration": {
+                    "groupsToOverride": fields.groups.clone().unwrap_or_default(),
+                    "iamRolesToOverride": [],
+                    "preferredRole": null
+                }
+            }),
+            json!({"claimsOverrideDetails": null}),
+        ),
+        TriggerSource::Other(other) => {
+            return Err(ExportError::new(
+                "UNKNOWN_TRIGGER_SOURCE",
+                &format!(
+                    "`{other}` is not one of: {}",
+                    TriggerSource::KNOWN.join(", ")
+                ),
+            ));
+        }
+    };
+    let pool = fields.user_pool_id.as_deref().unwrap_or(DEFAULT_POOL);
+    // A pool id is `<region>_<id>`.
+    let region = pool
+        .split_once('_')
+        .map_or("us-east-1", |(region, _)| region);
+    Ok(json!({
+        "version": "1",
+        "triggerSource": source,
+        "region": region,
+        "userPoolId": pool,
+        "userName": fields.user_name,
+        "callerContext": {
+            "awsSdkVersion": "aws-sdk-unknown-unknown",
+            "clientId": fields.client_id.as_deref().unwrap_or(DEFAULT_CLIENT)
+        },
+        "request": request,
+        "response": response
+    }))
+}
+
+fn migration_response() -> Value {
+    json!({
+        "userAttributes": null,
+        "forceAliasCreation": null,
+        "enableSMSMFA": null,
+        "finalUserStatus": null,
+        "messageAction": null,
+        "desiredDeliveryMediums": null
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_typescript_union_lists_every_known_source() {
+        // The typescript_custom_section is not a Rust constant: read the source.
+        let union = include_str!("event.rs")
+            .split("export type TriggerSourceName =")
+            .nth(1)
+            .and_then(|rest| rest.split(';').next())
+            .unwrap_or_default();
+        let listed: Vec<&str> = union
+            .split('|')
+            .map(|name| name.trim().trim_matches('"'))
+            .filter(|name| !name.is_empty())
+            .collect();
+        assert_eq!(listed, TriggerSource::KNOWN);
+    }
+}
