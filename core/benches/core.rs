@@ -75,6 +75,7 @@ static MILLION_USER_EXPORT: LazyLock<String> =
 fn audit_million_users(c: &mut Criterion) {
     let mut group = c.benchmark_group("audit");
     group.sample_size(10);
+    group.throughput(Throughput::Elements(1_000_000));
     group.bench_function("1m_users_cli_json", |b| {
         let text = &*MILLION_USER_EXPORT;
         b.iter(|| audit_export(black_box(text)));

@@ -121,21 +121,29 @@ impl Category {
         match self {
             Self::Disabled => "Decide whether disabled users may migrate, and keep them disabled.",
             Self::Unconfirmed => {
-                "Never confirmed: migrate them as they are, ask them to sign up again, or drop them."
+                "Never confirmed their sign-up: migrate them, ask them to sign up again, or leave \
+                 them behind."
             }
             Self::ForceChangePassword => {
-                "Their password is temporary: migrating on it needs a password reset."
+                "Still on a temporary password: a sign-in with it asks for a new password, so \
+                 migrating them needs a password reset or a refusal."
             }
             Self::ResetRequired => {
-                "They cannot sign in with a password; they arrive needing a reset."
+                "They must reset their password first: they can move only through forgot-password, \
+                 which needs a verified e-mail address or phone number."
             }
             Self::OtherStatus => "ARCHIVED, COMPROMISED, UNKNOWN or no status: review each one.",
             Self::UnverifiedEmail => {
-                "They cannot reset a password by e-mail until the address is verified."
+                "Their e-mail address is not verified: it cannot receive a password reset, and \
+                 must not arrive verified in the new pool."
             }
-            Self::Mfa => "SMS MFA can be carried over; TOTP users must enrol again.",
+            Self::Mfa => {
+                "SMS MFA can be carried over; a TOTP secret cannot be read, so those users enrol \
+                 again."
+            }
             Self::ExternalProvider => {
-                "Federated: never migrated by a password sign-in; link them again in the new pool."
+                "Federated: they never sign in with a password, so the trigger never moves them; \
+                 link their identities again in the new pool."
             }
         }
     }
