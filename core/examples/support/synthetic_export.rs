@@ -1,7 +1,7 @@
 //! A deterministic, realistic `aws cognito-idp list-users` export of any size, for the audit
 //! benchmark and the memory example (included by `#[path]`; not an example of its own).
 //!
-//! Laid out as the AWS CLI prints it (one page, four-space indentation, about 700 bytes a
+//! Laid out as the AWS CLI prints it (one page, four-space indentation, about 760 bytes a
 //! user). Mixes e-mail usernames with UUID usernames, mixed case, some tricky Unicode, and the
 //! categories in plausible shares; every 500th user reuses an earlier e-mail in another case,
 //! and every 2,000th an earlier name in another Unicode form, so the audit finds collisions.
@@ -98,28 +98,29 @@ fn email_of(i: usize, rng: &mut Rng) -> String {
 /// Writes the export for `users` users to `sink`, a piece at a time.
 pub fn write_export(users: usize, mut sink: impl FnMut(&str)) {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let mut emails: Vec<String> = Vec::new();
+    // The last 256 addresses, enough to reach back 250 users.
+    let mut recent: Vec<String> = vec![String::new(); 256];
     let mut piece = String::with_capacity(1024);
     sink("{\n    \"Users\": [\n");
     for i in 0..users {
         piece.clear();
         let email = if i % 500 == 499 {
             // An earlier user's address with its case flipped: a collision.
-            emails[i - 250].to_uppercase()
+            recent[(i - 250) % 256].to_uppercase()
         } else if i % 2000 == 1998 {
             let twin = TRICKY_TWIN[(i / 2000) % TRICKY_TWIN.len()];
             format!("{twin}.{}@{}", i - 1000, DOMAINS[0])
         } else {
             email_of(i, &mut rng)
         };
-        if i % 2000 == 998 {
+        let email = if i % 2000 == 998 {
             // The partner of the twin written 1,000 users later.
             let tricky = TRICKY[((i + 1000) / 2000) % TRICKY.len()];
-            emails.push(format!("{tricky}.{i}@{}", DOMAINS[0]));
+            format!("{tricky}.{i}@{}", DOMAINS[0])
         } else {
-            emails.push(email.clone());
-        }
-        let email = emails[i].clone();
+            email
+        };
+        recent[i % 256].clone_from(&email);
         let uuid_username = rng.chance(400);
         let username = if uuid_username {
             rng.uuid()
@@ -193,7 +194,7 @@ pub fn write_export(users: usize, mut sink: impl FnMut(&str)) {
 
 /// The whole export as one string.
 pub fn synthetic_export(users: usize) -> String {
-    let mut text = String::with_capacity(users * 720 + 64);
+    let mut text = String::with_capacity(users * 780 + 64);
     write_export(users, |piece| text.push_str(piece));
     text
 }
