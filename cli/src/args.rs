@@ -89,6 +89,15 @@ decision, the reason and its explanation, each step, what the client would see, 
 response event."
     )]
     Simulate(SimulateArgs),
+    /// Check the live setup (trigger, both pools, permissions, ledger); each failure with its fix.
+    #[command(
+        long_about = "Read the live configuration of the trigger function, the legacy and new pools, \
+their app clients and the ledger, and print a checklist: each line passed or failed, with the \
+exact fix. With --user, also say what would happen to that identifier's sign-in now (no password \
+is checked). The Lambda client's endpoint comes from AWS_ENDPOINT_URL or \
+AWS_ENDPOINT_URL_LAMBDA.\n\nExit status: 0 every check passed; 1 a check failed."
+    )]
+    Doctor(crate::doctor::DoctorArgs),
 }
 
 #[derive(Debug, Args)]

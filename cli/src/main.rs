@@ -4,6 +4,7 @@
 mod args;
 mod audit;
 mod aws;
+mod doctor;
 mod index;
 mod input;
 mod progress;
@@ -59,11 +60,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Simulate(ref args) => simulate_command(args),
-        Command::Index(_) | Command::Audit(_) => tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .context("starting the async runtime")
-            .and_then(|runtime| runtime.block_on(aws_command(&cli))),
+        Command::Index(_) | Command::Audit(_) | Command::Doctor(_) => {
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")
+                .and_then(|runtime| runtime.block_on(aws_command(&cli)))
+        }
     };
     match result {
         Ok(code) => code,
@@ -131,6 +134,22 @@ async fn aws_command(cli: &Cli) -> anyhow::Result<ExitCode> {
                 .into());
             };
             finish_audit(&report, args)
+        }
+        Command::Doctor(args) => {
+            let report = doctor::run(&sdk, &access, args).await;
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).context("printing the result")?
+                );
+            } else {
+                print!("{}", doctor::render(&report));
+            }
+            Ok(if report.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Simulate(_) => unreachable!("simulate runs without AWS"),
     }
