@@ -598,7 +598,7 @@ async fn new_pool_checks(
         list.fail(
             "new-pool-case-insensitive",
             "the new pool is case-sensitive: `Name@x.com` and `name@x.com` stay two users",
-            "CaseSensitive cannot be changed: create a new pool with --username-configuration CaseSensitive=false and point the migration at it.",
+            "CaseSensitive is immutable: create a new pool with --username-configuration CaseSensitive=false and point the migration at it.",
         );
     } else {
         list.pass(
