@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# End to end through the local stack: starts it (the trigger must build), runs the pytest
+# scenarios of e2e/ (their session resets the stack, seeds the legacy pool, audits and indexes
+# it with the real CLI), then the Amplify v6 test of the npm package against the same stack, and
+# stops every server on exit, interrupted or not.
+#
+# Usage: scripts/test-e2e.sh [pytest arguments]
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+started=$(date +%s)
+step() { log "$* ($(($(date +%s) - started))s)"; }
+
+bash scripts/bootstrap.sh
+
+step "building the operator CLI"
+cargo build --quiet -p cognito-migrate-cli --bin cognito-migrate
+
+if [ ! -f pkg/nodejs/cognito_migrate_wasm.js ]; then
+  step "building the npm package (the Amplify test imports it)"
+  bash scripts/build-wasm.sh
+fi
+
+work="$(mktemp -d)"
+trap 'bash scripts/stack.sh stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
+
+step "starting the local stack"
+STACK_REQUIRE_BUILD=1 bash scripts/stack.sh start
+
+step "pytest e2e/"
+status=0
+# -p no:cacheprovider: nothing written into the clone. The output is kept to search it for the
+# seed's canary password below.
+(cd e2e && python -m pytest -p no:cacheprovider -ra "$@") 2>&1 | tee "$work/pytest.out" || status=$?
+
+step "Amplify v6 sign-in helper against the stack (wasm/tests/amplify-local.test.mjs)"
+set -a
+# shellcheck disable=SC1091
+. .stack/env
+set +a
+# A user of the seed that nothing else signs in with (e2e/seed.py, SCENARIOS["amplify"]).
+LEGACY_USERNAME="$(cd e2e && python -c 'import seed; print(seed.SCENARIOS["amplify"].username)')"
+LEGACY_PASSWORD="$(cd e2e && python -c 'import seed; print(seed.SCENARIOS["amplify"].password)')"
+export COGNITO_LOCAL_ENDPOINT NEW_USER_POOL_ID NEW_CLIENT_ID LEGACY_USERNAME LEGACY_PASSWORD
+node --test --test-reporter=spec wasm/tests/amplify-local.test.mjs 2>&1 | tee "$work/node.out" || status=$?
+unset LEGACY_PASSWORD
+
+canary="$(cd e2e && python -c 'import seed; print(seed.CANARY)')"
+if grep -lF -- "$canary" "$work/pytest.out" "$work/node.out" .stack/logs/*.log; then
+  echo "test-e2e: the seed's canary password appears in the files above" >&2
+  status=1
+fi
+
+if [ "$status" = 0 ]; then
+  step "end to end passed"
+else
+  step "end to end FAILED"
+fi
+exit "$status"
