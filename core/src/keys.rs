@@ -246,6 +246,34 @@ const MAX_PASSES: usize = 6;
 /// ```
 #[must_use]
 pub fn match_key(input: &str) -> MatchKey {
+    match ascii_match_key(input) {
+        Some(key) => MatchKey(key.into_owned()),
+        None => unicode_match_key(input),
+    }
+}
+
+/// The match key of ASCII text, borrowed when nothing changes; `None` for other text.
+///
+/// On ASCII every step of the full mapping reduces to something simple: normalisation changes
+/// nothing, case folding is ASCII lowercasing, no ASCII character is default-ignorable, and the
+/// white space trimmed is tab to carriage return and space. Most identifiers are ASCII e-mail
+/// addresses, so this spares the Unicode tables almost every call; tests hold it equal to the
+/// full mapping on every ASCII string.
+pub(crate) fn ascii_match_key(input: &str) -> Option<Cow<'_, str>> {
+    if !input.is_ascii() {
+        return None;
+    }
+    // Unicode White_Space within ASCII: U+0009..=U+000D and U+0020.
+    let trimmed = input.trim_matches(|c: char| matches!(c, '\t'..='\r' | ' '));
+    Some(if trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(trimmed.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(trimmed)
+    })
+}
+
+/// The full mapping, for text that is not ASCII.
+fn unicode_match_key(input: &str) -> MatchKey {
     let mut current = caseless_pass(input);
     for _ in 1..MAX_PASSES {
         let next = caseless_pass(&current);

@@ -84,6 +84,24 @@ fn keys_read_back_from_storage_are_recomputed() {
     assert!(serde_json::from_str::<CanonicalUsername>("\"  \"").is_err());
 }
 
+#[test]
+fn the_ascii_shortcut_agrees_with_the_full_mapping_on_every_ascii_pair() {
+    for a in 0u8..128 {
+        for b in 0u8..128 {
+            let text: String = [char::from(a), char::from(b), 'X', char::from(b)]
+                .iter()
+                .collect();
+            let short = ascii_match_key(&text).unwrap();
+            assert_eq!(short, unicode_match_key(&text).as_str(), "{text:?}");
+        }
+    }
+    assert!(ascii_match_key("Straße").is_none());
+    assert!(matches!(
+        ascii_match_key("name@acme.com"),
+        Some(Cow::Borrowed(_))
+    ));
+}
+
 /// Characters that exercise normalisation and folding, mixed with random code points.
 fn tricky_string() -> impl Strategy<Value = String> {
     let tricky = prop::sample::select(vec![
@@ -132,6 +150,13 @@ proptest! {
         if upper.chars().count() == input.chars().count() && !upper.contains('\u{399}') {
             prop_assert_eq!(match_key(&upper), key);
         }
+    }
+
+    #[test]
+    fn the_ascii_shortcut_agrees_with_the_full_mapping(text in "[\\x00-\\x7f]{0,24}") {
+        let short = ascii_match_key(&text).unwrap();
+        let full = unicode_match_key(&text);
+        prop_assert_eq!(short, full.as_str());
     }
 
     #[test]
