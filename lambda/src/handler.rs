@@ -263,39 +263,67 @@ fn unindexed_record(user: cognito_migrate_core::user::LegacyUser) -> LedgerRecor
     }
 }
 
-async fn migrate(ready: &Ready, event: &TriggerEvent, progress: &Progress) -> Outcome {
-    let clients = &ready.clients;
+/// Every ledger candidate for the event's identifier, or the exact legacy user when the ledger
+/// has none; `None` when the ledger or the legacy pool failed (the caller fails closed).
+async fn find_candidates(clients: &Clients, event: &TriggerEvent) -> Option<Vec<LedgerRecord>> {
     let key = match_key(event.user_name());
-    let mut records = Vec::new();
-    if !key.is_empty() {
-        records = match clients.ledger.candidates(&key).await {
-            Ok(records) => records,
+    if key.is_empty() {
+        return Some(Vec::new());
+    }
+    let mut records = match clients.ledger.candidates(&key).await {
+        Ok(records) => records,
+        Err(error) => {
+            log_aws("ledger query failed", &error);
+            return None;
+        }
+    };
+    if records.is_empty() {
+        // Not indexed (a user created after the last index run): only the exact name can
+        // be found in a case-sensitive pool.
+        match clients.legacy.get_user(event.user_name()).await {
+            Ok(Some(user)) => records.push(unindexed_record(user)),
+            Ok(None) => {}
             Err(error) => {
-                log_aws("ledger query failed", &error);
-                return Outcome::unchanged(
-                    event,
-                    "refused",
-                    Some(ReasonCode::LegacyUnavailable.as_str()),
-                );
-            }
-        };
-        if records.is_empty() {
-            // Not indexed (a user created after the last index run): only the exact name can
-            // be found in a case-sensitive pool.
-            match clients.legacy.get_user(event.user_name()).await {
-                Ok(Some(user)) => records.push(unindexed_record(user)),
-                Ok(None) => {}
-                Err(error) => {
-                    log_aws("legacy lookup failed", &error);
-                    return Outcome::unchanged(
-                        event,
-                        "refused",
-                        Some(ReasonCode::LegacyUnavailable.as_str()),
-                    );
-                }
+                log_aws("legacy lookup failed", &error);
+                return None;
             }
         }
     }
+    Some(records)
+}
+
+/// Records an ambiguous refusal on the candidates the password (or, for forgot-password, the
+/// identifier alone) fitted, so operators see the pair. A failure is logged, never fatal.
+async fn record_ambiguity(
+    clients: &Clients,
+    event: &TriggerEvent,
+    records: &[LedgerRecord],
+    matched: &[String],
+) {
+    let forgot = event.source() == &TriggerSource::UserMigrationForgotPassword;
+    let refused: Vec<&LedgerRecord> = records
+        .iter()
+        .filter(|r| refusal_is_recordable(&r.entry.state))
+        .filter(|r| forgot || matched.contains(&r.entry.user.username))
+        .collect();
+    if let Err(error) = clients
+        .ledger
+        .record_refusal(&refused, ReasonCode::Ambiguous, now_ms())
+        .await
+    {
+        log_aws("could not record the refusal", &error);
+    }
+}
+
+async fn migrate(ready: &Ready, event: &TriggerEvent, progress: &Progress) -> Outcome {
+    let clients = &ready.clients;
+    let Some(records) = find_candidates(&ready.clients, event).await else {
+        return Outcome::unchanged(
+            event,
+            "refused",
+            Some(ReasonCode::LegacyUnavailable.as_str()),
+        );
+    };
     progress.candidates.store(records.len(), Ordering::Relaxed);
 
     let entries = records.iter().map(|r| r.entry.clone()).collect();
@@ -328,19 +356,7 @@ async fn migrate(ready: &Ready, event: &TriggerEvent, progress: &Progress) -> Ou
     let Some(approval) = &decision.approval else {
         let reason = decision.reason().unwrap_or(ReasonCode::WrongPassword);
         if reason == ReasonCode::Ambiguous {
-            let forgot = event.source() == &TriggerSource::UserMigrationForgotPassword;
-            let refused: Vec<&LedgerRecord> = records
-                .iter()
-                .filter(|r| refusal_is_recordable(&r.entry.state))
-                .filter(|r| forgot || matched.contains(&r.entry.user.username))
-                .collect();
-            if let Err(error) = clients
-                .ledger
-                .record_refusal(&refused, reason, now_ms())
-                .await
-            {
-                log_aws("could not record the refusal", &error);
-            }
+            record_ambiguity(&ready.clients, event, &records, &matched).await;
         }
         return Outcome {
             result: Ok(decision.response),
