@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The whole migration on one machine: installs what is missing, builds the trigger and the
+# operator CLI, starts the local stack (moto as the legacy case-sensitive pool and the ledger,
+# cognito-local as the new case-insensitive pool, the trigger under cargo lambda watch), seeds
+# 1,000+ legacy users, audits and indexes them with the real CLI, then signs a few users in and
+# tells what happened.
+#
+# Usage: scripts/demo.sh [--keep]
+#   --keep   leave the stack running at the end and print how to reach it and how to stop it.
+# Without --keep, and whenever the demo is interrupted, every server it started is stopped.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+keep=0
+for arg in "$@"; do
+  case "$arg" in
+    --keep) keep=1 ;;
+    *) echo "usage: $0 [--keep]" >&2; exit 2 ;;
+  esac
+done
+
+if [ -t 1 ]; then B=$'\033[1m' R=$'\033[0m'; else B="" R=""; fi
+title() { printf '\n%s%s%s\n' "$B" "$*" "$R"; }
+
+finished=0
+cleanup() {
+  if [ "$keep" = 1 ] && [ "$finished" = 1 ]; then return; fi
+  bash scripts/stack.sh stop >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+started=$(date +%s)
+log "installing what is missing"
+bash scripts/bootstrap.sh
+log "building the trigger and the operator CLI (a cold build takes several minutes)"
+cargo build --quiet -p cognito-migrate-lambda --bin cognito-migrate-trigger -p cognito-migrate-cli --bin cognito-migrate
+CLI="$CARGO_TARGET_DIR/debug/cognito-migrate"
+if [ ! -f pkg/nodejs/cognito_migrate_wasm.js ]; then
+  # The story computes what the app sends with the npm package's canonicalUsername.
+  log "building the npm package"
+  bash scripts/build-wasm.sh
+fi
+log "starting the local stack"
+STACK_REQUIRE_BUILD=1 bash scripts/stack.sh start
+
+set -a
+# shellcheck disable=SC1091
+. .stack/env
+set +a
+
+title "Seeding the legacy pool (moto)"
+python e2e/seed.py
+
+# The CLI reaches moto through the SDK's endpoint variables; none of the caller's AWS settings.
+cli() {
+  env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_ENDPOINT_URL_DYNAMODB -u AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER AWS_ENDPOINT_URL="$MOTO_ENDPOINT" LEGACY_ENDPOINT_URL="$MOTO_ENDPOINT" \
+    AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 "$CLI" "$@"
+}
+
+title "Before the cut-over: cognito-migrate audit"
+mkdir -p .stack/demo
+cli audit --legacy-pool-id "$LEGACY_USER_POOL_ID" --out-dir .stack/demo >/dev/null
+python - .stack/demo/audit.json <<'EOF'
+import json, sys
+a = json.load(open(sys.argv[1]))
+counts = {c["category"]: c["count"] for c in a["categories"]}
+decide = a["totalUsers"] - a["usersWithoutIssues"]
+print(f"  {a['totalUsers']} legacy users; {len(a['collisions'])} collisions (identifiers shared once case is ignored)"
+      f" involving {a['usersInCollisions']} users; {decide} users need a decision")
+words = lambda k: "".join(" " + c.lower() if c.isupper() else c for c in k).replace("_", " ")
+print("  " + ", ".join(f"{n} {words(k)}" for k, n in counts.items() if n))
+EOF
+echo "  full report: .stack/demo/audit.md and .stack/demo/audit.json"
+
+title "Filling the ledger: cognito-migrate index"
+cli index --legacy-pool-id "$LEGACY_USER_POOL_ID" --table "$LEDGER_TABLE" 2>&1 | grep '^index:' | sed 's/^/  /'
+
+title "Sign-ins to the new pool (cognito-local), as an Amplify app configured for migration sends them"
+python e2e/demo_story.py .stack/demo/audit.json
+
+finished=1
+log "demo done in $(($(date +%s) - started))s"
+if [ "$keep" = 1 ]; then
+  cat <<EOF
+
+${B}The stack is still running.${R}
+  legacy pool (moto):          $MOTO_ENDPOINT   pool $LEGACY_USER_POOL_ID, client $LEGACY_CLIENT_ID
+  ledger (DynamoDB on moto):   $MOTO_ENDPOINT   table $LEDGER_TABLE
+  new pool (cognito-local):    $COGNITO_LOCAL_ENDPOINT   pool $NEW_USER_POOL_ID, client $NEW_CLIENT_ID
+  trigger (cargo lambda watch): $LAMBDA_ENDPOINT/2015-03-31/functions/cognito-migrate-trigger/invocations
+  every setting: .stack/env; logs: .stack/logs/ (the Lambda's decisions: .stack/logs/lambda.log)
+
+Try it (dummy credentials; the endpoints are local):
+  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1
+  aws --endpoint-url $COGNITO_LOCAL_ENDPOINT cognito-idp admin-get-user --user-pool-id $NEW_USER_POOL_ID --username name@acme.com
+  $VENV/bin/python -c "import boto3; print(boto3.client('cognito-idp', endpoint_url='$COGNITO_LOCAL_ENDPOINT', region_name='us-east-1', aws_access_key_id='local', aws_secret_access_key='local').list_users(UserPoolId='$NEW_USER_POOL_ID')['Users'])"
+
+Stop it with: scripts/stack.sh stop
+EOF
+fi
