@@ -11,7 +11,11 @@ use std::hint::black_box;
 use std::sync::LazyLock;
 
 use cognito_migrate_core::audit::audit_export;
+use cognito_migrate_core::event::TriggerEvent;
+use cognito_migrate_core::ledger::LedgerEntry;
 use cognito_migrate_core::match_key;
+use cognito_migrate_core::migrate::{MigrationConfig, PasswordOutcome, decide_with};
+use cognito_migrate_core::user::LegacyUser;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 // ---------------------------------------------------------------------------------------------
@@ -87,7 +91,37 @@ fn audit_million_users(c: &mut Criterion) {
 // Sign-in decision (benchmarks of the migration state machine go here)
 // ---------------------------------------------------------------------------------------------
 
-fn sign_in_decision(_c: &mut Criterion) {}
+/// One whole sign-in decision as the trigger makes it, without the network: parse the event,
+/// plan, record the password check, build the response.
+fn sign_in_decision(c: &mut Criterion) {
+    let event_text = include_str!("../tests/fixtures/events/user-migration-authentication.json");
+    let legacy = LegacyUser::from_aws_json(&serde_json::json!({
+        "Username": "Name@Acme.com",
+        "Attributes": [
+            {"Name": "sub", "Value": "a1b2c3d4-0000-4000-8000-000000000001"},
+            {"Name": "email", "Value": "Name@Acme.com"},
+            {"Name": "email_verified", "Value": "true"},
+            {"Name": "given_name", "Value": "Ann"},
+            {"Name": "family_name", "Value": "Lee"}
+        ],
+        "Enabled": true,
+        "UserStatus": "CONFIRMED"
+    }))
+    .expect("a valid legacy user");
+    let config = MigrationConfig::default();
+    c.bench_function("decision/sign_in_migration", |b| {
+        b.iter(|| {
+            let event = TriggerEvent::from_json_str(black_box(event_text)).expect("a valid event");
+            let decision = decide_with(
+                &event,
+                vec![LedgerEntry::pending(legacy.clone())],
+                &config,
+                |_| PasswordOutcome::Accepted,
+            );
+            black_box(serde_json::to_string(decision.response()).expect("serialisable"))
+        });
+    });
+}
 
 criterion_group!(keys, match_key_throughput);
 criterion_group!(audit, audit_million_users);

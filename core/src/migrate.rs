@@ -360,10 +360,10 @@ enum Kind {
 
 /// The migration of one sign-in or forgot-password request.
 #[derive(Debug, Clone)]
-pub struct SignInMigration {
-    event: TriggerEvent,
+pub struct SignInMigration<'a> {
+    event: &'a TriggerEvent,
     kind: Option<Kind>,
-    config: MigrationConfig,
+    config: &'a MigrationConfig,
     /// Candidates to check, exact-case matches first.
     queue: Vec<LegacyUser>,
     outcomes: Vec<PasswordOutcome>,
@@ -371,15 +371,15 @@ pub struct SignInMigration {
     early: Option<ReasonCode>,
 }
 
-impl SignInMigration {
+impl<'a> SignInMigration<'a> {
     /// Starts a migration. `candidates` are the ledger entries filed under
     /// `match_key(event.userName)` (or the exact lookup's result); entries whose identifiers do
     /// not share that key are ignored.
     #[must_use]
     pub fn new(
-        event: &TriggerEvent,
+        event: &'a TriggerEvent,
         candidates: Vec<LedgerEntry>,
-        config: &MigrationConfig,
+        config: &'a MigrationConfig,
     ) -> Self {
         let kind = match event.source() {
             TriggerSource::UserMigrationAuthentication => Some(Kind::Authentication),
@@ -387,9 +387,9 @@ impl SignInMigration {
             _ => None,
         };
         let mut machine = Self {
-            event: event.clone(),
+            event,
             kind,
-            config: config.clone(),
+            config,
             queue: Vec::new(),
             outcomes: Vec::new(),
             trace: Vec::new(),
@@ -690,7 +690,7 @@ impl SignInMigration {
             .get(chosen)
             .cloned()
             .unwrap_or(PasswordOutcome::WrongPassword);
-        let policy = self.config.policy.clone();
+        let policy = &self.config.policy;
         let keep_sms = policy.mfa == MfaPolicy::Sms && user.mfa.sms;
         match outcome {
             PasswordOutcome::Accepted | PasswordOutcome::Challenge(Challenge::MfaSetup) => {
