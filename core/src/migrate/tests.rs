@@ -518,11 +518,8 @@ fn temporary_passwords_follow_the_policy() {
 #[test]
 fn forgot_password_migrates_one_verified_user_as_reset_required() {
     let event = forgot("NAME@acme.com");
-    let mut machine = SignInMigration::new(
-        &event,
-        pending(&[verified("Name@Acme.com")]),
-        &MigrationConfig::default(),
-    );
+    let config = MigrationConfig::default();
+    let mut machine = SignInMigration::new(&event, pending(&[verified("Name@Acme.com")]), &config);
     assert_eq!(machine.next_step(), Step::Done, "no password to check");
     machine.record(PasswordOutcome::Accepted);
     let decision = machine.finish();
