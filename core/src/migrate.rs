@@ -23,8 +23,8 @@
 //!                  "enableSMSMFA": null}
 //! }"#).unwrap();
 //! let legacy = LegacyUser::new("Name@Acme.com", [("sub".into(), "old".into())].into());
-//! let mut migration =
-//!     SignInMigration::new(&event, vec![LedgerEntry::pending(legacy)], &MigrationConfig::default());
+//! let config = MigrationConfig::default();
+//! let mut migration = SignInMigration::new(&event, vec![LedgerEntry::pending(legacy)], &config);
 //! while let Step::CheckPassword { username } = migration.next_step() {
 //!     assert_eq!(username, "Name@Acme.com");
 //!     migration.record(PasswordOutcome::Accepted);
