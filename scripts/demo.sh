@@ -23,26 +23,41 @@ if [ -t 1 ]; then B=$'\033[1m' R=$'\033[0m'; else B="" R=""; fi
 title() { printf '\n%s%s%s\n' "$B" "$*" "$R"; }
 
 finished=0
+child=""
 cleanup() {
+  if [ -n "$child" ]; then
+    kill -TERM "$child" 2>/dev/null || true
+    wait "$child" 2>/dev/null || true
+  fi
   if [ "$keep" = 1 ] && [ "$finished" = 1 ]; then return; fi
   bash scripts/stack.sh stop >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+# Long steps run in the background and are waited for: bash runs a trap only between
+# commands, and `wait` returns at once on a signal, so an interrupt stops the demo right away.
+run() {
+  local rc=0
+  "$@" &
+  child=$!
+  wait "$child" || rc=$?
+  child=""
+  return "$rc"
+}
 
 started=$(date +%s)
 log "installing what is missing"
-bash scripts/bootstrap.sh
+run bash scripts/bootstrap.sh
 log "building the trigger and the operator CLI (a cold build takes several minutes)"
-cargo build --quiet -p cognito-migrate-lambda --bin cognito-migrate-trigger -p cognito-migrate-cli --bin cognito-migrate
+run cargo build --quiet -p cognito-migrate-lambda --bin cognito-migrate-trigger -p cognito-migrate-cli --bin cognito-migrate
 CLI="$CARGO_TARGET_DIR/debug/cognito-migrate"
 if [ ! -f pkg/nodejs/cognito_migrate_wasm.js ]; then
   # The story computes what the app sends with the npm package's canonicalUsername.
   log "building the npm package"
-  bash scripts/build-wasm.sh
+  run bash scripts/build-wasm.sh
 fi
 log "starting the local stack"
-STACK_REQUIRE_BUILD=1 bash scripts/stack.sh start
+run env STACK_REQUIRE_BUILD=1 bash scripts/stack.sh start
 
 set -a
 # shellcheck disable=SC1091
@@ -50,7 +65,7 @@ set -a
 set +a
 
 title "Seeding the legacy pool (moto)"
-python e2e/seed.py
+run python e2e/seed.py
 
 # The CLI reaches moto through the SDK's endpoint variables; none of the caller's AWS settings.
 cli() {
@@ -60,7 +75,7 @@ cli() {
 
 title "Before the cut-over: cognito-migrate audit"
 mkdir -p .stack/demo
-cli audit --legacy-pool-id "$LEGACY_USER_POOL_ID" --out-dir .stack/demo >/dev/null
+run cli audit --legacy-pool-id "$LEGACY_USER_POOL_ID" --out-dir .stack/demo >/dev/null
 python - .stack/demo/audit.json <<'EOF'
 import json, sys
 a = json.load(open(sys.argv[1]))
@@ -74,10 +89,11 @@ EOF
 echo "  full report: .stack/demo/audit.md and .stack/demo/audit.json"
 
 title "Filling the ledger: cognito-migrate index"
-cli index --legacy-pool-id "$LEGACY_USER_POOL_ID" --table "$LEDGER_TABLE" 2>&1 | grep '^index:' | sed 's/^/  /'
+run cli index --legacy-pool-id "$LEGACY_USER_POOL_ID" --table "$LEDGER_TABLE" >.stack/demo/index.out 2>&1
+grep '^index:' .stack/demo/index.out | sed 's/^/  /'
 
 title "Sign-ins to the new pool (cognito-local), as an Amplify app configured for migration sends them"
-python e2e/demo_story.py .stack/demo/audit.json
+run python e2e/demo_story.py .stack/demo/audit.json
 
 finished=1
 log "demo done in $(($(date +%s) - started))s"
