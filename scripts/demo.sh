@@ -68,14 +68,14 @@ title "Seeding the legacy pool (moto)"
 run python e2e/seed.py
 
 # The CLI reaches moto through the SDK's endpoint variables; none of the caller's AWS settings.
-cli() {
-  env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_ENDPOINT_URL_DYNAMODB -u AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER AWS_ENDPOINT_URL="$MOTO_ENDPOINT" LEGACY_ENDPOINT_URL="$MOTO_ENDPOINT" \
-    AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 "$CLI" "$@"
-}
+# A plain command (not a function), so the PID `run` waits for is the CLI's own.
+cli=(env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_ENDPOINT_URL_DYNAMODB -u AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER
+  AWS_ENDPOINT_URL="$MOTO_ENDPOINT" LEGACY_ENDPOINT_URL="$MOTO_ENDPOINT"
+  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 "$CLI")
 
 title "Before the cut-over: cognito-migrate audit"
 mkdir -p .stack/demo
-run cli audit --legacy-pool-id "$LEGACY_USER_POOL_ID" --out-dir .stack/demo >/dev/null
+run "${cli[@]}" audit --legacy-pool-id "$LEGACY_USER_POOL_ID" --out-dir .stack/demo >/dev/null
 python - .stack/demo/audit.json <<'EOF'
 import json, sys
 a = json.load(open(sys.argv[1]))
@@ -89,7 +89,7 @@ EOF
 echo "  full report: .stack/demo/audit.md and .stack/demo/audit.json"
 
 title "Filling the ledger: cognito-migrate index"
-run cli index --legacy-pool-id "$LEGACY_USER_POOL_ID" --table "$LEDGER_TABLE" >.stack/demo/index.out 2>&1
+run "${cli[@]}" index --legacy-pool-id "$LEGACY_USER_POOL_ID" --table "$LEDGER_TABLE" >.stack/demo/index.out 2>&1
 grep '^index:' .stack/demo/index.out | sed 's/^/  /'
 
 title "Sign-ins to the new pool (cognito-local), as an Amplify app configured for migration sends them"
