@@ -135,10 +135,18 @@ mod tests {
 
     const POOL: &str = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_New";
 
+    #[expect(
+        clippy::needless_pass_by_value,
+        reason = "owned values keep the test builders as plain as the JSON they write"
+    )]
     fn policy(statement: Value) -> Value {
         json!({"Version": "2012-10-17", "Statement": [statement]})
     }
 
+    #[expect(
+        clippy::needless_pass_by_value,
+        reason = "owned values keep the test builders as plain as the JSON they write"
+    )]
     fn cognito_statement(condition: Value) -> Value {
         json!({
             "Sid": "cognito",
