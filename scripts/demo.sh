@@ -10,6 +10,8 @@
 # Without --keep, and whenever the demo is interrupted, every server it started is stopped.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
+# Nothing written into the clone by Python (e2e/__pycache__).
+export PYTHONDONTWRITEBYTECODE=1
 
 keep=0
 for arg in "$@"; do

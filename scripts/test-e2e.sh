@@ -7,6 +7,8 @@
 # Usage: scripts/test-e2e.sh [pytest arguments]
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
+# Nothing written into the clone by Python (e2e/__pycache__).
+export PYTHONDONTWRITEBYTECODE=1
 started=$(date +%s)
 step() { log "$* ($(($(date +%s) - started))s)"; }
 
