@@ -16,6 +16,7 @@
 //! - [`groups`]: group plans and the token group override.
 //! - [`ledger`]: migration states and ledger records.
 //! - [`audit`]: the pre-migration audit report.
+//! - [`simulate`]: what the trigger would answer, with password checks assumed.
 
 pub mod attributes;
 pub mod audit;
@@ -26,6 +27,7 @@ pub mod ledger;
 pub mod migrate;
 pub mod policy;
 pub mod signup;
+pub mod simulate;
 pub mod user;
 
 pub use keys::{CanonicalUsername, KeyError, MatchKey, canonical_username, match_key};

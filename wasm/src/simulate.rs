@@ -1,27 +1,18 @@
 //! `simulateTrigger`: what the trigger Lambda decides for an event, with the legacy pool's
 //! answers to password checks assumed instead of asked.
 //!
-//! The decisions are the core's (`decide_with`, `decide_sign_up`, `token_group_override`); this
-//! module only reads the input, files the legacy users under their keys as the ledger would,
-//! and reports the outcome.
+//! The simulation is the core's (`cognito_migrate_core::simulate`), shared with the CLI; this
+//! module only reads the input and shapes the result for JavaScript.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use cognito_migrate_core::attributes::{AttributeMapping, TargetSchema};
-use cognito_migrate_core::event::{TriggerEvent, TriggerSource};
-use cognito_migrate_core::groups::token_group_override;
-use cognito_migrate_core::ledger::{LedgerEntry, directory_keys};
-use cognito_migrate_core::migrate::{
-    Approval, Challenge, MigrationConfig, PasswordOutcome, ReasonCode, TargetSchemaOrDefault,
-    decide_with,
-};
+use cognito_migrate_core::event::TriggerEvent;
+use cognito_migrate_core::ledger::LedgerEntry;
+use cognito_migrate_core::migrate::{Approval, MigrationConfig, ReasonCode, TargetSchemaOrDefault};
 use cognito_migrate_core::policy::Policy;
-use cognito_migrate_core::signup::{
-    SIGN_UP_REFUSED_MESSAGE, SignUpDecision, decide_sign_up, sign_up_keys,
-};
+use cognito_migrate_core::simulate::{AssumedOutcome, Simulation, Verdict, simulate};
 use cognito_migrate_core::user::LegacyUser;
-use cognito_migrate_core::{MatchKey, match_key};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -154,10 +145,10 @@ struct SimulationResult {
     trigger_source: String,
     match_key: String,
     candidates: Vec<String>,
-    decision: &'static str,
+    decision: Verdict,
     reason_code: Option<&'static str>,
     explanation: Option<String>,
-    client_message: Cow<'static, str>,
+    client_message: String,
     trace: Vec<String>,
     password_checks: usize,
     checks: Vec<SimulatedCheck>,
@@ -165,51 +156,39 @@ struct SimulationResult {
     response: Option<Value>,
 }
 
-/// The outcome words, as the CLI's `--assume` spells them.
-const OUTCOME_WORDS: [&str; 11] = [
-    "ok",
-    "wrong",
-    "disabled",
-    "not-found",
-    "reset-required",
-    "not-confirmed",
-    "sms-mfa",
-    "totp-mfa",
-    "select-mfa",
-    "mfa-setup",
-    "new-password-required",
-];
-
-fn outcome(word: &str) -> Option<PasswordOutcome> {
-    Some(match word {
-        "ok" => PasswordOutcome::Accepted,
-        "wrong" => PasswordOutcome::WrongPassword,
-        "disabled" => PasswordOutcome::Disabled,
-        "not-found" => PasswordOutcome::UserNotFound,
-        "reset-required" => PasswordOutcome::ResetRequired,
-        "not-confirmed" => PasswordOutcome::NotConfirmed,
-        "sms-mfa" => PasswordOutcome::Challenge(Challenge::SmsMfa),
-        "totp-mfa" => PasswordOutcome::Challenge(Challenge::SoftwareTokenMfa),
-        "select-mfa" => PasswordOutcome::Challenge(Challenge::SelectMfaType),
-        "mfa-setup" => PasswordOutcome::Challenge(Challenge::MfaSetup),
-        "new-password-required" => PasswordOutcome::Challenge(Challenge::NewPasswordRequired),
-        _ => return None,
-    })
-}
-
-fn invalid_outcome(message: &str) -> ExportError {
-    ExportError::new("INVALID_OUTCOME", message)
-}
-
-fn check_word(word: &str, whose: &str) -> Result<(), ExportError> {
-    if outcome(word).is_some() {
-        Ok(())
-    } else {
-        Err(invalid_outcome(&format!(
-            "{whose}: `{word}` is not one of: {}",
-            OUTCOME_WORDS.join(", ")
-        )))
+impl From<Simulation> for SimulationResult {
+    fn from(simulation: Simulation) -> Self {
+        Self {
+            trigger_source: simulation.trigger_source,
+            match_key: simulation.match_key,
+            candidates: simulation.candidates,
+            decision: simulation.decision,
+            reason_code: simulation.reason_code.map(ReasonCode::as_str),
+            explanation: simulation.explanation,
+            client_message: simulation.client_message,
+            trace: simulation.trace,
+            password_checks: simulation.checks.len(),
+            checks: simulation
+                .checks
+                .into_iter()
+                .map(|check| SimulatedCheck {
+                    username: check.username,
+                    outcome: check.outcome.to_owned(),
+                })
+                .collect(),
+            approval: simulation.approval.map(SimulatedApproval::from),
+            response: if simulation.response.is_null() {
+                None
+            } else {
+                Some(simulation.response)
+            },
+        }
     }
+}
+
+fn outcome(word: &str, whose: &str) -> Result<AssumedOutcome, ExportError> {
+    word.parse()
+        .map_err(|error| ExportError::new("INVALID_OUTCOME", &format!("{whose}: {error}")))
 }
 
 /// Runs the trigger's decision for `input.event` against `input.legacyUsers`, with each
@@ -239,17 +218,21 @@ pub fn simulate_trigger(
         })?;
         entries.push(LedgerEntry::pending(user));
     }
-    let outcomes = input.password_outcomes.unwrap_or_default();
-    for (username, word) in &outcomes {
-        check_word(word, &format!("passwordOutcomes[`{username}`]"))?;
-        if !entries.iter().any(|entry| &entry.user.username == username) {
-            return Err(invalid_outcome(&format!(
-                "passwordOutcomes names `{username}`, which is not among legacyUsers"
-            )));
+    let mut outcomes = BTreeMap::new();
+    for (username, word) in input.password_outcomes.unwrap_or_default() {
+        let assumed = outcome(&word, &format!("passwordOutcomes[`{username}`]"))?;
+        if !entries.iter().any(|entry| entry.user.username == username) {
+            return Err(ExportError::new(
+                "INVALID_OUTCOME",
+                &format!("passwordOutcomes names `{username}`, which is not among legacyUsers"),
+            ));
         }
+        outcomes.insert(username, assumed);
     }
-    let default_word = input.default_outcome.unwrap_or_else(|| "ok".to_owned());
-    check_word(&default_word, "defaultOutcome")?;
+    let default = match input.default_outcome {
+        Some(word) => outcome(&word, "defaultOutcome")?,
+        None => AssumedOutcome::Ok,
+    };
     let config = MigrationConfig {
         policy: input.policy.unwrap_or_default(),
         schema: input
@@ -258,194 +241,10 @@ pub fn simulate_trigger(
             .unwrap_or_default(),
         mapping: input.mapping.unwrap_or_default(),
     };
-
-    let result = match event.source() {
-        TriggerSource::UserMigrationAuthentication | TriggerSource::UserMigrationForgotPassword => {
-            migration(&event, &entries, &config, |username| {
-                outcomes.get(username).unwrap_or(&default_word).clone()
-            })
-        }
-        TriggerSource::PreSignUp(_) => sign_up(&event, &entries),
-        TriggerSource::TokenGeneration(_) => token_generation(&event, &entries),
-        other => {
-            let mut result = base(&event, Vec::new());
-            result.trace.push(format!(
-                "{other}: the trigger changes nothing for this source; the event is returned unchanged."
-            ));
-            result.client_message = "No change from the trigger.".into();
-            result
-        }
-    };
-    to_js(&result)
-}
-
-/// The entries the ledger returns for `keys`: those filed under any of them.
-fn filed_under<'a>(entries: &'a [LedgerEntry], keys: &[MatchKey]) -> Vec<&'a LedgerEntry> {
-    entries
-        .iter()
-        .filter(|entry| {
-            directory_keys(&entry.user)
-                .iter()
-                .any(|key| keys.contains(key))
-        })
-        .collect()
-}
-
-fn base(event: &TriggerEvent, candidates: Vec<String>) -> SimulationResult {
-    SimulationResult {
-        trigger_source: event.source().to_string(),
-        match_key: match_key(event.user_name()).into_string(),
-        candidates,
-        decision: "unchanged",
-        reason_code: None,
-        explanation: None,
-        client_message: Cow::Borrowed(""),
-        trace: Vec::new(),
-        password_checks: 0,
-        checks: Vec::new(),
-        approval: None,
-        response: Some(event.unchanged()),
-    }
-}
-
-fn names(entries: &[&LedgerEntry]) -> Vec<String> {
-    entries
-        .iter()
-        .map(|entry| entry.user.username.clone())
-        .collect()
-}
-
-fn migration(
-    event: &TriggerEvent,
-    entries: &[LedgerEntry],
-    config: &MigrationConfig,
-    word_for: impl Fn(&str) -> String,
-) -> SimulationResult {
-    let key = match_key(event.user_name());
-    let candidates = filed_under(entries, std::slice::from_ref(&key));
-    let mut result = base(event, names(&candidates));
-    let mut checks = Vec::new();
-    let decision = decide_with(
-        event,
-        candidates.into_iter().cloned().collect(),
-        config,
-        |username| {
-            let word = word_for(username);
-            let assumed = outcome(&word).unwrap_or(PasswordOutcome::WrongPassword);
-            checks.push(SimulatedCheck {
-                username: username.to_owned(),
-                outcome: word,
-            });
-            assumed
-        },
-    );
-    result.client_message = decision.client_message(event.source()).into();
-    result.decision = if decision.approval.is_some() {
-        "approved"
-    } else {
-        "refused"
-    };
-    result.reason_code = decision.refusal.map(ReasonCode::as_str);
-    result.explanation = decision.refusal.map(|code| code.explain().to_owned());
-    result.password_checks = decision.password_checks;
-    result.checks = checks;
-    result.trace = decision.trace;
-    result.approval = decision.approval.map(SimulatedApproval::from);
-    result.response = Some(decision.response);
-    result
-}
-
-fn sign_up(event: &TriggerEvent, entries: &[LedgerEntry]) -> SimulationResult {
-    let keys = sign_up_keys(event);
-    let found = filed_under(entries, &keys);
-    let mut result = base(event, names(&found));
-    let listed: Vec<String> = keys.iter().map(|key| format!("`{key}`")).collect();
-    result.trace.push(format!(
-        "The sign-up's identifiers have the key(s) {}.",
-        listed.join(", ")
-    ));
-    let owned: Vec<LedgerEntry> = found.into_iter().cloned().collect();
-    for entry in &owned {
-        result.trace.push(format!(
-            "Legacy user `{}` ({}) is filed under one of them.",
-            entry.user.username,
-            entry.state.name()
-        ));
-    }
-    match decide_sign_up(event, &owned) {
-        SignUpDecision::Allow => {
-            result.decision = "allowed";
-            result.trace.push(
-                "No legacy user who has not moved yet holds these identifiers: the sign-up goes on."
-                    .to_owned(),
-            );
-            result.client_message = "The sign-up goes on as if there were no trigger.".into();
-        }
-        SignUpDecision::Refuse {
-            legacy_username,
-            field,
-        } => {
-            result.decision = "refused";
-            result.explanation = Some(format!(
-                "The sign-up's {field} belongs to a legacy user who has not moved yet."
-            ));
-            result.trace.push(format!(
-                "The sign-up's {field} belongs to legacy user `{legacy_username}`, who has not moved yet: refuse, or that user's first sign-in would land in this account."
-            ));
-            result
-                .trace
-                .push("The trigger fails the request.".to_owned());
-            result.client_message = format!(
-                "UserLambdaValidationException: PreSignUp failed with error {SIGN_UP_REFUSED_MESSAGE}"
-            )
-            .into();
-            result.response = None;
-        }
-    }
-    result
-}
-
-fn token_generation(event: &TriggerEvent, entries: &[LedgerEntry]) -> SimulationResult {
-    let key = match_key(event.user_name());
-    let candidates = filed_under(entries, std::slice::from_ref(&key));
-    let mut result = base(event, names(&candidates));
-    let legacy_name = event.user_attributes().get("custom:legacy_username");
-    let user = match (legacy_name, candidates.as_slice()) {
-        (Some(name), _) => entries.iter().find(|entry| &entry.user.username == name),
-        (None, [only]) => Some(*only),
-        (None, _) => None,
-    };
-    result.client_message = "The tokens carry the groups the new pool has.".into();
-    let Some(user) = user else {
-        result.trace.push(match legacy_name {
-            Some(name) => format!("The user's custom:legacy_username `{name}` is not among the legacy users."),
-            None => "The event carries no custom:legacy_username and its userName does not name exactly one legacy user.".to_owned(),
-        });
-        return result;
-    };
-    result.trace.push(format!(
-        "The legacy user is `{}`, in groups: {}.",
-        user.user.username,
-        if user.user.groups.is_empty() {
-            "none".to_owned()
-        } else {
-            user.user.groups.join(", ")
-        }
-    ));
-    if let Some(response) = token_group_override(event, &user.user.groups) {
-        result.decision = "groups-added";
-        result
-            .trace
-            .push("The legacy groups are added to the groups of the first tokens.".to_owned());
-        result.client_message =
-            "The tokens carry the new pool's groups plus the legacy ones.".into();
-        result.response = Some(response);
-    } else {
-        result
-            .trace
-            .push("Nothing to add: the event is returned unchanged.".to_owned());
-    }
-    result
+    let simulation = simulate(&event, &entries, &config, |username| {
+        outcomes.get(username).copied().unwrap_or(default)
+    });
+    to_js(&SimulationResult::from(simulation))
 }
 
 #[cfg(test)]
@@ -453,15 +252,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_outcome_word_is_read_and_listed_in_the_typescript_union() {
-        for word in OUTCOME_WORDS {
-            assert!(outcome(word).is_some(), "{word}");
-            // The typescript_custom_section is not a Rust constant: read the source.
-            assert!(
-                include_str!("simulate.rs").contains(&format!("  | \"{word}\"")),
-                "{word}"
-            );
-        }
-        assert!(outcome("OK").is_none());
+    fn the_typescript_union_lists_every_outcome_word() {
+        // The typescript_custom_section is not a Rust constant: read the source.
+        let union = include_str!("simulate.rs")
+            .split("export type PasswordOutcomeWord =")
+            .nth(1)
+            .and_then(|rest| rest.split(';').next())
+            .unwrap_or_default();
+        let listed: Vec<&str> = union
+            .split('|')
+            .map(|word| word.trim().trim_matches('"'))
+            .filter(|word| !word.is_empty())
+            .collect();
+        let words: Vec<&str> = AssumedOutcome::ALL.iter().map(|o| o.word()).collect();
+        assert_eq!(listed, words);
     }
 }

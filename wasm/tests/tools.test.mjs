@@ -212,7 +212,7 @@ test('token generation adds the legacy groups; other sources come back unchanged
 test('simulateTrigger refuses malformed input with stable codes', () => {
   assertCode(() => tools.simulateTrigger({ event: signIn, legacyUsers: [owner], passwordOutcomes: { 'Name@Acme.com': 'maybe' } }), 'INVALID_OUTCOME');
   assertCode(() => tools.simulateTrigger({ event: signIn, legacyUsers: [owner], passwordOutcomes: { nobody: 'ok' } }), 'INVALID_OUTCOME');
-  assertCode(() => tools.simulateTrigger({ event: signIn, legacyUsers: [owner], defaultOutcome: 'OK' }), 'INVALID_OUTCOME');
+  assertCode(() => tools.simulateTrigger({ event: signIn, legacyUsers: [owner], defaultOutcome: 'okay' }), 'INVALID_OUTCOME');
   assertCode(() => tools.simulateTrigger({ event: signIn, legacyUsers: [owner, { Attributes: [] }] }), 'INVALID_USER', { index: 1, field: 'Username' });
   assertCode(() => tools.simulateTrigger({ event: signIn, legacyUsers: [{ Username: 'a', Enabled: 'yes' }] }), 'INVALID_USER', { index: 0, field: 'Enabled' });
   assertCode(() => tools.simulateTrigger({ event: signIn, legacyUsers: [], policy: { collision: 'merge' } }), 'INVALID_INPUT');
