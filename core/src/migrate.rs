@@ -79,6 +79,19 @@ impl Challenge {
             other => Self::Other(other.to_owned()),
         }
     }
+
+    /// The `ChallengeName`.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::SmsMfa => "SMS_MFA",
+            Self::SoftwareTokenMfa => "SOFTWARE_TOKEN_MFA",
+            Self::SelectMfaType => "SELECT_MFA_TYPE",
+            Self::MfaSetup => "MFA_SETUP",
+            Self::NewPasswordRequired => "NEW_PASSWORD_REQUIRED",
+            Self::Other(other) => other,
+        }
+    }
 }
 
 /// What the legacy pool said to one password check.
@@ -570,7 +583,8 @@ impl<'a> SignInMigration<'a> {
             PasswordOutcome::NotConfirmed => format!("`{username}` never confirmed its sign-up."),
             PasswordOutcome::Challenge(challenge) => {
                 format!(
-                    "The password is right for `{username}`, and the legacy pool asks for {challenge:?}."
+                    "The password is right for `{username}`, and the legacy pool asks for {}.",
+                    challenge.as_str()
                 )
             }
         };
