@@ -33,9 +33,7 @@ bash scripts/test-js.sh
 step "local stack self-test"
 bash scripts/stack/selftest.sh
 
-if [ -f scripts/test-e2e.sh ]; then
-  step "end to end through the local stack"
-  bash scripts/test-e2e.sh
-fi
+step "end to end through the local stack"
+bash scripts/test-e2e.sh
 
 step "all checks passed in $(( $(date +%s) - started ))s"
