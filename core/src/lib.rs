@@ -16,11 +16,13 @@
 //! - [`groups`]: group plans and the token group override.
 //! - [`ledger`]: migration states and ledger records.
 //! - [`audit`]: the pre-migration audit report.
+//! - [`finish`]: the bulk finish at the end of the window, and CSV import files.
 //! - [`simulate`]: what the trigger would answer, with password checks assumed.
 
 pub mod attributes;
 pub mod audit;
 pub mod event;
+pub mod finish;
 pub mod groups;
 pub mod keys;
 pub mod ledger;
