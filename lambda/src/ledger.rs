@@ -275,6 +275,7 @@ pub enum MigrationWrite {
 pub struct Ledger {
     client: Client,
     table: String,
+    counters: bool,
 }
 
 const MIGRATABLE: &str = "attribute_not_exists(#state) OR #state IN (:pending, :refused) OR (#state = :migrated AND #newUsername = :newUsername)";
@@ -285,7 +286,23 @@ impl Ledger {
         Self {
             client,
             table: table.into(),
+            counters: false,
         }
+    }
+
+    /// The same ledger, keeping (or not) the aggregate [`counter`] items up to date in every
+    /// state change. Off by default: a ledger without counter items is what older code and
+    /// tools that read every item expect.
+    #[must_use]
+    pub fn with_counters(mut self, on: bool) -> Self {
+        self.counters = on;
+        self
+    }
+
+    /// True when state changes also update the counters.
+    #[must_use]
+    pub fn counts(&self) -> bool {
+        self.counters
     }
 
     /// The table name.
@@ -365,9 +382,13 @@ impl Ledger {
         let copies = record.copies();
         let key_list = AttributeValue::L(copies.iter().map(s).collect());
         let own = partition_key(&match_key(username));
+        let anchor = anchor_copy(&copies, &own);
+        let from = StoredState::of(record);
         let mut items = Vec::new();
         for pk in copies {
             let key = item_key(&pk, username);
+            // With counters, one copy pins the exact state the deltas were computed from.
+            let pin = (self.counters && pk == anchor).then(|| from.pin());
             let item = if already {
                 let check = ConditionCheck::builder()
                     .table_name(&self.table)
@@ -393,7 +414,11 @@ impl Ledger {
                          #groupsCopied = if_not_exists(#groupsCopied, :false) \
                          REMOVE #reason, #method",
                     )
-                    .condition_expression(MIGRATABLE)
+                    .condition_expression(match &pin {
+                        Some(pin) => format!("({MIGRATABLE}) AND ({})", pin.expression),
+                        None => MIGRATABLE.to_owned(),
+                    })
+                    .set_expression_attribute_values(pin.as_ref().map(Pin::values))
                     .expression_attribute_names("#state", attr::STATE)
                     .expression_attribute_names("#newUsername", attr::NEW_USERNAME)
                     .expression_attribute_names("#atMs", attr::AT_MS)
@@ -418,6 +443,14 @@ impl Ledger {
             };
             items.push(item);
         }
+        if self.counters && !already {
+            let mut delta = from.leave();
+            delta.merge(&CounterDelta::enter(&MigrationState::Migrated {
+                new_username: new_username.to_owned(),
+                at_ms,
+            }));
+            items.extend(delta.updates(&self.table, counter::shard_of(username))?);
+        }
         self.transact(items).await?;
         Ok(if already {
             MigrationWrite::AlreadyRecorded
@@ -435,13 +468,36 @@ impl Ledger {
         at_ms: i64,
     ) -> Result<(), AwsError> {
         let mut items = Vec::new();
+        let mut delta = CounterDelta::default();
         for record in records {
-            for pk in record.copies() {
+            let copies = record.copies();
+            let anchor = anchor_copy(
+                &copies,
+                &partition_key(&match_key(&record.entry.user.username)),
+            );
+            let from = StoredState::of(record);
+            if self.counters {
+                // refused -> refused with the same reason changes no counter; with another
+                // reason it moves one user between reasons.
+                delta.merge(&from.leave());
+                delta.merge(&CounterDelta::enter(&MigrationState::Refused {
+                    reason,
+                    at_ms,
+                }));
+            }
+            for pk in copies {
+                let pin = (self.counters && pk == anchor).then(|| from.pin());
                 let update = Update::builder()
                     .table_name(&self.table)
                     .set_key(Some(item_key(&pk, &record.entry.user.username)))
                     .update_expression("SET #state = :refused, #reason = :reason, #atMs = :atMs")
-                    .condition_expression("#state IN (:pending, :refused)")
+                    .condition_expression(match &pin {
+                        Some(pin) => {
+                            format!("#state IN (:pending, :refused) AND ({})", pin.expression)
+                        }
+                        None => "#state IN (:pending, :refused)".to_owned(),
+                    })
+                    .set_expression_attribute_values(pin.as_ref().map(Pin::values))
                     .expression_attribute_names("#state", attr::STATE)
                     .expression_attribute_names("#reason", attr::REASON)
                     .expression_attribute_names("#atMs", attr::AT_MS)
@@ -456,6 +512,10 @@ impl Ledger {
         }
         if items.is_empty() {
             return Ok(());
+        }
+        if let Some(first) = records.first() {
+            items
+                .extend(delta.updates(&self.table, counter::shard_of(&first.entry.user.username))?);
         }
         self.transact(items).await
     }
@@ -501,6 +561,14 @@ impl Ledger {
         let own = partition_key(&match_key(&user.username));
         let key_list = AttributeValue::L(keys.iter().map(s).collect());
         for pk in &keys {
+            if self.counters
+                && *pk == own
+                && self
+                    .create_counted(user, pk, &user_json, &key_list, now_ms)
+                    .await?
+            {
+                continue;
+            }
             self.client
                 .update_item()
                 .table_name(&self.table)
@@ -548,7 +616,109 @@ impl Ledger {
         results.into_iter().map(|(_, r)| r).collect()
     }
 
-    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), AwsError> {
+    /// Creates the primary item of a user new to the ledger and counts it, in one transaction.
+    /// False when the item already exists (nothing written, nothing counted): re-indexing never
+    /// counts a user twice.
+    async fn create_counted(
+        &self,
+        user: &LegacyUser,
+        pk: &str,
+        user_json: &str,
+        key_list: &AttributeValue,
+        now_ms: i64,
+    ) -> Result<bool, AwsError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(item_key(pk, &user.username)))
+            .update_expression(
+                "SET #user = :user, #keys = :keys, #primary = :primary, #indexedAtMs = :now, \
+                 #state = :pending, #groupsCopied = :false",
+            )
+            .condition_expression("attribute_not_exists(#state)")
+            .expression_attribute_names("#user", attr::USER)
+            .expression_attribute_names("#keys", attr::KEYS)
+            .expression_attribute_names("#primary", attr::PRIMARY)
+            .expression_attribute_names("#indexedAtMs", attr::INDEXED_AT_MS)
+            .expression_attribute_names("#state", attr::STATE)
+            .expression_attribute_names("#groupsCopied", attr::GROUPS_COPIED)
+            .expression_attribute_values(":user", s(user_json))
+            .expression_attribute_values(":keys", key_list.clone())
+            .expression_attribute_values(":primary", AttributeValue::Bool(true))
+            .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .build()
+            .map_err(|_| build_error("TransactWriteItems"))?;
+        let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        items.extend(
+            CounterDelta::new_user().updates(&self.table, counter::shard_of(&user.username))?,
+        );
+        match self.transact_codes(items).await {
+            Ok(()) => Ok(true),
+            Err(TransactFailure::Cancelled(codes))
+                if codes.first().map(String::as_str) == Some("ConditionalCheckFailed") =>
+            {
+                Ok(false)
+            }
+            Err(TransactFailure::Cancelled(_)) => Err(AwsError::Conflict {
+                operation: "TransactWriteItems",
+            }),
+            Err(TransactFailure::Other(error)) => Err(error),
+        }
+    }
+
+    pub(crate) async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), AwsError> {
+        match self.transact_codes(items).await {
+            Ok(()) => Ok(()),
+            Err(TransactFailure::Cancelled(codes)) => {
+                if codes
+                    .iter()
+                    .any(|c| matches!(c.as_str(), "ConditionalCheckFailed" | "TransactionConflict"))
+                {
+                    Err(AwsError::Conflict {
+                        operation: "TransactWriteItems",
+                    })
+                } else {
+                    Err(AwsError::Service {
+                        operation: "TransactWriteItems",
+                        code: "TransactionCanceledException".into(),
+                    })
+                }
+            }
+            Err(TransactFailure::Other(error)) => Err(error),
+        }
+    }
+
+    /// Runs a transaction. With counters, every transaction also touches a shared counter
+    /// item, so one lost only to another transaction on it (no condition failed) is tried
+    /// again a few times.
+    async fn transact_codes(&self, items: Vec<TransactWriteItem>) -> Result<(), TransactFailure> {
+        let attempts: u32 = if self.counters { 6 } else { 1 };
+        let mut attempt: u32 = 1;
+        loop {
+            match self.transact_once(items.clone()).await {
+                Err(TransactFailure::Cancelled(codes))
+                    if attempt < attempts
+                        && codes.iter().any(|c| c == "TransactionConflict")
+                        && !codes.iter().any(|c| c == "ConditionalCheckFailed") =>
+                {
+                    use std::hash::{BuildHasher as _, Hasher as _};
+                    let jitter = std::collections::hash_map::RandomState::new()
+                        .build_hasher()
+                        .finish()
+                        % 20;
+                    tokio::time::sleep(std::time::Duration::from_millis(
+                        10 * u64::from(attempt) + jitter,
+                    ))
+                    .await;
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn transact_once(&self, items: Vec<TransactWriteItem>) -> Result<(), TransactFailure> {
         const OPERATION: &str = "TransactWriteItems";
         match self
             .client
@@ -559,24 +729,315 @@ impl Ledger {
         {
             Ok(_) => Ok(()),
             Err(error) => {
-                let conflict = error.as_service_error().is_some_and(|e| match e {
+                let codes = error.as_service_error().and_then(|e| match e {
                     aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(cancel) => {
-                        cancel
-                            .cancellation_reasons()
-                            .iter()
-                            .any(|r| matches!(r.code(), Some("ConditionalCheckFailed" | "TransactionConflict")))
+                        Some(
+                            cancel
+                                .cancellation_reasons()
+                                .iter()
+                                .map(|r| r.code().unwrap_or("None").to_owned())
+                                .collect::<Vec<_>>(),
+                        )
                     }
-                    _ => false,
+                    _ => None,
                 });
-                if conflict {
-                    Err(AwsError::Conflict {
-                        operation: OPERATION,
-                    })
-                } else {
-                    Err(AwsError::from_sdk(OPERATION, &error))
+                match codes {
+                    Some(codes) => Err(TransactFailure::Cancelled(codes)),
+                    None => Err(TransactFailure::Other(AwsError::from_sdk(
+                        OPERATION, &error,
+                    ))),
                 }
             }
         }
+    }
+}
+
+/// Why a transaction did not apply.
+#[derive(Debug)]
+enum TransactFailure {
+    /// Cancelled: one code per item, in order (`None` for the items that were fine).
+    Cancelled(Vec<String>),
+    /// Any other failure.
+    Other(AwsError),
+}
+
+/// The copy whose condition pins the exact prior state: the username's own item when the
+/// user has one, else the first.
+fn anchor_copy(copies: &[String], own: &str) -> String {
+    if copies.iter().any(|pk| pk == own) {
+        own.to_owned()
+    } else {
+        copies.first().cloned().unwrap_or_default()
+    }
+}
+
+/// The state a write starts from, as far as the counters care.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum StoredState {
+    /// No item yet (a user found by the exact fallback lookup).
+    Absent,
+    /// Stored with this state.
+    Stored(MigrationState),
+}
+
+/// A condition that holds only while an item is in one exact state.
+#[derive(Debug)]
+struct Pin {
+    expression: &'static str,
+    reason: Option<String>,
+}
+
+impl Pin {
+    /// The extra values the expression needs, merged into the update's own by the builder.
+    fn values(&self) -> HashMap<String, AttributeValue> {
+        let mut values = HashMap::from([
+            (":pending".to_owned(), s("pending")),
+            (":refused".to_owned(), s("refused")),
+        ]);
+        if let Some(reason) = &self.reason {
+            values.insert(":fromReason".to_owned(), s(reason));
+        }
+        values
+    }
+}
+
+impl StoredState {
+    fn of(record: &LedgerRecord) -> Self {
+        if record.indexed_at_ms.is_none() && record.entry.state == MigrationState::Pending {
+            Self::Absent
+        } else {
+            Self::Stored(record.entry.state.clone())
+        }
+    }
+
+    fn pin(&self) -> Pin {
+        match self {
+            Self::Absent => Pin {
+                expression: "attribute_not_exists(#state)",
+                reason: None,
+            },
+            Self::Stored(MigrationState::Refused { reason, .. }) => Pin {
+                expression: "#state = :refused AND #reason = :fromReason",
+                reason: Some(reason.as_str().to_owned()),
+            },
+            // Only pending and refused users are ever moved by these writes.
+            Self::Stored(_) => Pin {
+                expression: "#state = :pending",
+                reason: None,
+            },
+        }
+    }
+
+    fn leave(&self) -> CounterDelta {
+        match self {
+            Self::Absent => CounterDelta::from_totals(&[(counter::USERS, 1)]),
+            Self::Stored(state) => CounterDelta::enter(state).negated(),
+        }
+    }
+}
+
+/// The aggregate counters, kept in the ledger table itself so that `cognito-migrate status`
+/// reads a few items instead of scanning a million.
+///
+/// | `pk`    | `sk`                    | numeric attributes                                   |
+/// |---------|-------------------------|------------------------------------------------------|
+/// | `stats` | `total#NN`              | `users`, `pending`, `migrated`, `refused`, `finished`, `refused_<reason>`, `finished_<method>` |
+/// | `stats` | `day#YYYY-MM-DD#NN`     | `migrated`, `finished` that UTC day                   |
+///
+/// Each total is the sum over the shards `NN` (`00` to `15`). A user's writes go to the shard
+/// of its username, so concurrent sign-ins rarely wait on the same counter item. Counters
+/// change with `ADD` inside the transaction that changes the user's state, under a condition
+/// pinning the state the change was computed from, so they never drift from the users.
+pub mod counter {
+    /// The counters' partition.
+    pub const PK: &str = "stats";
+    /// How many shards each counter item has.
+    pub const SHARDS: u32 = 16;
+    /// Users in the ledger (one per primary item).
+    pub const USERS: &str = "users";
+    /// Users in each state.
+    pub const PENDING: &str = "pending";
+    /// See [`PENDING`].
+    pub const MIGRATED: &str = "migrated";
+    /// See [`PENDING`].
+    pub const REFUSED: &str = "refused";
+    /// See [`PENDING`].
+    pub const FINISHED: &str = "finished";
+
+    /// The counter of refused users by reason.
+    #[must_use]
+    pub fn refused_by(reason: &str) -> String {
+        format!("refused_{reason}")
+    }
+
+    /// The counter of finished users by method.
+    #[must_use]
+    pub fn finished_by(method: &str) -> String {
+        format!("finished_{method}")
+    }
+
+    /// The sort key of one shard of the totals.
+    #[must_use]
+    pub fn total_sk(shard: u32) -> String {
+        format!("total#{shard:02}")
+    }
+
+    /// The sort key of one shard of a day's counts.
+    #[must_use]
+    pub fn day_sk(day: &str, shard: u32) -> String {
+        format!("day#{day}#{shard:02}")
+    }
+
+    /// The shard of a legacy username (FNV-1a, stable across builds).
+    #[must_use]
+    pub fn shard_of(username: &str) -> u32 {
+        let mut hash: u32 = 0x811c_9dc5;
+        for byte in username.bytes() {
+            hash ^= u32::from(byte);
+            hash = hash.wrapping_mul(0x0100_0193);
+        }
+        hash % SHARDS
+    }
+
+    /// The UTC date (`YYYY-MM-DD`) of a time in milliseconds since the Unix epoch.
+    #[must_use]
+    pub fn day_of(at_ms: i64) -> String {
+        // Howard Hinnant's civil_from_days.
+        let z = at_ms.div_euclid(86_400_000) + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        format!("{year:04}-{month:02}-{day:02}")
+    }
+}
+
+/// Changes to the counters: totals, and counts per UTC day.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CounterDelta {
+    /// Total counter name to change.
+    pub totals: std::collections::BTreeMap<String, i64>,
+    /// Day (`YYYY-MM-DD`) to counter name to change.
+    pub days: std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>>,
+}
+
+impl CounterDelta {
+    fn from_totals(pairs: &[(&str, i64)]) -> Self {
+        let mut delta = Self::default();
+        for (name, by) in pairs {
+            delta.add((*name).to_owned(), *by);
+        }
+        delta
+    }
+
+    /// A user new to the ledger, pending.
+    #[must_use]
+    pub fn new_user() -> Self {
+        Self::from_totals(&[(counter::USERS, 1), (counter::PENDING, 1)])
+    }
+
+    /// One user entering `state` (its day counted for migrated and finished).
+    #[must_use]
+    pub fn enter(state: &MigrationState) -> Self {
+        let mut delta = Self::default();
+        match state {
+            MigrationState::Pending => delta.add(counter::PENDING.into(), 1),
+            MigrationState::Migrated { at_ms, .. } => {
+                delta.add(counter::MIGRATED.into(), 1);
+                delta.add_day(&counter::day_of(*at_ms), counter::MIGRATED, 1);
+            }
+            MigrationState::Refused { reason, .. } => {
+                delta.add(counter::REFUSED.into(), 1);
+                delta.add(counter::refused_by(reason.as_str()), 1);
+            }
+            MigrationState::Finished { method, at_ms } => {
+                delta.add(counter::FINISHED.into(), 1);
+                delta.add(counter::finished_by(finish_method_word(*method)), 1);
+                delta.add_day(&counter::day_of(*at_ms), counter::FINISHED, 1);
+            }
+        }
+        delta
+    }
+
+    /// The opposite change. A user leaving a state keeps its day counts: they record what
+    /// happened that day.
+    #[must_use]
+    pub fn negated(&self) -> Self {
+        Self {
+            totals: self.totals.iter().map(|(k, v)| (k.clone(), -v)).collect(),
+            days: std::collections::BTreeMap::new(),
+        }
+    }
+
+    /// Adds `by` to one total.
+    pub fn add(&mut self, name: String, by: i64) {
+        *self.totals.entry(name).or_insert(0) += by;
+    }
+
+    /// Adds `by` to one day's counter.
+    pub fn add_day(&mut self, day: &str, name: &str, by: i64) {
+        *self
+            .days
+            .entry(day.to_owned())
+            .or_default()
+            .entry(name.to_owned())
+            .or_insert(0) += by;
+    }
+
+    /// Adds another delta to this one.
+    pub fn merge(&mut self, other: &Self) {
+        for (name, by) in &other.totals {
+            self.add(name.clone(), *by);
+        }
+        for (day, counts) in &other.days {
+            for (name, by) in counts {
+                self.add_day(day, name, *by);
+            }
+        }
+    }
+
+    /// True when nothing changes.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.totals.values().all(|v| *v == 0)
+            && self.days.values().all(|c| c.values().all(|v| *v == 0))
+    }
+
+    /// The transaction items applying this delta to one shard (none when nothing changes).
+    pub fn updates(&self, table: &str, shard: u32) -> Result<Vec<TransactWriteItem>, AwsError> {
+        let mut items = Vec::new();
+        let mut targets: Vec<(String, &std::collections::BTreeMap<String, i64>)> =
+            vec![(counter::total_sk(shard), &self.totals)];
+        for (day, counts) in &self.days {
+            targets.push((counter::day_sk(day, shard), counts));
+        }
+        for (sk, counts) in targets {
+            let nonzero: Vec<(&String, &i64)> = counts.iter().filter(|(_, v)| **v != 0).collect();
+            if nonzero.is_empty() {
+                continue;
+            }
+            let mut update = Update::builder()
+                .table_name(table)
+                .key(attr::PK, s(counter::PK))
+                .key(attr::SK, s(sk));
+            let mut clauses = Vec::new();
+            for (i, (name, by)) in nonzero.into_iter().enumerate() {
+                clauses.push(format!("#c{i} :c{i}"));
+                update = update
+                    .expression_attribute_names(format!("#c{i}"), name.clone())
+                    .expression_attribute_values(format!(":c{i}"), n(*by));
+            }
+            let update = update
+                .update_expression(format!("ADD {}", clauses.join(", ")))
+                .build()
+                .map_err(|_| build_error("TransactWriteItems"))?;
+            items.push(TransactWriteItem::builder().update(update).build());
+        }
+        Ok(items)
     }
 }
 

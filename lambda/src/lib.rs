@@ -12,7 +12,9 @@
 //! `legacy_role.rs` (STS credentials for the legacy pool) and, for operator-only calls that are
 //! not the function's permissions, `cli_legacy_scan.rs`.
 
+pub mod cli_ledger;
 pub mod cli_legacy_scan;
+pub mod cli_new_pool;
 pub mod clients;
 pub mod config;
 pub mod error;

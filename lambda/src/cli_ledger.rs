@@ -1,0 +1,437 @@
+//! Operator-only ledger calls for `cognito-migrate status` and `finish`: reading and rebuilding
+//! the aggregate counters, a parallel scan of every user, and the bulk-finish mark. The trigger
+//! never runs these (`Scan`, `BatchWriteItem`), so they live apart from [`crate::ledger`].
+
+use std::collections::BTreeMap;
+
+use aws_sdk_dynamodb::types::{
+    AttributeValue, DeleteRequest, PutRequest, TransactWriteItem, Update, WriteRequest,
+};
+use cognito_migrate_core::ledger::{FinishMethod, MigrationState};
+use cognito_migrate_core::match_key;
+use futures::StreamExt as _;
+use serde::Serialize;
+
+use crate::error::AwsError;
+use crate::ledger::{
+    CounterDelta, Item, Ledger, LedgerRecord, attr, counter, item_to_record, partition_key,
+    sort_key,
+};
+
+/// The counters as stored: totals summed over the shards, and per-day counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counters {
+    /// Counter name to value (`users`, `pending`, `refused_ambiguous`, ...).
+    pub totals: BTreeMap<String, i64>,
+    /// Day (`YYYY-MM-DD`, UTC) to counter name to value.
+    pub days: BTreeMap<String, BTreeMap<String, i64>>,
+    /// Counter items read (or written, after a recount).
+    pub items: usize,
+}
+
+impl Counters {
+    /// One total, 0 when absent.
+    #[must_use]
+    pub fn total(&self, name: &str) -> i64 {
+        self.totals.get(name).copied().unwrap_or(0)
+    }
+
+    fn add_delta(&mut self, delta: &CounterDelta) {
+        for (name, by) in &delta.totals {
+            *self.totals.entry(name.clone()).or_insert(0) += by;
+        }
+        for (day, counts) in &delta.days {
+            let into = self.days.entry(day.clone()).or_default();
+            for (name, by) in counts {
+                *into.entry(name.clone()).or_insert(0) += by;
+            }
+        }
+    }
+
+    /// The counters of one set of primary records, as a recount computes them.
+    #[must_use]
+    pub fn of_records<'a>(records: impl IntoIterator<Item = &'a LedgerRecord>) -> Self {
+        let mut counters = Self::default();
+        for record in records {
+            let mut delta = CounterDelta::enter(&record.entry.state);
+            delta.add(counter::USERS.into(), 1);
+            counters.add_delta(&delta);
+        }
+        counters
+            .totals
+            .retain(|name, value| *value != 0 || name == counter::USERS);
+        counters
+    }
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn n(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn number(value: &AttributeValue) -> Option<i64> {
+    value.as_n().ok().and_then(|text| text.parse().ok())
+}
+
+impl Ledger {
+    /// Reads every counter item (one `Query` on the counters' partition, a page or two) and
+    /// sums the shards.
+    pub async fn counters(&self) -> Result<Counters, AwsError> {
+        let mut counters = Counters::default();
+        for item in self.counter_items().await? {
+            counters.items += 1;
+            let Some(sk) = item.get(attr::SK).and_then(|v| v.as_s().ok()) else {
+                continue;
+            };
+            let target = if sk.starts_with("total#") {
+                &mut counters.totals
+            } else if let Some(rest) = sk.strip_prefix("day#") {
+                let day = rest.split('#').next().unwrap_or_default().to_owned();
+                counters.days.entry(day).or_default()
+            } else {
+                continue;
+            };
+            for (name, value) in &item {
+                if name == attr::PK || name == attr::SK {
+                    continue;
+                }
+                if let Some(value) = number(value) {
+                    *target.entry(name.clone()).or_insert(0) += value;
+                }
+            }
+        }
+        Ok(counters)
+    }
+
+    /// True when the ledger has counter items: someone started the counters (`status
+    /// --recount`), so every writer must keep them.
+    pub async fn has_counters(&self) -> Result<bool, AwsError> {
+        let page = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", attr::PK)
+            .expression_attribute_values(":pk", s(counter::PK))
+            .limit(1)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("Query", &e))?;
+        Ok(!page.items().is_empty())
+    }
+
+    async fn counter_items(&self) -> Result<Vec<Item>, AwsError> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", attr::PK)
+                .expression_attribute_values(":pk", s(counter::PK))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("Query", &e))?;
+            items.extend(page.items().iter().cloned());
+            match page.last_evaluated_key {
+                Some(next) if !next.is_empty() => start = Some(next),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    /// Every user of the ledger, read from its primary item, through a parallel `Scan` of
+    /// `segments` segments. Counter items and non-primary copies are skipped.
+    pub async fn scan_users(&self, segments: u16) -> Result<Vec<LedgerRecord>, AwsError> {
+        let segments = i32::from(segments.max(1));
+        let chains = (0..segments).map(|segment| self.scan_segment(segment, segments));
+        let pages: Vec<Result<Vec<LedgerRecord>, AwsError>> = futures::stream::iter(chains)
+            .buffer_unordered(usize::try_from(segments).unwrap_or(1))
+            .collect()
+            .await;
+        let mut users = Vec::new();
+        for page in pages {
+            users.extend(page?);
+        }
+        users.sort_by(|a, b| a.entry.user.username.cmp(&b.entry.user.username));
+        Ok(users)
+    }
+
+    async fn scan_segment(&self, segment: i32, total: i32) -> Result<Vec<LedgerRecord>, AwsError> {
+        let mut records = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client()
+                .scan()
+                .table_name(self.table())
+                .segment(segment)
+                .total_segments(total)
+                .filter_expression("#primary = :true")
+                .expression_attribute_names("#primary", attr::PRIMARY)
+                .expression_attribute_values(":true", AttributeValue::Bool(true))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("Scan", &e))?;
+            for item in page.items() {
+                records.push(item_to_record(item)?);
+            }
+            match page.last_evaluated_key {
+                Some(next) if !next.is_empty() => start = Some(next),
+                _ => return Ok(records),
+            }
+        }
+    }
+
+    /// Replaces every counter item with `counters` (written to shard `00`). Not atomic with
+    /// live traffic: run it when no sign-in is migrating, or accept a drift of the writes made
+    /// meanwhile.
+    pub async fn replace_counters(&self, counters: &Counters) -> Result<usize, AwsError> {
+        let mut requests = Vec::new();
+        for item in self.counter_items().await? {
+            let key = [attr::PK, attr::SK]
+                .iter()
+                .filter_map(|name| item.get(*name).map(|v| ((*name).to_owned(), v.clone())))
+                .collect();
+            let delete = DeleteRequest::builder()
+                .set_key(Some(key))
+                .build()
+                .map_err(|_| build_error())?;
+            requests.push(WriteRequest::builder().delete_request(delete).build());
+        }
+        let mut puts = Vec::new();
+        let mut total = Item::from([
+            (attr::PK.to_owned(), s(counter::PK)),
+            (attr::SK.to_owned(), s(counter::total_sk(0))),
+        ]);
+        for (name, value) in &counters.totals {
+            total.insert(name.clone(), n(*value));
+        }
+        puts.push(total);
+        for (day, counts) in &counters.days {
+            let mut item = Item::from([
+                (attr::PK.to_owned(), s(counter::PK)),
+                (attr::SK.to_owned(), s(counter::day_sk(day, 0))),
+            ]);
+            for (name, value) in counts {
+                item.insert(name.clone(), n(*value));
+            }
+            puts.push(item);
+        }
+        let written = puts.len();
+        // The deletes go first: a put of the same key in one batch would be refused.
+        self.batch_write(requests).await?;
+        let puts = puts
+            .into_iter()
+            .map(|item| {
+                PutRequest::builder()
+                    .set_item(Some(item))
+                    .build()
+                    .map(|put| WriteRequest::builder().put_request(put).build())
+                    .map_err(|_| build_error())
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.batch_write(puts).await?;
+        Ok(written)
+    }
+
+    async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<(), AwsError> {
+        for chunk in requests.chunks(25) {
+            let mut pending = chunk.to_vec();
+            let mut attempt = 0_u32;
+            while !pending.is_empty() {
+                let answer = self
+                    .client()
+                    .batch_write_item()
+                    .request_items(self.table(), pending)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("BatchWriteItem", &e))?;
+                pending = answer
+                    .unprocessed_items
+                    .and_then(|mut left| left.remove(self.table()))
+                    .unwrap_or_default();
+                attempt += 1;
+                if !pending.is_empty() {
+                    if attempt > 8 {
+                        return Err(AwsError::Service {
+                            operation: "BatchWriteItem",
+                            code: "UnprocessedItems".into(),
+                        });
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(50 << attempt.min(6)))
+                        .await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Rebuilds the counters from a full parallel scan and stores them. Returns them.
+    pub async fn recount(&self, segments: u16) -> Result<Counters, AwsError> {
+        let users = self.scan_users(segments).await?;
+        let mut counters = Counters::of_records(&users);
+        counters.items = self.replace_counters(&counters).await?;
+        Ok(counters)
+    }
+
+    /// Marks a user created in the new pool in bulk as `finished`, on every copy, in one
+    /// transaction: only from the state the record was read in (`pending`, or `refused`), so a
+    /// user who migrated by signing in meanwhile is never overwritten. The counters move in
+    /// the same transaction when this ledger keeps them.
+    pub async fn record_finish(
+        &self,
+        record: &LedgerRecord,
+        method: FinishMethod,
+        at_ms: i64,
+    ) -> Result<(), AwsError> {
+        let username = &record.entry.user.username;
+        let (pin, reason) = match &record.entry.state {
+            MigrationState::Pending => ("#state = :pending", None),
+            MigrationState::Refused { reason, .. } => (
+                "#state = :refused AND #reason = :fromReason",
+                Some(reason.as_str()),
+            ),
+            _ => {
+                return Err(AwsError::Conflict {
+                    operation: "TransactWriteItems",
+                });
+            }
+        };
+        let copies = if record.keys.is_empty() {
+            vec![record.pk.clone()]
+        } else {
+            record.keys.clone()
+        };
+        let method_word = match method {
+            FinishMethod::CsvImport => "csv-import",
+            FinishMethod::AdminCreateUser => "admin-create-user",
+        };
+        let mut items = Vec::new();
+        for pk in &copies {
+            let mut update = Update::builder()
+                .table_name(self.table())
+                .key(attr::PK, s(pk))
+                .key(attr::SK, s(sort_key(username)))
+                .update_expression(
+                    "SET #state = :finished, #method = :method, #atMs = :atMs REMOVE #reason, #newUsername",
+                )
+                .condition_expression(pin)
+                .expression_attribute_names("#state", attr::STATE)
+                .expression_attribute_names("#method", attr::METHOD)
+                .expression_attribute_names("#atMs", attr::AT_MS)
+                .expression_attribute_names("#reason", attr::REASON)
+                .expression_attribute_names("#newUsername", attr::NEW_USERNAME)
+                .expression_attribute_values(":finished", s("finished"))
+                .expression_attribute_values(":method", s(method_word))
+                .expression_attribute_values(":atMs", n(at_ms));
+            update = match reason {
+                None => update.expression_attribute_values(":pending", s("pending")),
+                Some(reason) => update
+                    .expression_attribute_values(":refused", s("refused"))
+                    .expression_attribute_values(":fromReason", s(reason)),
+            };
+            let update = update.build().map_err(|_| build_error())?;
+            items.push(TransactWriteItem::builder().update(update).build());
+        }
+        if self.counts() {
+            let mut delta = CounterDelta::enter(&record.entry.state).negated();
+            delta.merge(&CounterDelta::enter(&MigrationState::Finished {
+                method,
+                at_ms,
+            }));
+            items.extend(delta.updates(self.table(), counter::shard_of(username))?);
+        }
+        self.transact(items).await
+    }
+
+    /// Writes counter items as given, one per shard `00`: for measuring `status` on a ledger of
+    /// any size without creating the users.
+    pub async fn write_counter_items(&self, counters: &Counters) -> Result<usize, AwsError> {
+        self.replace_counters(counters).await
+    }
+}
+
+/// The `pk` of a user's own item.
+#[must_use]
+pub fn own_partition_key(legacy_username: &str) -> String {
+    partition_key(&match_key(legacy_username))
+}
+
+fn build_error() -> AwsError {
+    AwsError::Transport {
+        operation: "BatchWriteItem",
+        kind: "the request could not be built",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use cognito_migrate_core::ledger::LedgerEntry;
+    use cognito_migrate_core::migrate::ReasonCode;
+    use cognito_migrate_core::user::LegacyUser;
+
+    use super::*;
+
+    fn record(name: &str, state: MigrationState) -> LedgerRecord {
+        LedgerRecord {
+            entry: LedgerEntry {
+                user: LegacyUser::new(name, BTreeMap::new()),
+                state,
+                groups_copied: false,
+            },
+            keys: vec![own_partition_key(name)],
+            pk: own_partition_key(name),
+            primary: true,
+            indexed_at_ms: Some(1),
+            groups_copied_at_ms: None,
+        }
+    }
+
+    #[test]
+    fn counts_users_by_state_reason_method_and_day() {
+        let day_ms = 1_764_201_600_000; // 2025-11-27T00:00:00Z
+        let records = [
+            record("a", MigrationState::Pending),
+            record(
+                "b",
+                MigrationState::Migrated {
+                    new_username: "b".into(),
+                    at_ms: day_ms + 5,
+                },
+            ),
+            record(
+                "c",
+                MigrationState::Refused {
+                    reason: ReasonCode::Ambiguous,
+                    at_ms: day_ms,
+                },
+            ),
+            record(
+                "d",
+                MigrationState::Finished {
+                    method: FinishMethod::AdminCreateUser,
+                    at_ms: day_ms - 1,
+                },
+            ),
+        ];
+        let counters = Counters::of_records(&records);
+        assert_eq!(counters.total("users"), 4);
+        assert_eq!(counters.total("pending"), 1);
+        assert_eq!(counters.total("migrated"), 1);
+        assert_eq!(counters.total("refused_ambiguous"), 1);
+        assert_eq!(counters.total("finished_admin-create-user"), 1);
+        assert_eq!(counters.days["2025-11-27"]["migrated"], 1);
+        assert_eq!(counters.days["2025-11-26"]["finished"], 1);
+        assert_eq!(counter::day_of(0), "1970-01-01");
+        assert_eq!(counter::day_of(951_782_400_000), "2000-02-29");
+    }
+}
