@@ -161,13 +161,15 @@ pub(crate) struct SimulateArgs {
     /// The legacy users.
     #[arg(long, value_name = "USERS.json")]
     pub(crate) legacy: PathBuf,
-    /// The legacy pool's answer to a password check, for users not named by --assume.
-    #[arg(long, value_enum, default_value_t = simulate::Assumed::Ok)]
-    pub(crate) assume_password: simulate::Assumed,
+    /// The legacy pool's answer to a password check, for users not named by --assume: ok, wrong,
+    /// disabled, not-found, reset-required, not-confirmed, sms-mfa, totp-mfa, select-mfa,
+    /// mfa-setup or new-password-required.
+    #[arg(long, default_value = "ok", value_parser = simulate::parse_outcome)]
+    pub(crate) assume_password: simulate::AssumedOutcome,
     /// The answer for one legacy user (exact username), e.g. `--assume Alice@Example.com=wrong`.
     /// Repeatable.
     #[arg(long, value_name = "USERNAME=OUTCOME", value_parser = simulate::parse_assume)]
-    pub(crate) assume: Vec<(String, simulate::Assumed)>,
+    pub(crate) assume: Vec<(String, simulate::AssumedOutcome)>,
     /// The new pool's attribute names (default: the standard ones plus custom:legacy_sub and
     /// custom:legacy_username).
     #[arg(long, value_delimiter = ',', conflicts_with = "schema_file")]

@@ -6,86 +6,27 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use cognito_migrate_core::event::{TriggerEvent, TriggerSource};
-use cognito_migrate_core::groups::token_group_override;
-use cognito_migrate_core::ledger::{LedgerEntry, directory_keys};
-use cognito_migrate_core::migrate::{
-    Approval, Challenge, MigrationConfig, PasswordOutcome, decide_with,
-};
-use cognito_migrate_core::signup::{
-    SIGN_UP_REFUSED_MESSAGE, SignUpDecision, decide_sign_up, sign_up_keys,
-};
-use cognito_migrate_core::{MatchKey, match_key};
+use cognito_migrate_core::migrate::MigrationConfig;
+pub use cognito_migrate_core::simulate::AssumedOutcome;
+use cognito_migrate_core::simulate::{Simulation, UnknownOutcome, simulate};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::BadInput;
 use crate::input;
 
-/// An assumed answer of the legacy pool to a password check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Assumed {
-    /// Tokens: the password is right.
-    Ok,
-    /// `NotAuthorizedException`: wrong password.
-    Wrong,
-    /// `NotAuthorizedException: User is disabled.`
-    Disabled,
-    /// `UserNotFoundException`.
-    NotFound,
-    /// `PasswordResetRequiredException`.
-    ResetRequired,
-    /// `UserNotConfirmedException`.
-    NotConfirmed,
-    /// Right password, `SMS_MFA` challenge.
-    SmsMfa,
-    /// Right password, `SOFTWARE_TOKEN_MFA` challenge.
-    TotpMfa,
-    /// Right password, `SELECT_MFA_TYPE` challenge.
-    SelectMfa,
-    /// Right password, `MFA_SETUP` challenge.
-    MfaSetup,
-    /// Right temporary password, `NEW_PASSWORD_REQUIRED` challenge.
-    NewPasswordRequired,
-}
-
-impl Assumed {
-    fn outcome(self) -> PasswordOutcome {
-        match self {
-            Self::Ok => PasswordOutcome::Accepted,
-            Self::Wrong => PasswordOutcome::WrongPassword,
-            Self::Disabled => PasswordOutcome::Disabled,
-            Self::NotFound => PasswordOutcome::UserNotFound,
-            Self::ResetRequired => PasswordOutcome::ResetRequired,
-            Self::NotConfirmed => PasswordOutcome::NotConfirmed,
-            Self::SmsMfa => PasswordOutcome::Challenge(Challenge::SmsMfa),
-            Self::TotpMfa => PasswordOutcome::Challenge(Challenge::SoftwareTokenMfa),
-            Self::SelectMfa => PasswordOutcome::Challenge(Challenge::SelectMfaType),
-            Self::MfaSetup => PasswordOutcome::Challenge(Challenge::MfaSetup),
-            Self::NewPasswordRequired => PasswordOutcome::Challenge(Challenge::NewPasswordRequired),
-        }
-    }
-
-    fn word(self) -> String {
-        clap::ValueEnum::to_possible_value(&self)
-            .map(|v| v.get_name().to_owned())
-            .unwrap_or_default()
-    }
+/// Reads an outcome word (`ok`, `wrong`, ...).
+pub fn parse_outcome(word: &str) -> Result<AssumedOutcome, String> {
+    word.parse().map_err(|e: UnknownOutcome| e.to_string())
 }
 
 /// Parses `USERNAME=OUTCOME` (the last `=` splits: usernames may contain one).
-pub fn parse_assume(text: &str) -> Result<(String, Assumed), String> {
+pub fn parse_assume(text: &str) -> Result<(String, AssumedOutcome), String> {
     let (username, word) = text.rsplit_once('=').ok_or("expected USERNAME=OUTCOME")?;
     if username.is_empty() {
         return Err("the username is empty".into());
     }
-    let outcome = <Assumed as clap::ValueEnum>::from_str(word, true).map_err(|_| {
-        let words: Vec<String> = <Assumed as clap::ValueEnum>::value_variants()
-            .iter()
-            .map(|a| a.word())
-            .collect();
-        format!("`{word}` is not one of: {}", words.join(", "))
-    })?;
-    Ok((username.to_owned(), outcome))
+    Ok((username.to_owned(), parse_outcome(word)?))
 }
 
 /// Everything a simulation needs besides the files.
@@ -94,61 +35,23 @@ pub struct Setup {
     /// Policy, schema and mapping.
     pub config: MigrationConfig,
     /// The outcome for users not named in `assume`.
-    pub default_outcome: Assumed,
+    pub default_outcome: AssumedOutcome,
     /// Outcomes per legacy username.
-    pub assume: BTreeMap<String, Assumed>,
+    pub assume: BTreeMap<String, AssumedOutcome>,
 }
 
-/// Why a migration was refused.
+/// The result, printed as text or as one JSON object: the core's simulation, plus what the
+/// command read and had to assume.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Reason {
-    /// The reason code.
-    pub code: String,
-    /// Its explanation.
-    pub explanation: String,
-}
-
-/// One password check the simulation assumed.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AssumedCheck {
-    /// The legacy username checked.
-    pub username: String,
-    /// The outcome assumed.
-    pub outcome: String,
-}
-
-/// The result, printed as text or as one JSON object.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Simulation {
-    /// `triggerSource`.
-    pub trigger_source: String,
-    /// `userName`.
-    pub user_name: String,
-    /// Its match key.
-    pub match_key: String,
+pub struct Report {
+    /// The simulation.
+    #[serde(flatten)]
+    pub simulation: Simulation,
     /// Users read from the users file.
     pub legacy_users_read: usize,
-    /// Usernames filed under the event's key(s), as the ledger would return them.
-    pub candidates: Vec<String>,
-    /// `approved`, `refused`, `allowed`, `groups-added` or `unchanged`.
-    pub decision: String,
-    /// The refusal's reason.
-    pub reason: Option<Reason>,
-    /// The approved migration.
-    pub approval: Option<Approval>,
-    /// The password checks made, with their assumed outcomes.
-    pub password_checks: Vec<AssumedCheck>,
-    /// The steps, in plain language.
-    pub trace: Vec<String>,
-    /// What the client would see.
-    pub client_message: String,
     /// What the simulation had to assume or adjust.
     pub notes: Vec<String>,
-    /// The event the trigger returns (`null` when it fails the request instead).
-    pub response: Value,
 }
 
 const PASSWORD_PLACEHOLDER: &str = "<password unknown>";
@@ -175,7 +78,7 @@ fn looks_redacted(password: &str) -> bool {
 }
 
 /// Reads the event file and runs the simulation.
-pub fn run(event_path: &Path, users_path: &Path, setup: &Setup) -> Result<Simulation, BadInput> {
+pub fn run(event_path: &Path, users_path: &Path, setup: &Setup) -> Result<Report, BadInput> {
     let text = input::read_text(event_path)?;
     let found = input::find_event(event_path, &text)?;
     let mut notes: Vec<String> = found
@@ -210,14 +113,28 @@ pub fn run(event_path: &Path, users_path: &Path, setup: &Setup) -> Result<Simula
                 .join(", ")
         )));
     }
-    let mut simulation = match event.source() {
-        TriggerSource::UserMigrationAuthentication | TriggerSource::UserMigrationForgotPassword => {
-            migration(&event, &entries, setup)
-        }
-        TriggerSource::PreSignUp(_) => sign_up(&event, &entries),
-        TriggerSource::TokenGeneration(_) => token_generation(&event, &entries),
-        other => unchanged(&event, &entries, other),
-    };
+    let mut simulation = simulate(&event, &entries, &setup.config, |username| {
+        setup
+            .assume
+            .get(username)
+            .copied()
+            .unwrap_or(setup.default_outcome)
+    });
+    if simulation.response.is_null() {
+        notes.push("The trigger fails the request instead of returning the event.".into());
+    }
+    if !matches!(
+        event.source(),
+        TriggerSource::UserMigrationAuthentication
+            | TriggerSource::UserMigrationForgotPassword
+            | TriggerSource::PreSignUp(_)
+            | TriggerSource::TokenGeneration(_)
+    ) {
+        notes.push(format!(
+            "{} is not simulated: the response is the event unchanged.",
+            event.source()
+        ));
+    }
     if let PasswordFix::Inserted { was_null } = fix
         && let Some(request) = simulation
             .response
@@ -231,9 +148,11 @@ pub fn run(event_path: &Path, users_path: &Path, setup: &Setup) -> Result<Simula
             request.remove("password");
         }
     }
-    notes.append(&mut simulation.notes);
-    simulation.notes = notes;
-    Ok(simulation)
+    Ok(Report {
+        simulation,
+        legacy_users_read: entries.len(),
+        notes,
+    })
 }
 
 /// Inserts a placeholder password where a captured sign-in event has none, so that the core
@@ -276,185 +195,23 @@ fn fix_password(value: &mut Value, notes: &mut Vec<String>) -> PasswordFix {
     }
 }
 
-/// The entries the ledger would return for `key`: those filed under it.
-fn filed_under<'a>(entries: &'a [LedgerEntry], keys: &[MatchKey]) -> Vec<&'a LedgerEntry> {
-    entries
-        .iter()
-        .filter(|e| directory_keys(&e.user).iter().any(|k| keys.contains(k)))
-        .collect()
-}
-
-fn base(event: &TriggerEvent, entries: &[LedgerEntry], candidates: &[&LedgerEntry]) -> Simulation {
-    Simulation {
-        trigger_source: event.source().to_string(),
-        user_name: event.user_name().to_owned(),
-        match_key: match_key(event.user_name()).into_string(),
-        legacy_users_read: entries.len(),
-        candidates: candidates.iter().map(|e| e.user.username.clone()).collect(),
-        decision: "unchanged".into(),
-        reason: None,
-        approval: None,
-        password_checks: Vec::new(),
-        trace: Vec::new(),
-        client_message: String::new(),
-        notes: Vec::new(),
-        response: event.unchanged(),
-    }
-}
-
-fn migration(event: &TriggerEvent, entries: &[LedgerEntry], setup: &Setup) -> Simulation {
-    let key = match_key(event.user_name());
-    let candidates = filed_under(entries, std::slice::from_ref(&key));
-    let mut simulation = base(event, entries, &candidates);
-    let mut checks = Vec::new();
-    let decision = decide_with(
-        event,
-        candidates.into_iter().cloned().collect(),
-        &setup.config,
-        |username| {
-            let assumed = setup
-                .assume
-                .get(username)
-                .copied()
-                .unwrap_or(setup.default_outcome);
-            checks.push(AssumedCheck {
-                username: username.to_owned(),
-                outcome: assumed.word(),
-            });
-            assumed.outcome()
-        },
-    );
-    decision
-        .client_message(event.source())
-        .clone_into(&mut simulation.client_message);
-    simulation.decision = if decision.approval.is_some() {
-        "approved"
-    } else {
-        "refused"
-    }
-    .into();
-    simulation.reason = decision.refusal.map(|code| Reason {
-        code: code.as_str().into(),
-        explanation: code.explain().into(),
-    });
-    simulation.password_checks = checks;
-    simulation.trace = decision.trace;
-    simulation.response = decision.response;
-    simulation.approval = decision.approval;
-    simulation
-}
-
-fn sign_up(event: &TriggerEvent, entries: &[LedgerEntry]) -> Simulation {
-    let keys = sign_up_keys(event);
-    let found = filed_under(entries, &keys);
-    let mut simulation = base(event, entries, &found);
-    let names: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
-    simulation.trace.push(format!(
-        "The sign-up's identifiers have the key(s) {}.",
-        names.join(", ")
-    ));
-    let owned: Vec<LedgerEntry> = found.into_iter().cloned().collect();
-    for entry in &owned {
-        simulation.trace.push(format!(
-            "Legacy user `{}` ({}) is filed under one of them.",
-            entry.user.username,
-            entry.state.name()
-        ));
-    }
-    match decide_sign_up(event, &owned) {
-        SignUpDecision::Allow => {
-            simulation.decision = "allowed".into();
-            simulation.trace.push("No legacy user who has not moved yet holds these identifiers: the sign-up goes on.".into());
-            simulation.client_message = "The sign-up goes on as if there were no trigger.".into();
-        }
-        SignUpDecision::Refuse {
-            legacy_username,
-            field,
-        } => {
-            simulation.decision = "refused".into();
-            simulation.trace.push(format!(
-                "The sign-up's {field} belongs to legacy user `{legacy_username}`, who has not moved yet: refuse, or that user's first sign-in would land in this account."
-            ));
-            simulation.client_message = format!(
-                "UserLambdaValidationException: PreSignUp failed with error {SIGN_UP_REFUSED_MESSAGE}"
-            );
-            simulation.response = Value::Null;
-            simulation
-                .notes
-                .push("The trigger fails the request instead of returning the event.".into());
-        }
-    }
-    simulation
-}
-
-fn token_generation(event: &TriggerEvent, entries: &[LedgerEntry]) -> Simulation {
-    let key = match_key(event.user_name());
-    let candidates = filed_under(entries, std::slice::from_ref(&key));
-    let mut simulation = base(event, entries, &candidates);
-    let legacy_name = event.user_attributes().get("custom:legacy_username");
-    let user = match legacy_name {
-        Some(name) => entries.iter().find(|e| &e.user.username == name),
-        None if candidates.len() == 1 => candidates.first().copied(),
-        None => None,
-    };
-    let Some(user) = user else {
-        simulation.trace.push(match legacy_name {
-            Some(name) => format!("The user's custom:legacy_username `{name}` is not in the users file."),
-            None => "The event carries no custom:legacy_username and its userName does not name exactly one legacy user.".into(),
-        });
-        simulation.client_message = "The tokens carry the groups the new pool has.".into();
-        return simulation;
-    };
-    simulation.trace.push(format!(
-        "The legacy user is `{}`, in groups: {:?}.",
-        user.user.username, user.user.groups
-    ));
-    if let Some(response) = token_group_override(event, &user.user.groups) {
-        simulation.decision = "groups-added".into();
-        simulation
-            .trace
-            .push("The legacy groups are added to the first tokens' groups.".into());
-        simulation.client_message =
-            "The tokens carry the new pool's groups plus the legacy ones.".into();
-        simulation.response = response;
-    } else {
-        simulation
-            .trace
-            .push("Nothing to add: the event is returned unchanged.".into());
-        simulation.client_message = "The tokens carry the groups the new pool has.".into();
-    }
-    simulation
-}
-
-fn unchanged(event: &TriggerEvent, entries: &[LedgerEntry], source: &TriggerSource) -> Simulation {
-    let mut simulation = base(event, entries, &[]);
-    simulation.trace.push(format!(
-        "{source}: simulate models UserMigration_*, PreSignUp_* and TokenGeneration_* events; this one is returned unchanged."
-    ));
-    simulation.notes.push(format!(
-        "{source} is not simulated: the response is the event unchanged."
-    ));
-    simulation.client_message = "No change from the trigger.".into();
-    simulation
-}
-
 /// The text report.
 #[must_use]
-pub fn render(simulation: &Simulation) -> String {
+pub fn render(report: &Report) -> String {
     let mut out = String::new();
-    let s = simulation;
+    let s = &report.simulation;
     let _ = writeln!(
         out,
         "Event: {} for `{}` (match key `{}`)",
         s.trigger_source, s.user_name, s.match_key
     );
-    for note in &s.notes {
+    for note in &report.notes {
         let _ = writeln!(out, "Note: {note}");
     }
     let _ = writeln!(
         out,
         "Legacy users read: {}; filed under the event's key: {}",
-        s.legacy_users_read,
+        report.legacy_users_read,
         if s.candidates.is_empty() {
             "none".to_owned()
         } else {
@@ -465,7 +222,7 @@ pub fn render(simulation: &Simulation) -> String {
                 .join(", ")
         }
     );
-    for check in &s.password_checks {
+    for check in &s.checks {
         let _ = writeln!(
             out,
             "Assumed: the password check for `{}` gives `{}`",
@@ -473,7 +230,8 @@ pub fn render(simulation: &Simulation) -> String {
         );
     }
     let _ = writeln!(out);
-    let _ = write!(out, "Decision: {}", s.decision);
+    let decision = serde_json::to_value(s.decision).unwrap_or_default();
+    let _ = write!(out, "Decision: {}", decision.as_str().unwrap_or_default());
     if let Some(approval) = &s.approval {
         let _ = write!(
             out,
@@ -488,8 +246,15 @@ pub fn render(simulation: &Simulation) -> String {
         );
     }
     let _ = writeln!(out);
-    if let Some(reason) = &s.reason {
-        let _ = writeln!(out, "Reason: {}: {}", reason.code, reason.explanation);
+    if let Some(explanation) = &s.explanation {
+        match s.reason_code {
+            Some(code) => {
+                let _ = writeln!(out, "Reason: {code}: {explanation}");
+            }
+            None => {
+                let _ = writeln!(out, "Reason: {explanation}");
+            }
+        }
     }
     let _ = writeln!(out, "\nTrace:");
     for (i, step) in s.trace.iter().enumerate() {

@@ -77,7 +77,7 @@ fn a_collision_pair_is_told_apart_by_the_password() {
 fn a_password_that_fits_both_users_is_ambiguous_unless_the_policy_picks_one() {
     let refused = simulate("auth-alice.json", &[]);
     assert_eq!(refused["decision"], "refused");
-    assert_eq!(refused["reason"]["code"], "ambiguous");
+    assert_eq!(refused["reasonCode"], "ambiguous");
     assert_eq!(
         refused["clientMessage"],
         "NotAuthorizedException: Incorrect username or password."
@@ -102,9 +102,9 @@ fn a_password_that_fits_both_users_is_ambiguous_unless_the_policy_picks_one() {
 fn a_disabled_user_is_never_migrated() {
     let out = simulate("auth-carol.json", &[]);
     assert_eq!(out["decision"], "refused");
-    assert_eq!(out["reason"]["code"], "disabled");
+    assert_eq!(out["reasonCode"], "disabled");
     assert_eq!(
-        out["passwordChecks"],
+        out["checks"],
         serde_json::json!([]),
         "no password check for a disabled user"
     );
@@ -124,7 +124,7 @@ fn forgot_password_migrates_one_user_and_refuses_a_collision() {
 
     let alice = simulate("forgot-alice.json", &[]);
     assert_eq!(alice["decision"], "refused");
-    assert_eq!(alice["reason"]["code"], "ambiguous");
+    assert_eq!(alice["reasonCode"], "ambiguous");
 }
 
 #[test]
@@ -142,7 +142,7 @@ fn a_captured_cloudwatch_line_with_a_redacted_password_still_runs() {
         "cloudwatch-redacted.log",
         &["--assume-password", "sms-mfa", "--mfa", "refuse"],
     );
-    assert_eq!(refused["reason"]["code"], "mfa_refused");
+    assert_eq!(refused["reasonCode"], "mfa_refused");
 }
 
 #[test]
@@ -152,7 +152,7 @@ fn a_sign_in_event_without_a_password_gets_a_placeholder_that_never_shows() {
         &["--assume-password", "wrong"],
     );
     assert!(out["notes"].to_string().contains("placeholder"));
-    assert_eq!(out["reason"]["code"], "wrong_password");
+    assert_eq!(out["reasonCode"], "wrong_password");
     let request = out["response"]["request"].as_object().unwrap();
     assert!(
         !request.contains_key("password"),
