@@ -101,6 +101,22 @@ pub async fn sdk_config(endpoint: &str) -> SdkConfig {
         .await
 }
 
+/// SDK configuration for setting up and inspecting moto in tests: patient timeouts, because
+/// moto answers slowly when many tests create pools at once, and setup is not what is tested.
+pub async fn setup_sdk_config(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
+        .endpoint_url(endpoint)
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .operation_timeout(std::time::Duration::from_secs(30))
+                .build(),
+        )
+        .load()
+        .await
+}
+
 /// Records the operation name of every AWS call made through the clients it is attached to,
 /// and the `SECRET_HASH` of password checks.
 #[derive(Debug, Clone, Default)]
@@ -181,8 +197,10 @@ impl Stack {
     pub async fn new() -> Self {
         let endpoint = moto_endpoint().to_owned();
         let sdk = sdk_config(&endpoint).await;
-        let idp = Idp::new(&sdk);
-        let ddb = Ddb::new(&sdk);
+        let (idp, ddb) = {
+            let setup = setup_sdk_config(&endpoint).await;
+            (Idp::new(&setup), Ddb::new(&setup))
+        };
         let legacy = idp
             .create_user_pool()
             .pool_name(unique("legacy"))
