@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Every performance figure in the README, with one command. Prints a table at the end.
+# Usage: scripts/bench.sh [--quick]
+#   --quick   shorter criterion runs (figures are noisier).
+# Run it on an otherwise idle machine: the figures are wall-clock times.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+measure="--warm-up-time 2 --measurement-time 10"
+[ "${1:-}" = "--quick" ] && measure="--warm-up-time 1 --measurement-time 3"
+
+bash scripts/bootstrap.sh
+work="$(mktemp -d)"
+trap 'scripts/stack.sh stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+
+criterion_time() { # file: the middle estimate of the last "time:" line
+  grep 'time:' "$1" | tail -1 | sed -E 's/.*\[[^ ]+ [^ ]+ ([^ ]+ [^ ]+) [^ ]+ [^ ]+\]/\1/'
+}
+
+log "core: one sign-in decision"
+cargo bench -q -p cognito-migrate-core --bench core -- decision $measure >"$work/decision" 2>&1
+log "core: match_key"
+cargo bench -q -p cognito-migrate-core --bench core -- match_key/mixed $measure >"$work/keys" 2>&1
+log "core: audit of 1,000,000 users"
+cargo bench -q -p cognito-migrate-core --bench core -- audit --warm-up-time 1 --measurement-time 10 --sample-size 10 >"$work/audit" 2>&1
+log "core: audit peak memory"
+cargo run -q --release -p cognito-migrate-core --example audit_memory -- whole >"$work/memory" 2>&1
+cargo run -q --release -p cognito-migrate-core --example audit_memory -- chunks >"$work/memory-chunks" 2>&1
+
+log "trigger: handler time with mocked AWS answers (release)"
+cargo run -q --release -p cognito-migrate-lambda --example handler_bench >"$work/handler" 2>&1
+log "trigger: AWS calls per sign-in migration, cold start"
+cargo test -q -p cognito-migrate-lambda --test handler -- --nocapture a_successful_migration_costs_three_calls 2>&1 | grep 'sign-in migration against' >"$work/calls" || true
+cargo test -q --release -p cognito-migrate-lambda --test cold_start -- --nocapture 2>&1 | grep 'cold start' >"$work/cold" || true
+
+log "index scan rate against moto (local stack, 1,000+ seeded users)"
+scripts/stack.sh start >"$work/stack" 2>&1
+set -a; . "$ROOT/.stack/env"; set +a
+python e2e/seed.py >"$work/seed" 2>&1
+cargo run -q -p cognito-migrate-cli -- index --legacy-pool-id "$LEGACY_USER_POOL_ID" --table "$LEDGER_TABLE" >"$work/index" 2>&1
+
+printf '\n| what | figure |\n|---|---|\n'
+printf '| one sign-in decision (parse, plan, respond) | %s |\n' "$(criterion_time "$work/decision")"
+printf '| match_key, 1,000 identifiers (1 in 10 non-ASCII) | %s |\n' "$(criterion_time "$work/keys")"
+printf '| audit of 1,000,000 users | %s |\n' "$(criterion_time "$work/audit")"
+printf '| audit peak memory, whole export in memory / read in chunks | %s / %s |\n' \
+  "$(grep -o 'peak [0-9]* MiB' "$work/memory" | head -1)" "$(grep -o 'peak [0-9]* MiB' "$work/memory-chunks" | head -1)"
+printf '| trigger handler per sign-in migration, no network | %s |\n' "$(tail -1 "$work/handler")"
+printf '| AWS calls per sign-in migration | %s |\n' "$(tail -1 "$work/calls")"
+printf '| cold start, process start to ready (release) | %s |\n' "$(tail -1 "$work/cold")"
+printf '| index against moto | %s |\n' "$(grep '^index:' "$work/index" | tail -1)"
