@@ -98,6 +98,113 @@ is checked). The Lambda client's endpoint comes from AWS_ENDPOINT_URL or \
 AWS_ENDPOINT_URL_LAMBDA.\n\nExit status: 0 every check passed; 1 a check failed."
     )]
     Doctor(crate::doctor::DoctorArgs),
+    /// How far the migration got: counts by state, per day, and when the rest would arrive.
+    #[command(
+        long_about = "How far the migration got, from the ledger's counter items: users migrated on \
+sign-in, finished in bulk, pending, refused (by reason); migrations per UTC day; the rate over \
+the last 7 days and the day the remaining users (pending + refused) would be reached at that \
+rate. Reads a handful of items (one Query), whatever the ledger's size.\n\n\
+--recount rebuilds the counters from a full parallel Scan of the ledger and prints how long it \
+took: run it once after the first index to start the counters, and after anything wrote the \
+ledger without keeping them. Writes made during a recount may be missed; run it when few \
+sign-ins migrate."
+    )]
+    Status(StatusArgs),
+    /// Create every user still pending in the new pool, without a password (the end of the window).
+    #[command(
+        long_about = "Create every legacy user still pending in the new pool, without a password, \
+then copy its groups and mark it finished in the ledger.\n\n\
+Skipped and listed: users refused as ambiguous, users of an unresolved collision group (two or \
+more legacy users sharing a case-insensitive key while one of them is not migrated yet), and \
+names taken in the new pool by someone else. Refused users for other reasons are included.\n\n\
+admin-create-user: AdminCreateUser with MessageAction=SUPPRESS and the attributes the trigger \
+would give (custom:legacy_sub, custom:legacy_username, verified flags as they were); users \
+arrive in FORCE_CHANGE_PASSWORD and reset their password on first sign-in (forgot password). \
+csv: a user import job (GetCSVHeader, CreateUserImportJob, upload, StartUserImportJob, \
+DescribeUserImportJob); users arrive RESET_REQUIRED; needs --import-role-arn. auto: csv above \
+--csv-threshold users, admin-create-user otherwise.\n\n\
+Safe to re-run: a user created by an earlier run (its custom:legacy_sub matches) is completed, \
+never created twice. Calls are paced per Cognito quota category (--rate, --update-rate, \
+--resource-rate) and throttling is retried with backoff and jitter.\n\n\
+Exit status: 0 every eligible user finished; 1 some could not be (listed)."
+    )]
+    Finish(FinishArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    /// The ledger table.
+    #[arg(long, env = "LEDGER_TABLE")]
+    pub(crate) table: String,
+    /// Rebuild the counters from a full scan of the ledger first.
+    #[arg(long)]
+    pub(crate) recount: bool,
+    /// Parallel Scan segments for --recount.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub(crate) segments: u16,
+    /// Days listed in the per-day table.
+    #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u16).range(1..=3660))]
+    pub(crate) days: u16,
+    /// Print one JSON object instead of the text report.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// How `finish` creates users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum FinishMethodArg {
+    /// csv above --csv-threshold users, admin-create-user otherwise.
+    Auto,
+    /// A Cognito user import job.
+    Csv,
+    /// AdminCreateUser, one call per user.
+    AdminCreateUser,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FinishArgs {
+    /// The ledger table.
+    #[arg(long, env = "LEDGER_TABLE")]
+    pub(crate) table: String,
+    /// The legacy pool's id (its groups' descriptions, precedence and roles are copied).
+    #[arg(long, env = "LEGACY_USER_POOL_ID")]
+    pub(crate) legacy_pool_id: String,
+    /// The new pool's id.
+    #[arg(long, env = "NEW_USER_POOL_ID")]
+    pub(crate) new_pool_id: String,
+    /// How to create the users.
+    #[arg(long, value_enum, default_value_t = FinishMethodArg::Auto)]
+    pub(crate) method: FinishMethodArg,
+    /// With --method auto, more users than this go through a CSV import job.
+    #[arg(long, default_value_t = 10_000)]
+    pub(crate) csv_threshold: usize,
+    /// The IAM role Cognito uses to write the import job's CloudWatch logs (csv only).
+    #[arg(long)]
+    pub(crate) import_role_arn: Option<String>,
+    /// Print what would happen (counts, skipped users, the first users) and change nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Users listed by --dry-run.
+    #[arg(long, default_value_t = 20)]
+    pub(crate) show: usize,
+    /// AdminCreateUser calls a second (UserCreation quota, 50 by default in an account).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub(crate) rate: u32,
+    /// AdminAddUserToGroup / AdminGetUser calls a second (UserUpdate quota: 25, not adjustable).
+    #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub(crate) update_rate: u32,
+    /// CreateGroup and import-job calls a second (UserPoolResourceUpdate quota: 15).
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub(crate) resource_rate: u32,
+    /// Users worked on at once.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub(crate) concurrency: u16,
+    /// Parallel Scan segments for reading the ledger.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub(crate) segments: u16,
+    /// Stop after creating this many users, as if interrupted (for testing resumption).
+    #[arg(long, hide = true)]
+    pub(crate) stop_after: Option<usize>,
 }
 
 #[derive(Debug, Args)]

@@ -5,12 +5,14 @@ mod args;
 mod audit;
 mod aws;
 mod doctor;
+mod finish;
 mod index;
 mod input;
 mod progress;
 mod retry;
 mod scan;
 mod simulate;
+mod status;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -60,13 +62,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Simulate(ref args) => simulate_command(args),
-        Command::Index(_) | Command::Audit(_) | Command::Doctor(_) => {
-            tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .context("starting the async runtime")
-                .and_then(|runtime| runtime.block_on(aws_command(&cli)))
-        }
+        Command::Index(_)
+        | Command::Audit(_)
+        | Command::Doctor(_)
+        | Command::Status(_)
+        | Command::Finish(_) => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("starting the async runtime")
+            .and_then(|runtime| runtime.block_on(aws_command(&cli))),
     };
     match result {
         Ok(code) => code,
@@ -97,6 +101,9 @@ async fn aws_command(cli: &Cli) -> anyhow::Result<ExitCode> {
                 &args.legacy_pool_id,
             );
             let ledger = Ledger::new(aws::dynamodb_client(&sdk), &args.table);
+            // New users are counted once a ledger has counters (`status --recount` starts them).
+            let counting = ledger.has_counters().await?;
+            let ledger = ledger.with_counters(counting);
             let summary = index::run(
                 &scan,
                 &ledger,
@@ -151,6 +158,23 @@ async fn aws_command(cli: &Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
+        Command::Status(args) => {
+            let ledger = Ledger::new(aws::dynamodb_client(&sdk), &args.table);
+            if args.recount {
+                eprintln!("{}", status::recount(&ledger, args.segments).await?);
+            }
+            let report = status::run(&ledger, finish::now_ms(), i64::from(args.days)).await?;
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).context("printing the result")?
+                );
+            } else {
+                print!("{}", status::render(&report));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Finish(args) => finish::command(&sdk, &access, args).await,
         Command::Simulate(_) => unreachable!("simulate runs without AWS"),
     }
 }

@@ -80,30 +80,20 @@ impl Ledger {
     /// Reads every counter item (one `Query` on the counters' partition, a page or two) and
     /// sums the shards.
     pub async fn counters(&self) -> Result<Counters, AwsError> {
-        let mut counters = Counters::default();
-        for item in self.counter_items().await? {
-            counters.items += 1;
-            let Some(sk) = item.get(attr::SK).and_then(|v| v.as_s().ok()) else {
-                continue;
-            };
-            let target = if sk.starts_with("total#") {
-                &mut counters.totals
-            } else if let Some(rest) = sk.strip_prefix("day#") {
-                let day = rest.split('#').next().unwrap_or_default().to_owned();
-                counters.days.entry(day).or_default()
-            } else {
-                continue;
-            };
-            for (name, value) in &item {
-                if name == attr::PK || name == attr::SK {
-                    continue;
-                }
-                if let Some(value) = number(value) {
-                    *target.entry(name.clone()).or_insert(0) += value;
-                }
-            }
-        }
-        Ok(counters)
+        Ok(sum_counter_items(self.counter_items(None).await?))
+    }
+
+    /// The totals and the per-day counts from `from_day` (`YYYY-MM-DD`) on: two `Query`s of
+    /// a few hundred small items at most, whatever the ledger's size and the window's age.
+    pub async fn recent_counters(&self, from_day: &str) -> Result<Counters, AwsError> {
+        let mut items = self
+            .counter_items(Some(("total#".to_owned(), "total#~".to_owned())))
+            .await?;
+        items.extend(
+            self.counter_items(Some((format!("day#{from_day}"), "day#~".to_owned())))
+                .await?,
+        );
+        Ok(sum_counter_items(items))
     }
 
     /// True when the ledger has counter items: someone started the counters (`status
@@ -122,20 +112,58 @@ impl Ledger {
             .map_err(|e| AwsError::from_sdk("Query", &e))?;
         Ok(!page.items().is_empty())
     }
+}
 
-    async fn counter_items(&self) -> Result<Vec<Item>, AwsError> {
+fn sum_counter_items(items: Vec<Item>) -> Counters {
+    let mut counters = Counters::default();
+    for item in items {
+        counters.items += 1;
+        let Some(sk) = item.get(attr::SK).and_then(|v| v.as_s().ok()) else {
+            continue;
+        };
+        let target = if sk.starts_with("total#") {
+            &mut counters.totals
+        } else if let Some(rest) = sk.strip_prefix("day#") {
+            let day = rest.split('#').next().unwrap_or_default().to_owned();
+            counters.days.entry(day).or_default()
+        } else {
+            continue;
+        };
+        for (name, value) in &item {
+            if name == attr::PK || name == attr::SK {
+                continue;
+            }
+            if let Some(value) = number(value) {
+                *target.entry(name.clone()).or_insert(0) += value;
+            }
+        }
+    }
+    counters
+}
+
+impl Ledger {
+    /// The counter items, all or those with a sort key in `range` (inclusive).
+    async fn counter_items(&self, range: Option<(String, String)>) -> Result<Vec<Item>, AwsError> {
         let mut items = Vec::new();
         let mut start: Option<Item> = None;
         loop {
-            let page = self
+            let mut query = self
                 .client()
                 .query()
                 .table_name(self.table())
-                .key_condition_expression("#pk = :pk")
                 .expression_attribute_names("#pk", attr::PK)
                 .expression_attribute_values(":pk", s(counter::PK))
                 .consistent_read(true)
-                .set_exclusive_start_key(start.take())
+                .set_exclusive_start_key(start.take());
+            query = match &range {
+                None => query.key_condition_expression("#pk = :pk"),
+                Some((from, to)) => query
+                    .key_condition_expression("#pk = :pk AND #sk BETWEEN :from AND :to")
+                    .expression_attribute_names("#sk", attr::SK)
+                    .expression_attribute_values(":from", s(from))
+                    .expression_attribute_values(":to", s(to)),
+            };
+            let page = query
                 .send()
                 .await
                 .map_err(|e| AwsError::from_sdk("Query", &e))?;
@@ -196,7 +224,7 @@ impl Ledger {
     /// meanwhile.
     pub async fn replace_counters(&self, counters: &Counters) -> Result<usize, AwsError> {
         let mut requests = Vec::new();
-        for item in self.counter_items().await? {
+        for item in self.counter_items(None).await? {
             let key = [attr::PK, attr::SK]
                 .iter()
                 .filter_map(|name| item.get(*name).map(|v| ((*name).to_owned(), v.clone())))

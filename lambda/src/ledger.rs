@@ -29,7 +29,9 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, ReturnValue, TransactWriteItem, Update,
+};
 use cognito_migrate_core::ledger::{FinishMethod, LedgerEntry, MigrationState, directory_keys};
 use cognito_migrate_core::migrate::ReasonCode;
 use cognito_migrate_core::user::LegacyUser;
@@ -561,15 +563,9 @@ impl Ledger {
         let own = partition_key(&match_key(&user.username));
         let key_list = AttributeValue::L(keys.iter().map(s).collect());
         for pk in &keys {
-            if self.counters
-                && *pk == own
-                && self
-                    .create_counted(user, pk, &user_json, &key_list, now_ms)
-                    .await?
-            {
-                continue;
-            }
-            self.client
+            let counted = self.counters && *pk == own;
+            let answer = self
+                .client
                 .update_item()
                 .table_name(&self.table)
                 .key(attr::PK, s(pk))
@@ -591,6 +587,35 @@ impl Ledger {
                 .expression_attribute_values(":now", n(now_ms))
                 .expression_attribute_values(":pending", s("pending"))
                 .expression_attribute_values(":false", AttributeValue::Bool(false))
+                .set_return_values(counted.then_some(ReturnValue::AllOld))
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("UpdateItem", &e))?;
+            // Only the write that created the primary item sees no earlier state, so a user
+            // is counted once however often it is indexed. A crash between the two writes
+            // leaves that user uncounted until `status --recount`.
+            let created = answer
+                .attributes()
+                .is_none_or(|old| !old.contains_key(attr::STATE));
+            if counted && created {
+                self.add_counters(&CounterDelta::new_user(), &user.username)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies a delta outside any transaction (one `UpdateItem` per counter item).
+    async fn add_counters(&self, delta: &CounterDelta, username: &str) -> Result<(), AwsError> {
+        for item in delta.updates(&self.table, counter::shard_of(username))? {
+            let Some(update) = item.update else { continue };
+            self.client
+                .update_item()
+                .table_name(update.table_name)
+                .set_key(Some(update.key))
+                .update_expression(update.update_expression)
+                .set_expression_attribute_names(update.expression_attribute_names)
+                .set_expression_attribute_values(update.expression_attribute_values)
                 .send()
                 .await
                 .map_err(|e| AwsError::from_sdk("UpdateItem", &e))?;
@@ -614,57 +639,6 @@ impl Ledger {
                 .await;
         results.sort_by_key(|(i, _)| *i);
         results.into_iter().map(|(_, r)| r).collect()
-    }
-
-    /// Creates the primary item of a user new to the ledger and counts it, in one transaction.
-    /// False when the item already exists (nothing written, nothing counted): re-indexing never
-    /// counts a user twice.
-    async fn create_counted(
-        &self,
-        user: &LegacyUser,
-        pk: &str,
-        user_json: &str,
-        key_list: &AttributeValue,
-        now_ms: i64,
-    ) -> Result<bool, AwsError> {
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(item_key(pk, &user.username)))
-            .update_expression(
-                "SET #user = :user, #keys = :keys, #primary = :primary, #indexedAtMs = :now, \
-                 #state = :pending, #groupsCopied = :false",
-            )
-            .condition_expression("attribute_not_exists(#state)")
-            .expression_attribute_names("#user", attr::USER)
-            .expression_attribute_names("#keys", attr::KEYS)
-            .expression_attribute_names("#primary", attr::PRIMARY)
-            .expression_attribute_names("#indexedAtMs", attr::INDEXED_AT_MS)
-            .expression_attribute_names("#state", attr::STATE)
-            .expression_attribute_names("#groupsCopied", attr::GROUPS_COPIED)
-            .expression_attribute_values(":user", s(user_json))
-            .expression_attribute_values(":keys", key_list.clone())
-            .expression_attribute_values(":primary", AttributeValue::Bool(true))
-            .expression_attribute_values(":now", n(now_ms))
-            .expression_attribute_values(":pending", s("pending"))
-            .expression_attribute_values(":false", AttributeValue::Bool(false))
-            .build()
-            .map_err(|_| build_error("TransactWriteItems"))?;
-        let mut items = vec![TransactWriteItem::builder().update(update).build()];
-        items.extend(
-            CounterDelta::new_user().updates(&self.table, counter::shard_of(&user.username))?,
-        );
-        match self.transact_codes(items).await {
-            Ok(()) => Ok(true),
-            Err(TransactFailure::Cancelled(codes))
-                if codes.first().map(String::as_str) == Some("ConditionalCheckFailed") =>
-            {
-                Ok(false)
-            }
-            Err(TransactFailure::Cancelled(_)) => Err(AwsError::Conflict {
-                operation: "TransactWriteItems",
-            }),
-            Err(TransactFailure::Other(error)) => Err(error),
-        }
     }
 
     pub(crate) async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), AwsError> {

@@ -1,0 +1,74 @@
+//! Pacing per Cognito quota category: a token bucket holding one token, refilled at the
+//! category's rate, shared by every task of a run. A bucket of one never bursts above the
+//! per-second quota, which Cognito counts per account across both pools.
+
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+/// One quota category's bucket.
+#[derive(Debug)]
+pub struct Limiter {
+    interval: Duration,
+    next: Mutex<Option<Instant>>,
+}
+
+impl Limiter {
+    /// At most `per_second` calls a second.
+    #[must_use]
+    pub fn new(per_second: u32) -> Self {
+        Self {
+            interval: Duration::from_secs(1) / per_second.max(1),
+            next: Mutex::new(None),
+        }
+    }
+
+    /// Waits for this call's turn.
+    pub async fn acquire(&self) {
+        let slot = {
+            let mut next = self.next.lock().await;
+            let now = Instant::now();
+            let slot = next.map_or(now, |at| at.max(now));
+            *next = Some(slot + self.interval);
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+}
+
+/// The categories `finish` calls into.
+#[derive(Debug)]
+pub struct Limiters {
+    /// `UserCreation`: `AdminCreateUser`.
+    pub creation: Limiter,
+    /// `UserUpdate`: `AdminAddUserToGroup`; `AdminGetUser` (`UserRead`, 120/s) shares it to stay
+    /// well clear of its own quota.
+    pub update: Limiter,
+    /// `UserPoolResourceUpdate`: `CreateGroup`, `CreateUserImportJob`, `StartUserImportJob`.
+    pub resource: Limiter,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn paces_calls_at_the_rate() {
+        let limiter = std::sync::Arc::new(Limiter::new(100));
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..21)
+            .map(|_| {
+                let limiter = limiter.clone();
+                tokio::spawn(async move { limiter.acquire().await })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        // The first call goes at once, then one every 10 ms, whoever asks.
+        let elapsed = start.elapsed();
+        assert!(elapsed >= Duration::from_millis(200), "{elapsed:?}");
+        assert!(elapsed < Duration::from_millis(600), "{elapsed:?}");
+    }
+}
