@@ -186,6 +186,7 @@ mod tests {
             json!({"groupsToOverride": ["new", "admins"], "iamRolesToOverride": ["arn:r"], "preferredRole": "arn:r"})
         );
         assert_eq!(out["request"], event.raw()["request"]);
+        insta::assert_json_snapshot!("token_group_override", out);
     }
 
     #[test]
