@@ -19,6 +19,8 @@
 //! - [`finish`]: the bulk finish at the end of the window, and CSV import files.
 //! - [`simulate`]: what the trigger would answer, with password checks assumed.
 
+#![warn(missing_docs)]
+
 pub mod attributes;
 pub mod audit;
 pub mod event;
