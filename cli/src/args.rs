@@ -103,7 +103,7 @@ AWS_ENDPOINT_URL_LAMBDA.\n\nExit status: 0 every check passed; 1 a check failed.
         long_about = "How far the migration got, from the ledger's counter items: users migrated on \
 sign-in, finished in bulk, pending, refused (by reason); migrations per UTC day; the rate over \
 the last 7 days and the day the remaining users (pending + refused) would be reached at that \
-rate. Reads a handful of items (one Query), whatever the ledger's size.\n\n\
+rate. Reads a few hundred small items at most (two Queries), whatever the ledger's size.\n\n\
 --recount rebuilds the counters from a full parallel Scan of the ledger and prints how long it \
 took: run it once after the first index to start the counters, and after anything wrote the \
 ledger without keeping them. Writes made during a recount may be missed; run it when few \

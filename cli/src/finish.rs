@@ -5,6 +5,7 @@
 //! the new pool is completed only when it carries this user's `custom:legacy_sub` (an earlier
 //! run created it); otherwise it is someone else's and is listed as a conflict.
 
+mod csv_job;
 mod limiter;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,6 +17,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::Context as _;
 use aws_config::SdkConfig;
 use cognito_migrate_core::attributes::{AttributeMapping, LEGACY_SUB, TargetSchema};
+use cognito_migrate_core::finish::csv::{
+    CsvHeader, MAX_BYTES_PER_FILE, MAX_USERS_PER_FILE, split_files,
+};
 use cognito_migrate_core::finish::{self as plan, FinishPlan, Method, SkipReason};
 use cognito_migrate_core::groups::GroupSpec;
 use cognito_migrate_core::ledger::FinishMethod;
@@ -114,13 +118,15 @@ pub async fn command(
         println!("nothing was changed (--dry-run)");
         return Ok(ExitCode::SUCCESS);
     }
-    if method == Method::CsvImport {
-        return Err(BadInput(
-            "the CSV import path is not available in this build: use --method admin-create-user"
-                .into(),
-        )
-        .into());
-    }
+    let import_role = match (method, &args.import_role_arn) {
+        (Method::CsvImport, None) => {
+            return Err(BadInput(
+                "a CSV import needs --import-role-arn (the role Cognito writes the job's CloudWatch logs with), or use --method admin-create-user".into(),
+            )
+            .into());
+        }
+        (_, role) => role.clone(),
+    };
 
     let legacy = aws::legacy_client(sdk, access, &args.legacy_pool_id).await;
     let legacy_groups = legacy_groups(&legacy, &args.legacy_pool_id)
@@ -150,19 +156,25 @@ pub async fn command(
         created: AtomicUsize::new(0),
     };
     let bar = progress::users_bar(Some(todo.len() as u64), "finishing");
-    let outcomes: Vec<(&LedgerRecord, Outcome)> = futures::stream::iter(todo)
-        .map(|record| {
-            let run = &run;
-            let bar = &bar;
-            async move {
-                let outcome = run.finish_one(record).await;
-                bar.inc(1);
-                (record, outcome)
-            }
-        })
-        .buffer_unordered(usize::from(args.concurrency))
-        .collect()
-        .await;
+    let concurrency = usize::from(args.concurrency);
+    let outcomes: Vec<(&LedgerRecord, Outcome)> = match (method, import_role) {
+        (Method::CsvImport, Some(role)) => run.csv_import(&todo, &role, &bar, concurrency).await?,
+        _ => {
+            futures::stream::iter(todo)
+                .map(|record| {
+                    let run = &run;
+                    let bar = &bar;
+                    async move {
+                        let outcome = run.finish_one(record).await;
+                        bar.inc(1);
+                        (record, outcome)
+                    }
+                })
+                .buffer_unordered(concurrency)
+                .collect()
+                .await
+        }
+    };
     bar.finish_and_clear();
     let (text, complete) = render_outcomes(&outcomes, &run, started.elapsed());
     print!("{text}");
@@ -250,14 +262,22 @@ impl Run {
             }
             Err(error) => return Outcome::Failed(error.to_string()),
         };
-        match self.complete(record, &new_name).await {
+        match self
+            .complete(record, &new_name, FinishMethod::AdminCreateUser)
+            .await
+        {
             Ok(()) => outcome,
             Err(other) => other,
         }
     }
 
     /// Groups, then the ledger mark (last, so an interrupted user is found again next run).
-    async fn complete(&self, record: &LedgerRecord, new_name: &str) -> Result<(), Outcome> {
+    async fn complete(
+        &self,
+        record: &LedgerRecord,
+        new_name: &str,
+        method: FinishMethod,
+    ) -> Result<(), Outcome> {
         for group in &record.entry.user.groups {
             self.ensure_group(group).await.map_err(failed)?;
             self.backoff
@@ -274,8 +294,7 @@ impl Run {
         match self
             .backoff
             .run(&self.retries, || {
-                self.ledger
-                    .record_finish(record, FinishMethod::AdminCreateUser, now)
+                self.ledger.record_finish(record, method, now)
             })
             .await
         {
@@ -292,6 +311,113 @@ impl Run {
                 .map_err(failed)?;
         }
         Ok(())
+    }
+
+    /// The CSV path: files built from the pool's header, one import job each, then groups and
+    /// the ledger mark for the users each job really imported.
+    async fn csv_import<'r>(
+        &self,
+        todo: &[&'r LedgerRecord],
+        logs_role_arn: &str,
+        bar: &indicatif::ProgressBar,
+        concurrency: usize,
+    ) -> anyhow::Result<Vec<(&'r LedgerRecord, Outcome)>> {
+        let pool = self.new_pool.client();
+        self.limiters.update.acquire().await;
+        let header = CsvHeader::new(
+            cli_new_pool::csv_header(pool, &self.new_pool_id)
+                .await
+                .context("reading the new pool's CSV header")?,
+        )
+        .context("the new pool's CSV header")?;
+        let mut outcomes = Vec::new();
+        let mut rows = Vec::new();
+        let mut subs = BTreeMap::new();
+        let mut by_name: BTreeMap<String, &'r LedgerRecord> = BTreeMap::new();
+        for &record in todo {
+            let user = &record.entry.user;
+            let row = plan::new_username(user)
+                .map_err(|e| e.to_string())
+                .and_then(|name| {
+                    let attributes = plan::attributes(user, &self.schema, &self.mapping)
+                        .map_err(|e| e.to_string())?;
+                    let row = header
+                        .row(&name, &attributes, user.mfa.sms)
+                        .map_err(|e| format!("cannot be imported: {e}"))?;
+                    Ok((name, row))
+                });
+            match row {
+                Ok((name, row)) => {
+                    subs.insert(name.clone(), user.sub().unwrap_or_default().to_owned());
+                    by_name.insert(name.clone(), record);
+                    rows.push((name, row));
+                }
+                Err(why) => {
+                    bar.inc(1);
+                    outcomes.push((record, Outcome::Failed(why)));
+                }
+            }
+        }
+        let files = split_files(&header, rows, MAX_USERS_PER_FILE, MAX_BYTES_PER_FILE)
+            .context("splitting the import files")?;
+        let uploader = csv_job::Uploader::new().context("setting up HTTPS for the upload")?;
+        let settings = csv_job::JobSettings {
+            logs_role_arn: logs_role_arn.to_owned(),
+            job_name_prefix: format!("cognito-migrate-{}", now_ms()),
+            poll_first: Duration::from_secs(5),
+            poll_max: Duration::from_secs(60),
+            timeout: Duration::from_secs(6 * 3600),
+        };
+        for (index, file) in files.iter().enumerate() {
+            bar.set_message(format!("import job {} of {}", index + 1, files.len()));
+            let result = csv_job::import_file(
+                pool,
+                &self.new_pool_id,
+                &settings,
+                index,
+                file,
+                &subs,
+                &uploader,
+                (&self.limiters.resource, &self.limiters.update),
+            )
+            .await;
+            if let Some(problem) = &result.problem {
+                eprintln!(
+                    "import job {} ({}): {problem}",
+                    index + 1,
+                    result.job_id.as_deref().unwrap_or("not created")
+                );
+            }
+            let done: Vec<(&'r LedgerRecord, Outcome)> = futures::stream::iter(result.users)
+                .filter_map(|(name, presence)| {
+                    let record = by_name.get(&name).copied();
+                    async move { record.map(|record| (name, presence, record)) }
+                })
+                .map(|(name, presence, record)| async move {
+                    let outcome = match presence {
+                        csv_job::Presence::Imported => {
+                            match self.complete(record, &name, FinishMethod::CsvImport).await {
+                                Ok(()) => Outcome::Created,
+                                Err(other) => other,
+                            }
+                        }
+                        csv_job::Presence::Missing => {
+                            Outcome::Failed("not imported: it stays waiting".into())
+                        }
+                        csv_job::Presence::SomeoneElse => Outcome::Conflict(format!(
+                            "`{name}` exists in the new pool and is not this user"
+                        )),
+                        csv_job::Presence::Unknown(why) => Outcome::Failed(why),
+                    };
+                    bar.inc(1);
+                    (record, outcome)
+                })
+                .buffer_unordered(concurrency)
+                .collect()
+                .await;
+            outcomes.extend(done);
+        }
+        Ok(outcomes)
     }
 
     async fn ensure_group(&self, name: &str) -> Result<(), AwsError> {
