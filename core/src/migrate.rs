@@ -451,11 +451,16 @@ impl<'a> SignInMigration<'a> {
             }
             match self.screen(kind, &key, entry) {
                 Ok(user) if user.identifiers().any(|(_, id)| id == typed) => exact.push(user),
-                Ok(user) => others.push(user),
+                // Kept ordered by username as they come: `seen` makes usernames unique, and an
+                // ordered insert links far less code into the WebAssembly module than a sort.
+                Ok(user) => {
+                    let at =
+                        others.partition_point(|other: &LegacyUser| other.username < user.username);
+                    others.insert(at, user);
+                }
                 Err(reason) => skipped.extend(reason),
             }
         }
-        others.sort_by(|a, b| a.username.cmp(&b.username));
         let exact_count = exact.len();
         self.queue = exact;
         self.queue.extend(others);
