@@ -291,26 +291,19 @@ impl Run {
                 .map_err(failed)?;
         }
         let now = now_ms();
+        let groups_copied = !record.entry.user.groups.is_empty();
         match self
             .backoff
             .run(&self.retries, || {
-                self.ledger.record_finish(record, method, now)
+                self.ledger
+                    .record_finish(record, method, now, groups_copied)
             })
             .await
         {
-            Ok(()) => {}
-            Err(AwsError::Conflict { .. }) => return Err(Outcome::Changed),
-            Err(error) => return Err(failed(error)),
+            Ok(()) => Ok(()),
+            Err(AwsError::Conflict { .. }) => Err(Outcome::Changed),
+            Err(error) => Err(failed(error)),
         }
-        if !record.entry.user.groups.is_empty() {
-            self.backoff
-                .run(&self.retries, || {
-                    self.ledger.mark_groups_copied(record, now)
-                })
-                .await
-                .map_err(failed)?;
-        }
-        Ok(())
     }
 
     /// The CSV path: files built from the pool's header, one import job each, then groups and

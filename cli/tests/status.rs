@@ -108,7 +108,10 @@ fn nonzero(
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[expect(clippy::too_many_lines, reason = "one story, from the index to the recount")]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one story, from the index to the recount"
+)]
 async fn counters_follow_every_writer_and_match_a_recount() {
     let moto = Moto::start();
     let sdk = moto.sdk().await;
@@ -242,19 +245,19 @@ async fn counters_follow_every_writer_and_match_a_recount() {
     for name in ["user05", "user03"] {
         let r = record(&ledger, name).await;
         ledger
-            .record_finish(&r, FinishMethod::AdminCreateUser, today - DAY_MS)
+            .record_finish(&r, FinishMethod::AdminCreateUser, today - DAY_MS, false)
             .await
             .unwrap();
     }
     let r = record(&ledger, "user06").await;
     ledger
-        .record_finish(&r, FinishMethod::CsvImport, today)
+        .record_finish(&r, FinishMethod::CsvImport, today, true)
         .await
         .unwrap();
     // A finish over a user who migrated meanwhile is refused and counts nothing.
     assert!(
         ledger
-            .record_finish(&stale, FinishMethod::CsvImport, today)
+            .record_finish(&stale, FinishMethod::CsvImport, today, false)
             .await
             .is_err()
     );

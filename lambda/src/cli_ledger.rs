@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, DeleteRequest, PutRequest, TransactWriteItem, Update, WriteRequest,
 };
@@ -311,15 +312,18 @@ impl Ledger {
         Ok(counters)
     }
 
-    /// Marks a user created in the new pool in bulk as `finished`, on every copy, in one
-    /// transaction: only from the state the record was read in (`pending`, or `refused`), so a
-    /// user who migrated by signing in meanwhile is never overwritten. The counters move in
-    /// the same transaction when this ledger keeps them.
+    /// Marks a user created in the new pool in bulk as `finished` (and its groups copied, when
+    /// `groups_copied`), on every copy, in one transaction: only from the state the record was
+    /// read in (`pending`, or `refused`), so a user who migrated by signing in meanwhile is
+    /// never overwritten. The counters move in the same transaction when this ledger keeps
+    /// them. A user filed under one key, without counters, needs no transaction: one
+    /// conditional `UpdateItem` is as safe and costs half.
     pub async fn record_finish(
         &self,
         record: &LedgerRecord,
         method: FinishMethod,
         at_ms: i64,
+        groups_copied: bool,
     ) -> Result<(), AwsError> {
         let username = &record.entry.user.username;
         let (pin, reason) = match &record.entry.state {
@@ -349,9 +353,13 @@ impl Ledger {
                 .table_name(self.table())
                 .key(attr::PK, s(pk))
                 .key(attr::SK, s(sort_key(username)))
-                .update_expression(
-                    "SET #state = :finished, #method = :method, #atMs = :atMs REMOVE #reason, #newUsername",
-                )
+                .update_expression(if groups_copied {
+                    "SET #state = :finished, #method = :method, #atMs = :atMs, \
+                     #groupsCopied = :true, #groupsCopiedAtMs = :atMs REMOVE #reason, #newUsername"
+                } else {
+                    "SET #state = :finished, #method = :method, #atMs = :atMs \
+                     REMOVE #reason, #newUsername"
+                })
                 .condition_expression(pin)
                 .expression_attribute_names("#state", attr::STATE)
                 .expression_attribute_names("#method", attr::METHOD)
@@ -361,6 +369,12 @@ impl Ledger {
                 .expression_attribute_values(":finished", s("finished"))
                 .expression_attribute_values(":method", s(method_word))
                 .expression_attribute_values(":atMs", n(at_ms));
+            if groups_copied {
+                update = update
+                    .expression_attribute_names("#groupsCopied", attr::GROUPS_COPIED)
+                    .expression_attribute_names("#groupsCopiedAtMs", attr::GROUPS_COPIED_AT_MS)
+                    .expression_attribute_values(":true", AttributeValue::Bool(true));
+            }
             update = match reason {
                 None => update.expression_attribute_values(":pending", s("pending")),
                 Some(reason) => update
@@ -368,6 +382,9 @@ impl Ledger {
                     .expression_attribute_values(":fromReason", s(reason)),
             };
             let update = update.build().map_err(|_| build_error())?;
+            if copies.len() == 1 && !self.counts() {
+                return self.update_alone(update).await;
+            }
             items.push(TransactWriteItem::builder().update(update).build());
         }
         if self.counts() {
@@ -379,6 +396,34 @@ impl Ledger {
             items.extend(delta.updates(self.table(), counter::shard_of(username))?);
         }
         self.transact(items).await
+    }
+
+    /// Applies one transaction item's update by itself, its condition failing as a conflict.
+    async fn update_alone(&self, update: Update) -> Result<(), AwsError> {
+        let result = self
+            .client()
+            .update_item()
+            .table_name(update.table_name)
+            .set_key(Some(update.key))
+            .update_expression(update.update_expression)
+            .set_condition_expression(update.condition_expression)
+            .set_expression_attribute_names(update.expression_attribute_names)
+            .set_expression_attribute_values(update.expression_attribute_values)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(UpdateItemError::is_conditional_check_failed_exception) =>
+            {
+                Err(AwsError::Conflict {
+                    operation: "UpdateItem",
+                })
+            }
+            Err(error) => Err(AwsError::from_sdk("UpdateItem", &error)),
+        }
     }
 
     /// Writes counter items as given, one per shard `00`: for measuring `status` on a ledger of
