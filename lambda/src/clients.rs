@@ -66,7 +66,10 @@ impl Clients {
         Self {
             legacy: LegacyPool::new(legacy_client(&config.legacy, sdk).await, &config.legacy),
             new_pool: NewPool::new(aws_sdk_cognitoidentityprovider::Client::new(sdk)),
-            ledger: Ledger::new(aws_sdk_dynamodb::Client::new(sdk), &config.ledger_table),
+            // The trigger keeps the ledger's counters as it migrates, so that
+            // `cognito-migrate status` sees sign-ins without rescanning the table.
+            ledger: Ledger::new(aws_sdk_dynamodb::Client::new(sdk), &config.ledger_table)
+                .with_counters(true),
         }
     }
 }

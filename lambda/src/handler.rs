@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use cognito_migrate_core::attributes::LEGACY_USERNAME;
 use cognito_migrate_core::event::{PreSignUpSource, TriggerEvent, TriggerSource, mask_identifier};
 use cognito_migrate_core::groups::plan_groups;
-use cognito_migrate_core::ledger::{LedgerEntry, directory_keys};
+use cognito_migrate_core::ledger::{LedgerEntry, MigrationState, directory_keys};
 use cognito_migrate_core::migrate::{
     PasswordOutcome, ReasonCode, SignInMigration, Step, refusal_is_recordable,
 };
@@ -388,7 +388,20 @@ async fn migrate(ready: &Ready, event: &TriggerEvent, progress: &Progress) -> Ou
             reason: None,
         },
         Err(AwsError::Conflict { .. }) => {
-            Outcome::unchanged(event, "refused", Some("ledger_conflict"))
+            // A concurrent invocation of the same sign-in (Cognito retrying, or a double
+            // submit) may have recorded this very migration first: that is an approval too.
+            let same = |state: &MigrationState| {
+                matches!(state, MigrationState::Migrated { new_username: recorded, .. }
+                    if recorded == new_username.as_str())
+            };
+            match clients.ledger.record(&approval.legacy_username).await {
+                Ok(Some(current)) if same(&current.entry.state) => Outcome {
+                    result: Ok(decision.response),
+                    label: "migrated-again",
+                    reason: None,
+                },
+                _ => Outcome::unchanged(event, "refused", Some("ledger_conflict")),
+            }
         }
         Err(error) => {
             log_aws("could not record the migration", &error);
