@@ -13,9 +13,6 @@ use aws_sdk_cognitoidentityprovider::types::{
     AttributeDataType, ExplicitAuthFlowsType, LambdaConfigType, SchemaAttributeType,
     UsernameConfigurationType,
 };
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Environment, FunctionCode, Runtime};
 use cognito_migrate_core::ledger::LedgerEntry;
@@ -127,31 +124,7 @@ async fn create_function(
 }
 
 async fn create_ledger(dynamodb: &aws_sdk_dynamodb::Client, table: &str, users: &[LegacyUser]) {
-    let key = |name: &str, kind| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .unwrap()
-    };
-    let definition = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .unwrap()
-    };
-    dynamodb
-        .create_table()
-        .table_name(table)
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .attribute_definitions(definition("pk"))
-        .attribute_definitions(definition("sk"))
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .expect("CreateTable");
+    common::create_ledger_table(dynamodb, table).await;
     for user in users {
         let items = entry_to_items(&LedgerEntry::pending(user.clone()), 1_700_000_000_000)
             .expect("items of a user");

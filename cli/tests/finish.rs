@@ -13,9 +13,6 @@ use aws_sdk_cognitoidentityprovider::types::{
     AttributeDataType, AttributeType, MessageActionType, SchemaAttributeType, UserType,
     UsernameConfigurationType,
 };
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use cognito_migrate_core::ledger::{FinishMethod, MigrationState};
 use cognito_migrate_core::migrate::ReasonCode;
 use cognito_migrate_lambda::ledger::Ledger;
@@ -161,34 +158,6 @@ async fn seed_legacy(cognito: &Cognito, pool: &str, seeds: &[Seed]) {
     );
 }
 
-async fn create_table(dynamodb: &aws_sdk_dynamodb::Client) {
-    let key = |name: &str, kind| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .unwrap()
-    };
-    let definition = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .unwrap()
-    };
-    dynamodb
-        .create_table()
-        .table_name("ledger")
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(definition("pk"))
-        .attribute_definitions(definition("sk"))
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .send()
-        .await
-        .unwrap();
-}
-
 /// Every user of a pool, all pages.
 async fn all_users(cognito: &Cognito, pool: &str) -> Vec<UserType> {
     let mut pages = cognito
@@ -277,7 +246,7 @@ async fn finish_creates_every_waiting_user_once_across_an_interruption() {
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
     let legacy = create_pool(&cognito, "legacy", true).await;
     let new = create_pool(&cognito, "new", false).await;
-    create_table(&dynamodb).await;
+    common::create_ledger_table(&dynamodb, "ledger").await;
     let seeds = seeds();
     seed_legacy(&cognito, &legacy, &seeds).await;
 

@@ -9,10 +9,7 @@ use std::time::Instant;
 use aws_sdk_cognitoidentityprovider::types::{
     AttributeType, MessageActionType, UsernameConfigurationType,
 };
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use cognito_migrate_core::ledger::MigrationState;
 use cognito_migrate_core::match_key;
 use cognito_migrate_lambda::ledger::{Ledger, partition_key, sort_key};
@@ -170,44 +167,6 @@ async fn create_pool(cognito: &aws_sdk_cognitoidentityprovider::Client) -> Strin
         .and_then(|p| p.id())
         .expect("a pool id")
         .to_owned()
-}
-
-async fn create_table(dynamodb: &aws_sdk_dynamodb::Client, name: &str) {
-    dynamodb
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("sk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("sk")
-                .key_type(KeyType::Range)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .expect("CreateTable");
 }
 
 async fn scan_table(
@@ -424,7 +383,7 @@ async fn index_fills_the_ledger_once_per_user_and_audit_finds_the_collisions() {
     let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
     let pool = create_pool(&cognito).await;
-    create_table(&dynamodb, "ledger").await;
+    common::create_ledger_table(&dynamodb, "ledger").await;
 
     let seeds = seeds();
     create_users_timed(&cognito, &pool, &seeds).await;
@@ -538,7 +497,7 @@ async fn a_user_the_sub_filters_cannot_find_fails_the_run_loudly() {
     let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
     let pool = create_pool(&cognito).await;
-    create_table(&dynamodb, "ledger").await;
+    common::create_ledger_table(&dynamodb, "ledger").await;
     let seeds: Vec<Seed> = (0..300).map(|i| Seed::new(format!("u{i}"), &[])).collect();
     create_users(&cognito, &pool, &seeds).await;
     // moto lets an administrator rewrite `sub` (Cognito does not): a user no `sub ^= "<hex>"`

@@ -7,10 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, PutRequest,
-    ScalarAttributeType, WriteRequest,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use cognito_migrate_core::ledger::{FinishMethod, LedgerEntry, directory_keys};
 use cognito_migrate_core::match_key;
 use cognito_migrate_core::migrate::ReasonCode;
@@ -23,34 +20,6 @@ use common::Moto;
 use serde_json::Value;
 
 const DAY_MS: i64 = 86_400_000;
-
-async fn create_table(dynamodb: &aws_sdk_dynamodb::Client, name: &str) {
-    let key = |name: &str, kind| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .unwrap()
-    };
-    let definition = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .unwrap()
-    };
-    dynamodb
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(definition("pk"))
-        .attribute_definitions(definition("sk"))
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .send()
-        .await
-        .expect("CreateTable");
-}
 
 fn user(name: &str, email: &str) -> LegacyUser {
     LegacyUser::new(
@@ -116,7 +85,7 @@ async fn counters_follow_every_writer_and_match_a_recount() {
     let moto = Moto::start();
     let sdk = moto.sdk().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
-    create_table(&dynamodb, "ledger").await;
+    common::create_ledger_table(&dynamodb, "ledger").await;
     let plain = Ledger::new(dynamodb.clone(), "ledger");
 
     // A ledger indexed before counters existed.
@@ -327,7 +296,7 @@ async fn status_reads_a_million_user_ledger_in_seconds() {
     let moto = Moto::start();
     let sdk = moto.sdk().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
-    create_table(&dynamodb, "big").await;
+    common::create_ledger_table(&dynamodb, "big").await;
 
     // The counter items of a ledger of 1,000,000 users, written directly (creating the users
     // themselves is not what is measured): 16 shards of totals and 120 days of per-day counts
