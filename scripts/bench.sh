@@ -31,7 +31,7 @@ log "trigger: handler time with mocked AWS answers (release)"
 cargo run -q --release -p cognito-migrate-lambda --example handler_bench >"$work/handler" 2>&1
 log "trigger: AWS calls per sign-in migration, cold start"
 cargo test -q -p cognito-migrate-lambda --test handler -- --nocapture a_successful_migration_costs_three_calls 2>&1 | grep 'sign-in migration against' >"$work/calls" || true
-cargo test -q --release -p cognito-migrate-lambda --test cold_start -- --nocapture 2>&1 | grep 'cold start' >"$work/cold" || true
+cargo test -q -p cognito-migrate-lambda --test cold_start -- --nocapture 2>&1 | grep 'cold start' >"$work/cold" || true
 
 log "index scan rate against moto (local stack, 1,000+ seeded users)"
 scripts/stack.sh start >"$work/stack" 2>&1
@@ -47,5 +47,5 @@ printf '| audit peak memory, whole export in memory / read in chunks | %s / %s |
   "$(grep -o 'peak [0-9]* MiB' "$work/memory" | head -1)" "$(grep -o 'peak [0-9]* MiB' "$work/memory-chunks" | head -1)"
 printf '| trigger handler per sign-in migration, no network | %s |\n' "$(tail -1 "$work/handler")"
 printf '| AWS calls per sign-in migration | %s |\n' "$(tail -1 "$work/calls")"
-printf '| cold start, process start to ready (release) | %s |\n' "$(tail -1 "$work/cold")"
+printf '| cold start, process start to ready (debug build) | %s |\n' "$(tail -1 "$work/cold")"
 printf '| index against moto | %s |\n' "$(grep '^index:' "$work/index" | tail -1)"
