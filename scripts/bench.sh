@@ -37,7 +37,10 @@ log "index scan rate against moto (local stack, 1,000+ seeded users)"
 scripts/stack.sh start >"$work/stack" 2>&1
 set -a; . "$ROOT/.stack/env"; set +a
 python e2e/seed.py >"$work/seed" 2>&1
-cargo run -q -p cognito-migrate-cli -- index --legacy-pool-id "$LEGACY_USER_POOL_ID" --table "$LEDGER_TABLE" >"$work/index" 2>&1
+AWS_ENDPOINT_URL="$MOTO_ENDPOINT" LEGACY_ENDPOINT_URL="$MOTO_ENDPOINT" \
+  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 \
+  cargo run -q -p cognito-migrate-cli -- index --legacy-pool-id "$LEGACY_USER_POOL_ID" \
+  --table "$LEDGER_TABLE" >"$work/index" 2>&1
 
 printf '\n| what | figure |\n|---|---|\n'
 printf '| one sign-in decision (parse, plan, respond) | %s |\n' "$(criterion_time "$work/decision")"
