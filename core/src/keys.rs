@@ -13,15 +13,29 @@
 //!
 //! Both are computed only here, in Rust, and reach browsers through the WASM build: JavaScript's
 //! `trim` and `toLowerCase` differ from Rust's on edge cases, so a re-implementation would drift.
+//!
+//! ASCII text, most identifiers, is handled by a few lines of code here. Other text needs
+//! ICU4X's normalisation and case-folding data, linked with the feature `unicode-tables` (on by
+//! default). Without it, a host supplies the Unicode half once through `install_unicode_keys`:
+//! the npm package's tools module borrows it from the package's keys module, which carries the
+//! tables, so a page that loads both downloads them once and both compute identical keys.
 
 use std::borrow::Cow;
 use std::fmt;
 
-use icu_casemap::CaseMapperBorrowed;
-use icu_normalizer::{ComposingNormalizerBorrowed, DecomposingNormalizerBorrowed};
-use icu_properties::CodePointSetData;
-use icu_properties::props::{DefaultIgnorableCodePoint, WhiteSpace};
 use serde::{Deserialize, Serialize};
+
+#[cfg(not(feature = "unicode-tables"))]
+mod host;
+#[cfg(feature = "unicode-tables")]
+mod tables;
+
+#[cfg(not(feature = "unicode-tables"))]
+use host as unicode;
+#[cfg(not(feature = "unicode-tables"))]
+pub use host::{UnicodeKeys, install_unicode_keys};
+#[cfg(feature = "unicode-tables")]
+use tables as unicode;
 
 /// An identifier that cannot become a username.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -117,20 +131,6 @@ impl<'de> Deserialize<'de> for CanonicalUsername {
     }
 }
 
-fn is_white_space(c: char) -> bool {
-    CodePointSetData::new::<WhiteSpace>().contains(c)
-}
-
-fn is_default_ignorable(c: char) -> bool {
-    CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c)
-}
-
-/// Surrounding characters that never belong to an identifier: white space of every kind and
-/// invisible format characters (zero-width space, BOM, word joiner) pasted along with it.
-fn is_edge_junk(c: char) -> bool {
-    is_white_space(c) || is_default_ignorable(c)
-}
-
 /// The form a frontend sends and the new pool stores.
 ///
 /// Surrounding white space (any Unicode `White_Space`, plus invisible characters such as a
@@ -148,77 +148,31 @@ fn is_edge_junk(c: char) -> bool {
 /// assert!(canonical_username(" \u{3000}\t").is_err());
 /// ```
 pub fn canonical_username(input: &str) -> Result<CanonicalUsername, KeyError> {
-    let trimmed = input.trim_matches(is_edge_junk);
-    if trimmed.is_empty() {
+    let canonical = match ascii_canonical_username(input) {
+        Some(canonical) => canonical,
+        None => unicode::canonical_username(input),
+    };
+    if canonical.is_empty() {
         return Err(KeyError::Empty);
     }
-    let nfc = ComposingNormalizerBorrowed::new_nfc();
-    let lower = nfc.normalize(trimmed).to_lowercase();
-    // Lowercasing can produce a sequence that is not NFC (İ becomes i + U+0307 and may then
-    // meet another combining mark), so normalise once more.
-    let canonical = match nfc.normalize(&lower) {
-        Cow::Borrowed(_) => lower,
-        Cow::Owned(s) => s,
-    };
     Ok(CanonicalUsername(canonical))
 }
 
-/// One pass of the compatibility caseless mapping (Unicode D146,
-/// `NFKD(toCasefold(NFKD(toCasefold(NFD(X)))))`), recomposed, with default-ignorable code points
-/// removed and surrounding white space trimmed.
-fn caseless_pass(input: &str) -> String {
-    let canonical_decomposition = DecomposingNormalizerBorrowed::new_nfd();
-    let compatibility_decomposition = DecomposingNormalizerBorrowed::new_nfkd();
-    let compatibility_composition = ComposingNormalizerBorrowed::new_nfkc();
-    let fold = CaseMapperBorrowed::new();
-
-    let step = canonical_decomposition.normalize(input);
-    let step = fold.fold_string(&step);
-    let step = compatibility_decomposition.normalize(&step);
-    let step = fold.fold_string(&step);
-    let dotless = fold_dotted_i(&step);
-    let step = compatibility_composition.normalize(&dotless);
-    let visible: String = step.chars().filter(|&c| !is_default_ignorable(c)).collect();
-    visible.trim_matches(is_white_space).to_owned()
-}
-
-/// Joins the Turkish i's with the Latin one: `ı` becomes `i`, and a combining dot above on an
-/// `i` or `j` (the letter's own dot, which is how `İ` decomposes) is dropped.
+/// The canonical form of ASCII text (empty when only white space); `None` for other text.
 ///
-/// Unicode's default case folding keeps `ı` and `i̇` apart from `i`, but comparisons that
-/// uppercase (Java's `equalsIgnoreCase`: `ı` → `I`) or lowercase code point by code point
-/// (`İ` → `i`) join them. The key must never be finer than any comparison Cognito could make,
-/// so it joins them too. Works on decomposed, folded text.
-fn fold_dotted_i(decomposed: &str) -> String {
-    let mut out = String::with_capacity(decomposed.len());
-    let mut base_is_soft_dotted = false;
-    for c in decomposed.chars() {
-        match c {
-            '\u{307}' if base_is_soft_dotted => {}
-            'ı' => {
-                out.push('i');
-                base_is_soft_dotted = true;
-            }
-            _ => {
-                out.push(c);
-                if !is_combining_below(c) {
-                    base_is_soft_dotted = c == 'i' || c == 'j';
-                }
-            }
-        }
+/// On ASCII the full mapping is trimming tab to carriage return and space (no ASCII character
+/// is default-ignorable) and ASCII lowercasing; tests hold it equal on every ASCII string.
+pub(crate) fn ascii_canonical_username(input: &str) -> Option<String> {
+    if !input.is_ascii() {
+        return None;
     }
-    out
+    Some(trim_ascii_white_space(input).to_ascii_lowercase())
 }
 
-/// Combining marks that canonical ordering places before U+0307 (they attach below the base),
-/// so a dot above may follow them and still sit on the `i`.
-fn is_combining_below(c: char) -> bool {
-    matches!(c, '\u{316}'..='\u{319}' | '\u{31C}'..='\u{333}' | '\u{339}'..='\u{33C}' | '\u{347}'..='\u{349}' | '\u{34D}'..='\u{34E}' | '\u{353}'..='\u{356}' | '\u{359}'..='\u{35A}')
+/// Unicode `White_Space` within ASCII: U+0009..=U+000D and U+0020.
+fn trim_ascii_white_space(input: &str) -> &str {
+    input.trim_matches(|c: char| matches!(c, '\t'..='\r' | ' '))
 }
-
-/// Passes needed at most for [`caseless_pass`] to reach a fixed point; a property test checks
-/// that it always does, on arbitrary strings.
-const MAX_PASSES: usize = 6;
 
 /// The key that finds legacy candidates and collisions.
 ///
@@ -248,7 +202,7 @@ const MAX_PASSES: usize = 6;
 pub fn match_key(input: &str) -> MatchKey {
     match ascii_match_key(input) {
         Some(key) => MatchKey(key.into_owned()),
-        None => unicode_match_key(input),
+        None => MatchKey(unicode::match_key(input)),
     }
 }
 
@@ -263,8 +217,7 @@ pub(crate) fn ascii_match_key(input: &str) -> Option<Cow<'_, str>> {
     if !input.is_ascii() {
         return None;
     }
-    // Unicode White_Space within ASCII: U+0009..=U+000D and U+0020.
-    let trimmed = input.trim_matches(|c: char| matches!(c, '\t'..='\r' | ' '));
+    let trimmed = trim_ascii_white_space(input);
     Some(if trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
         Cow::Owned(trimmed.to_ascii_lowercase())
     } else {
@@ -272,18 +225,5 @@ pub(crate) fn ascii_match_key(input: &str) -> Option<Cow<'_, str>> {
     })
 }
 
-/// The full mapping, for text that is not ASCII.
-fn unicode_match_key(input: &str) -> MatchKey {
-    let mut current = caseless_pass(input);
-    for _ in 1..MAX_PASSES {
-        let next = caseless_pass(&current);
-        if next == current {
-            break;
-        }
-        current = next;
-    }
-    MatchKey(current)
-}
-
-#[cfg(test)]
+#[cfg(all(test, feature = "unicode-tables"))]
 mod tests;

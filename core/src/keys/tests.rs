@@ -92,10 +92,13 @@ fn the_ascii_shortcut_agrees_with_the_full_mapping_on_every_ascii_pair() {
                 .iter()
                 .collect();
             let short = ascii_match_key(&text).unwrap();
-            assert_eq!(short, unicode_match_key(&text).as_str(), "{text:?}");
+            assert_eq!(short, unicode::match_key(&text), "{text:?}");
+            let canonical = ascii_canonical_username(&text).unwrap();
+            assert_eq!(canonical, unicode::canonical_username(&text), "{text:?}");
         }
     }
     assert!(ascii_match_key("Straße").is_none());
+    assert!(ascii_canonical_username("Straße").is_none());
     assert!(matches!(
         ascii_match_key("name@acme.com"),
         Some(Cow::Borrowed(_))
@@ -155,8 +158,10 @@ proptest! {
     #[test]
     fn the_ascii_shortcut_agrees_with_the_full_mapping(text in "[\\x00-\\x7f]{0,24}") {
         let short = ascii_match_key(&text).unwrap();
-        let full = unicode_match_key(&text);
-        prop_assert_eq!(short, full.as_str());
+        let full = unicode::match_key(&text);
+        prop_assert_eq!(short, full);
+        let canonical = ascii_canonical_username(&text).unwrap();
+        prop_assert_eq!(canonical, unicode::canonical_username(&text));
     }
 
     #[test]
