@@ -28,9 +28,13 @@ impl TargetSchema {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Self {
-            attributes: names.into_iter().map(Into::into).collect(),
+        // One insert at a time: collecting into a `BTreeSet` sorts first, which links a stable
+        // sort into the WebAssembly module for nothing (schemas have a few dozen names).
+        let mut attributes = BTreeSet::new();
+        for name in names {
+            attributes.insert(name.into());
         }
+        Self { attributes }
     }
 
     /// The standard attributes every pool has, plus the two legacy custom attributes.
