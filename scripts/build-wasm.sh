@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Builds the npm package's WebAssembly, optimised with binaryen's wasm-opt, in two modules:
-#   pkg/bundler, pkg/nodejs          `cognito-migrate`: keys and info, what an Amplify sign-in
-#                                    form loads (crate built without default features);
-#   pkg/tools/{bundler,nodejs,web}   `cognito-migrate/tools`: the same plus the audit and the
-#                                    trigger simulator, for operator tools (feature `tools`).
+#   pkg/{bundler,nodejs,web}         `cognito-migrate`: keys and info, what an Amplify sign-in
+#                                    form loads, with the core's Unicode tables (feature
+#                                    `unicode-tables`);
+#   pkg/tools/{bundler,nodejs,web}   `cognito-migrate/tools`: keys, the audit and the trigger
+#                                    simulator, for operator tools (feature `tools`). It has no
+#                                    tables of its own: `cognito_migrate_keys.js`, written here
+#                                    beside each tools build, hands it the keys module of the
+#                                    same target for the keys of non-ASCII text.
 # `bundler` is ESM for Vite/webpack, `nodejs` CommonJS for Node, `web` ESM that fetches its own
 # .wasm (plain <script type="module"> pages and module workers, such as web-demo/).
 # Fails when a module imports anything from the host besides wasm-bindgen's glue, or when it
@@ -13,11 +17,8 @@ export PATH="$CACHE/bin:$PATH"
 
 # The version Cargo.lock resolved for the `=x.y.z` pin in Cargo.toml.
 WASM_BINDGEN_VERSION="$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"$/\1/p;q}' "$ROOT/Cargo.lock")"
-# Gzipped, optimised .wasm. The sign-in module is what an Amplify app downloads before its
-# form works; the tools module carries the audit and simulator (serde_json, the migration state
-# machine) for pages that ask for them.
+# Gzipped, optimised .wasm, each module: 96 KiB.
 MAX_GZIP_BYTES=98304
-MAX_TOOLS_GZIP_BYTES=163840
 CRATE=cognito_migrate_wasm
 PKG="$ROOT/pkg"
 
@@ -81,11 +82,27 @@ build_module() { # OUT_DIR BUDGET_BYTES TARGET... (cargo feature flags in $FEATU
   done
 }
 
+write_keys_links() { # How each tools build reaches the keys build of its target.
+  local tools="$PKG/tools"
+  printf '%s\n' "// The keys module's Unicode half for the tools module (see scripts/build-wasm.sh)." \
+    "export { canonicalUsername, matchKey } from '../../bundler/${CRATE}.js';" \
+    > "$tools/bundler/cognito_migrate_keys.js"
+  printf '%s\n' "// The keys module's Unicode half for the tools module (see scripts/build-wasm.sh)." \
+    "module.exports = require('../../nodejs/${CRATE}.js');" \
+    > "$tools/nodejs/cognito_migrate_keys.js"
+  printf '%s\n' "// The keys module's Unicode half for the tools module (see scripts/build-wasm.sh)." \
+    "export { canonicalUsername, matchKey } from '../../web/${CRATE}.js';" \
+    > "$tools/web/cognito_migrate_keys.js"
+  # The web build's entry point: one init() for both modules.
+  cp "$ROOT/wasm/js/tools-web/index.js" "$ROOT/wasm/js/tools-web/index.d.ts" "$tools/web/"
+}
+
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 rm -rf "$PKG"
-FEATURES=(--no-default-features)
-build_module "$PKG" "$MAX_GZIP_BYTES" bundler nodejs
-FEATURES=()
-build_module "$PKG/tools" "$MAX_TOOLS_GZIP_BYTES" bundler nodejs web
+FEATURES=(--no-default-features --features unicode-tables)
+build_module "$PKG" "$MAX_GZIP_BYTES" bundler nodejs web
+FEATURES=(--no-default-features --features tools)
+build_module "$PKG/tools" "$MAX_GZIP_BYTES" bundler nodejs web
+write_keys_links
 log "pkg/ ready"

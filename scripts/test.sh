@@ -24,6 +24,13 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 step "core builds for wasm32-unknown-unknown"
 cargo build -p cognito-migrate-core --target wasm32-unknown-unknown --locked
 
+step "the npm package's two modules: clippy on each feature set, core's host-supplied keys"
+for features in unicode-tables tools; do
+  cargo clippy -p cognito-migrate-wasm --target wasm32-unknown-unknown --no-default-features \
+    --features "$features" --locked -- -D warnings
+done
+cargo test -p cognito-migrate-core --no-default-features --lib --locked -- keys::host
+
 step "deploy template: cfn-lint and the role against the code"
 bash scripts/check-deploy.sh
 

@@ -1,5 +1,5 @@
 // Boots the demo: loads the WebAssembly build, wires the tabs, starts both views.
-import init, * as tools from '../pkg/tools/web/cognito_migrate_wasm.js';
+import init, * as tools from '../pkg/tools/web/index.js';
 import { startAudit } from './audit.js';
 import { startSimulator } from './simulator.js';
 

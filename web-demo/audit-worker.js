@@ -1,6 +1,6 @@
 // Audits a file off the main thread: reads it in pieces, feeds them to the core's chunked
 // Auditor, reports progress, and posts the report. The page stays responsive meanwhile.
-import init, { Auditor } from '../pkg/tools/web/cognito_migrate_wasm.js';
+import init, { Auditor } from '../pkg/tools/web/index.js';
 
 const ready = init();
 // Progress messages at most this often; each costs a structured clone and a repaint.

@@ -1,5 +1,6 @@
 // A tiny static server for the demo, on 127.0.0.1 only. It serves the page (web-demo/) and the
-// package's no-bundler build (pkg/tools/web/), nothing else of the checkout.
+// package's no-bundler builds (pkg/tools/web/ and the keys build it loads, pkg/web/), nothing else
+// of the checkout.
 //   node web-demo/server.mjs [PORT]     (0 picks a free port; the URL is printed on stdout)
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -8,7 +9,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SERVED = ['web-demo/', 'pkg/tools/web/'];
+const SERVED = ['web-demo/', 'pkg/tools/web/', 'pkg/web/'];
 const HIDDEN = ['web-demo/tests/'];
 const TYPES = {
   '.html': 'text/html; charset=utf-8',

@@ -5,10 +5,12 @@
 //! One module per concern; adding an export is a function in the module that owns its concern
 //! (plus a DTO with a `From<core::…>` impl and its TypeScript type when it returns an object).
 //!
-//! Two modules are built from this crate: without default features, the one for
-//! `cognito-migrate` (keys and info: what a sign-in form needs, kept small); with the `tools`
-//! feature (on by default), the one for `cognito-migrate/tools`, which adds the audit and the
-//! trigger simulator.
+//! Two modules are built from this crate: with only the feature `unicode-tables`, the one for
+//! `cognito-migrate` (keys and info: what a sign-in form needs, kept small, carrying the core's
+//! Unicode tables); with only `tools`, the one for `cognito-migrate/tools`, which adds the audit
+//! and the trigger simulator and borrows the keys of non-ASCII text from the first module
+//! (`host_keys`) instead of carrying the tables again. Both features are on by default, so that
+//! workspace builds, lints and tests cover everything in one build.
 //!
 //! - [`keys`]: `canonicalUsername`, `matchKey`.
 //! - `event` (tools): `triggerSources`, `buildEvent`, `parseEvent`.
@@ -26,6 +28,8 @@ pub mod code;
 pub mod error;
 #[cfg(feature = "tools")]
 pub mod event;
+#[cfg(all(feature = "tools", not(feature = "unicode-tables")))]
+mod host_keys;
 pub mod info;
 #[cfg(feature = "tools")]
 pub mod json;

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import * as tools from 'cognito-migrate/tools';
+import { describeMismatches, keysWith, loadNative, loadPinned } from './support/native.mjs';
 
 const fixture = (name) =>
   JSON.parse(readFileSync(new URL(`../../core/tests/fixtures/events/${name}.json`, import.meta.url), 'utf8'));
@@ -40,6 +41,8 @@ const owner = user('Name@Acme.com', { email: 'Name@Acme.com', verified: true, mo
 const other = user('name@acme.com', { modified: 1_600_000_000 });
 const signIn = tools.buildEvent('UserMigration_Authentication', { userName: 'name@ACME.com', password: 'Pa55word!' });
 
+const exportText = (users) => JSON.stringify({ Users: users }, null, 2);
+
 // Node's CommonJS interop adds `default` next to the named exports.
 const names = (module) => Object.keys(module).filter((name) => name !== 'default').sort();
 
@@ -51,6 +54,40 @@ test('the tools build has every export, and the sign-in build stays small', asyn
   const signInBuild = await import('cognito-migrate');
   assert.deepEqual(names(signInBuild), ['canonicalUsername', 'info', 'matchKey']);
   assert.equal(tools.matchKey('Straße'), signInBuild.matchKey('Straße'));
+});
+
+// The tools module carries no Unicode tables: keys of non-ASCII text come from the keys module.
+test('the tools build computes the native keys, on the pinned table, edge cases and random strings', () => {
+  const native = loadNative();
+  for (const [name, rows] of [['pinned', loadPinned()], ['edge cases', native.examples], ['random', native.random]]) {
+    assert.ok(rows.length >= 40, `${name}: only ${rows.length} rows`);
+    const actual = rows.map((row) => keysWith(tools, row.input));
+    const mismatches = describeMismatches(actual, rows);
+    assert.equal(mismatches, '', `${name}:\n${mismatches}`);
+  }
+});
+
+test('an empty identifier in the tools build throws the same coded error', () => {
+  assertCode(() => tools.canonicalUsername('\u3000\u200B'), 'EMPTY_IDENTIFIER');
+  assertCode(() => tools.canonicalUsername(' '), 'EMPTY_IDENTIFIER');
+});
+
+test('non-ASCII identifiers collide in the audit and the simulator as the keys say', () => {
+  const street = user('Straße@Example.de', { modified: 1_700_000_000 });
+  const shouting = user('STRASSE@example.de', { modified: 1_600_000_000 });
+  const report = tools.auditUsers(exportText([street, shouting, user('Ｓtrasse@example.de')]));
+  assert.equal(report.collisions.length, 1);
+  assert.equal(report.collisions[0].key, 'strasse@example.de');
+  assert.equal(report.collisions[0].members.length, 3);
+
+  const result = tools.simulateTrigger({
+    event: tools.buildEvent('UserMigration_Authentication', { userName: 'strasse@EXAMPLE.de', password: 'Pa55word!' }),
+    legacyUsers: [street, shouting],
+    passwordOutcomes: { 'Straße@Example.de': 'wrong', 'STRASSE@example.de': 'ok' },
+  });
+  assert.equal(result.matchKey, 'strasse@example.de');
+  assert.deepEqual(result.candidates.sort(), ['STRASSE@example.de', 'Straße@Example.de']);
+  assert.equal(result.approval.legacyUsername, 'STRASSE@example.de');
 });
 
 test('triggerSources lists the eleven modelled sources', () => {
@@ -221,8 +258,6 @@ test('simulateTrigger refuses malformed input with stable codes', () => {
   assertCode(() => tools.simulateTrigger({ event: { triggerSource: 'UserMigration_Authentication' }, legacyUsers: [] }), 'INVALID_EVENT', { field: 'userName' });
   assertCode(() => tools.simulateTrigger({ event: signIn, legacyUsers: [], extra: 10n }), 'INVALID_INPUT');
 });
-
-const exportText = (users) => JSON.stringify({ Users: users }, null, 2);
 
 test('auditUsers lists collision groups, categories with counts, and input errors by line', () => {
   const report = tools.auditUsers(exportText([owner, other, user('Carl', { enabled: false, status: 'FORCE_CHANGE_PASSWORD' })]));

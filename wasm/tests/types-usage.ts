@@ -129,3 +129,12 @@ try {
   void where;
 }
 void [sources, decision, reason, seen, finished, firstKey, parsed, anything];
+
+// Pages without a bundler: one init() for the tools module and the keys module it uses.
+import initToolsInPage, { initSync as initToolsInPageSync, matchKey as matchKeyInPage } from 'cognito-migrate/tools/web';
+import initKeysInPage, { canonicalUsername as canonicalInPage } from 'cognito-migrate/web';
+const pageReady: Promise<void> = initToolsInPage();
+// @ts-expect-error the tools module needs the keys module too
+initToolsInPageSync({ tools: new Uint8Array() });
+const keysReady: Promise<unknown> = initKeysInPage();
+void [pageReady, keysReady, matchKeyInPage('x'), canonicalInPage('x')];
