@@ -36,7 +36,7 @@ def test_sign_up_with_a_legacy_users_email_is_refused(env, lambda_log):
         ), error
         decisions = lambda_log.decisions_since(mark, expect=1)
         assert [(d["trigger"], d["outcome"], d["reason"]) for d in decisions] == [
-            ("PreSignUp_SignUp", "refused", "legacy_identifier")
+            ("PreSignUp_SignUp", "refused", "identifier_taken")
         ], username
         assert stack.new_user(env, username) is None
     # The legacy user is untouched and still migrates with the legacy password.

@@ -162,6 +162,8 @@ pub enum ReasonCode {
     UnsupportedChallenge,
     /// The legacy pool did not answer in time, or failed.
     LegacyUnavailable,
+    /// A sign-up takes an identifier of a legacy user who has not moved yet.
+    IdentifierTaken,
 }
 
 impl ReasonCode {
@@ -187,6 +189,7 @@ impl ReasonCode {
             Self::AttributesRejected => "attributes_rejected",
             Self::UnsupportedChallenge => "unsupported_challenge",
             Self::LegacyUnavailable => "legacy_unavailable",
+            Self::IdentifierTaken => "identifier_taken",
         }
     }
 
@@ -234,6 +237,9 @@ impl ReasonCode {
                 "The legacy pool asked for a challenge this tool does not handle."
             }
             Self::LegacyUnavailable => "The legacy pool did not answer in time.",
+            Self::IdentifierTaken => {
+                "The identifier belongs to a legacy user who has not moved yet; the sign-up would shadow that account."
+            }
         }
     }
 }

@@ -292,10 +292,8 @@ fn sign_up(event: &TriggerEvent, entries: &[LedgerEntry]) -> Simulation {
             field,
         } => {
             simulation.decision = Verdict::Refused;
-            simulation.explanation = Some(
-                "The identifier belongs to a legacy user who has not moved yet; the sign-up would shadow that account."
-                    .into(),
-            );
+            simulation.reason_code = Some(ReasonCode::IdentifierTaken);
+            simulation.explanation = Some(ReasonCode::IdentifierTaken.explain().to_owned());
             simulation.trace.push(format!(
                 "The sign-up's {field} belongs to legacy user `{legacy_username}`, who has not moved yet: refuse, or that user's first sign-in would land in this account. The trigger fails the request instead of returning the event."
             ));
@@ -456,6 +454,11 @@ mod tests {
             AssumedOutcome::Ok
         });
         assert_eq!(sim.decision, Verdict::Refused);
+        assert_eq!(sim.reason_code, Some(ReasonCode::IdentifierTaken));
+        assert_eq!(
+            sim.explanation.as_deref(),
+            Some(ReasonCode::IdentifierTaken.explain())
+        );
         assert_eq!(sim.response, Value::Null);
         assert!(sim.client_message.contains(SIGN_UP_REFUSED_MESSAGE));
         let sim = simulate(

@@ -433,7 +433,7 @@ async fn sign_up(ready: &Ready, event: &TriggerEvent, progress: &Progress) -> Ou
             Outcome {
                 result: Err(TriggerError::SignUpRefused),
                 label: "refused",
-                reason: Some("legacy_identifier"),
+                reason: Some(ReasonCode::IdentifierTaken.as_str()),
             }
         }
     }

@@ -81,7 +81,7 @@ export interface SimulationResult {
   /** Legacy usernames filed under the event's key(s), as the ledger would return them. */
   candidates: string[];
   decision: "approved" | "refused" | "allowed" | "groups-added" | "unchanged";
-  /** A migration refusal's reason code (`wrong_password`, `ambiguous`, ...). */
+  /** A refusal's reason code (`wrong_password`, `ambiguous`, ...; `identifier_taken` for a sign-up). */
   reasonCode: string | null;
   /** Why, in plain language, for operators. */
   explanation: string | null;

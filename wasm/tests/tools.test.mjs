@@ -219,6 +219,8 @@ test('pre sign-up refuses an e-mail of a legacy user who has not moved, and allo
   const taken = tools.buildEvent('PreSignUp_SignUp', { userName: 'uuid-1', userAttributes: { email: 'NAME@acme.COM' } });
   const refused = tools.simulateTrigger({ event: taken, legacyUsers: [owner] });
   assert.equal(refused.decision, 'refused');
+  assert.equal(refused.reasonCode, 'identifier_taken');
+  assert.match(refused.explanation, /has not moved yet/);
   assert.equal(refused.response, null, 'the trigger fails the request instead of answering');
   assert.equal(
     refused.clientMessage,
@@ -227,6 +229,7 @@ test('pre sign-up refuses an e-mail of a legacy user who has not moved, and allo
   const fresh = tools.buildEvent('PreSignUp_SignUp', { userName: 'uuid-2', userAttributes: { email: 'new@acme.com' } });
   const allowed = tools.simulateTrigger({ event: fresh, legacyUsers: [owner] });
   assert.equal(allowed.decision, 'allowed');
+  assert.equal(allowed.reasonCode, null);
   assert.deepEqual(allowed.response, fresh);
 });
 
