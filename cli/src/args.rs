@@ -57,8 +57,9 @@ and files each user under the case-insensitive key of its username, email, prefe
 and phone_number. Writes are conditional upserts: a user's migration state is never reset, so \
 re-running is safe and picks up users added since. Throttling (TooManyRequestsException) is \
 retried with exponential backoff and jitter.\n\n\
-MFA: ListUsers reports only SMS MFA (through MFAOptions); TOTP settings would need one \
-AdminGetUser per user and are not read. The trigger learns of TOTP from the legacy pool's \
+MFA: ListUsers reports only the legacy SMS MFAOptions. With --read-mfa, one AdminGetUser per user \
+(paced by --mfa-rate) also reads SMS and TOTP set through SetUserMFAPreference, so the ledger and \
+`finish` know them; without it, the trigger still learns of them from the legacy pool's \
 challenge at sign-in.\n\n\
 Prints one summary line: users scanned, ledger items written, groups, elapsed time, users/s."
     )]
@@ -69,8 +70,10 @@ Prints one summary line: users scanned, ledger items written, groups, elapsed ti
 ignored (their username, email or preferred_username share a key), and which need a decision \
 (disabled, unconfirmed, on a temporary password, MFA, unverified email, federated).\n\n\
 Reads the live pool (the same ListUsers scan as index, without groups) or an export file \
-(`aws cognito-idp list-users` output, several pages, a JSON array, or one user per line). Writes \
-audit.md and audit.json into --out-dir and prints the Markdown to stdout. Collisions are \
+(`aws cognito-idp list-users` output, several pages, a JSON array, or one user per line; \
+`admin-get-user` output too). ListUsers and its exports show only the legacy SMS MFAOptions: on \
+the live pool, --read-mfa reads each user's SetUserMFAPreference settings (SMS and TOTP) as \
+well, with one AdminGetUser per user. Writes audit.md and audit.json into --out-dir and prints the Markdown to stdout. Collisions are \
 findings, not failures: the exit status is 0 unless --fail-on-collisions is given."
     )]
     Audit(AuditArgs),
@@ -216,6 +219,15 @@ pub(crate) struct ScanArgs {
     /// How to check that the chains together saw every user.
     #[arg(long, value_enum, default_value_t = Verify::Estimate)]
     pub(crate) verify: Verify,
+    /// Also read each user's MFA settings, with one AdminGetUser per user. ListUsers shows only
+    /// the legacy SMS MFAOptions; SMS or TOTP set through SetUserMFAPreference (what current
+    /// pools use) is visible only this way.
+    #[arg(long)]
+    pub(crate) read_mfa: bool,
+    /// AdminGetUser calls a second with --read-mfa (UserRead quota: 120 a second in the account,
+    /// shared with the apps' GetUser calls).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub(crate) mfa_rate: u32,
 }
 
 impl ScanArgs {
@@ -224,6 +236,11 @@ impl ScanArgs {
             chains: usize::from(self.chains),
             verify: self.verify,
         }
+    }
+
+    /// The pace of the MFA reads, when asked for.
+    pub(crate) fn mfa_reads(&self) -> Option<u32> {
+        self.read_mfa.then_some(self.mfa_rate)
     }
 }
 

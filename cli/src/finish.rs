@@ -6,7 +6,6 @@
 //! run created it); otherwise it is someone else's and is listed as a conflict.
 
 mod csv_job;
-mod limiter;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -30,10 +29,10 @@ use cognito_migrate_lambda::{AwsError, sdk_user};
 use futures::StreamExt as _;
 use tokio::sync::Mutex;
 
-use self::limiter::{Limiter, Limiters};
 use crate::BadInput;
 use crate::args::{FinishArgs, FinishMethodArg};
 use crate::aws::{self, LegacyAccess};
+use crate::limiter::Limiter;
 use crate::progress;
 use crate::retry::Backoff;
 
@@ -62,6 +61,18 @@ enum Outcome {
     NotStarted,
     /// Created, then the run stopped before its groups and ledger mark.
     Interrupted,
+}
+
+/// The categories `finish` calls into.
+#[derive(Debug)]
+struct Limiters {
+    /// `UserCreation`: `AdminCreateUser`.
+    creation: Limiter,
+    /// `UserUpdate`: `AdminAddUserToGroup`; `AdminGetUser` (`UserRead`, 120/s) shares it to stay
+    /// well clear of its own quota.
+    update: Limiter,
+    /// `UserPoolResourceUpdate`: `CreateGroup`, `CreateUserImportJob`, `StartUserImportJob`.
+    resource: Limiter,
 }
 
 struct Run {

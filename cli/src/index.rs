@@ -29,6 +29,8 @@ pub struct IndexSummary {
     pub elapsed: Duration,
     /// Retries after throttling.
     pub retries: u64,
+    /// Users whose MFA settings were read (`--read-mfa`), `None` when they were not.
+    pub mfa_reads: Option<u64>,
     /// The user scan's report.
     pub scan: ScanReport,
     /// Things the operator should know that did not stop the run.
@@ -47,8 +49,12 @@ impl IndexSummary {
     /// The one-line summary.
     #[must_use]
     pub fn line(&self) -> String {
+        let mfa = self
+            .mfa_reads
+            .map(|n| format!(", MFA settings read for {n} users"))
+            .unwrap_or_default();
         format!(
-            "index: {} users scanned, {} ledger items written, {} groups ({} memberships), {:.1} s elapsed, {:.0} users/s, {} chain(s), {} retries",
+            "index: {} users scanned, {} ledger items written, {} groups ({} memberships), {:.1} s elapsed, {:.0} users/s, {} chain(s), {} retries{mfa}",
             self.users,
             self.items,
             self.groups,
@@ -143,6 +149,9 @@ pub async fn run(
         memberships: groups.memberships(),
         elapsed: started.elapsed(),
         retries: scan.stats.retries.load(Ordering::Relaxed) + write_retries.load(Ordering::Relaxed),
+        mfa_reads: scan
+            .reads_mfa()
+            .then(|| scan.stats.mfa_reads.load(Ordering::Relaxed)),
         scan: report,
         warnings,
     })

@@ -8,6 +8,7 @@ mod doctor;
 mod finish;
 mod index;
 mod input;
+mod limiter;
 mod progress;
 mod retry;
 mod scan;
@@ -99,7 +100,8 @@ async fn aws_command(cli: &Cli) -> anyhow::Result<ExitCode> {
             let scan = LegacyScan::new(
                 aws::legacy_client(&sdk, &access, &args.legacy_pool_id).await,
                 &args.legacy_pool_id,
-            );
+            )
+            .with_mfa_reads(args.scan.mfa_reads());
             let ledger = Ledger::new(aws::dynamodb_client(&sdk), &args.table);
             // New users are counted once a ledger has counters (`status --recount` starts them).
             let counting = ledger.has_counters().await?;
@@ -125,8 +127,15 @@ async fn aws_command(cli: &Cli) -> anyhow::Result<ExitCode> {
                 audit::from_file(path)?
             } else if let Some(pool_id) = &args.legacy_pool_id {
                 let scan =
-                    LegacyScan::new(aws::legacy_client(&sdk, &access, pool_id).await, pool_id);
+                    LegacyScan::new(aws::legacy_client(&sdk, &access, pool_id).await, pool_id)
+                        .with_mfa_reads(args.scan.mfa_reads());
                 let (report, scanned) = audit::from_pool(&scan, args.scan.options()).await?;
+                if !scan.reads_mfa() {
+                    eprintln!(
+                        "note: MFA counts only SMS MFA shown by ListUsers (MFAOptions); add \
+                         --read-mfa to read SMS and TOTP set through SetUserMFAPreference"
+                    );
+                }
                 if let Some(fallback) = &scanned.fallback {
                     eprintln!("warning: {fallback}");
                 }

@@ -17,15 +17,19 @@ use anyhow::Context as _;
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::types::UserType;
 use cognito_migrate_core::user::LegacyUser;
-use cognito_migrate_lambda::AwsError;
+use cognito_migrate_lambda::{AwsError, sdk_user};
 use futures::{StreamExt as _, TryStreamExt as _};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+use crate::limiter::Limiter;
 use crate::retry::Backoff;
 
 /// `ListUsers`, `ListUsersInGroup` and `ListGroups` return at most 60 a page.
 const PAGE: i32 = 60;
+
+/// `AdminGetUser` calls in flight for one page, when MFA settings are read.
+const MFA_READS_IN_FLIGHT: usize = 8;
 
 /// How the scan proves that its chains together saw every user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -58,6 +62,8 @@ pub struct ScanStats {
     pub pages: AtomicU64,
     /// Retries after throttling or transient failures.
     pub retries: AtomicU64,
+    /// Users whose MFA settings were read with `AdminGetUser`.
+    pub mfa_reads: AtomicU64,
 }
 
 /// The end of a user scan.
@@ -139,6 +145,8 @@ pub struct LegacyScan {
     client: Client,
     pool_id: String,
     backoff: Backoff,
+    /// Paces `AdminGetUser` when each user's MFA settings are read.
+    mfa_reads: Option<Arc<Limiter>>,
     /// Live counters.
     pub stats: Arc<ScanStats>,
 }
@@ -233,8 +241,60 @@ impl LegacyScan {
             client,
             pool_id: pool_id.into(),
             backoff: Backoff::default(),
+            mfa_reads: None,
             stats: Arc::default(),
         }
+    }
+
+    /// Also reads each user's MFA settings (`UserMFASettingList`) with one `AdminGetUser`, at
+    /// most `per_second` calls a second; `None` reads only what `ListUsers` shows.
+    ///
+    /// `ListUsers` reports only the legacy `MFAOptions` (SMS); SMS or TOTP set through
+    /// `SetUserMFAPreference`, what current pools use, is visible only per user.
+    #[must_use]
+    pub fn with_mfa_reads(mut self, per_second: Option<u32>) -> Self {
+        self.mfa_reads = per_second.map(|rate| Arc::new(Limiter::new(rate)));
+        self
+    }
+
+    /// True when the scan reads each user's MFA settings.
+    #[must_use]
+    pub fn reads_mfa(&self) -> bool {
+        self.mfa_reads.is_some()
+    }
+
+    /// Adds the factors of `AdminGetUser`'s `UserMFASettingList` to `user`. A user deleted since
+    /// its page was listed keeps what `ListUsers` showed.
+    async fn read_mfa(&self, limiter: &Limiter, user: &mut LegacyUser) -> anyhow::Result<()> {
+        let answer = self
+            .backoff
+            .run(&self.stats.retries, || {
+                let request = self
+                    .client
+                    .admin_get_user()
+                    .user_pool_id(&self.pool_id)
+                    .username(&user.username);
+                async move {
+                    limiter.acquire().await;
+                    request
+                        .send()
+                        .await
+                        .map_err(|e| AwsError::from_sdk("AdminGetUser", &e))
+                }
+            })
+            .await;
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(AwsError::Service { code, .. }) if code == "UserNotFoundException" => {
+                return Ok(());
+            }
+            Err(error) => return Err(error).context("reading a user's MFA settings"),
+        };
+        let read = sdk_user::from_admin_get_user(&answer).mfa;
+        user.mfa.sms |= read.sms;
+        user.mfa.totp |= read.totp;
+        self.stats.mfa_reads.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 
     /// `EstimatedNumberOfUsers`.
@@ -371,12 +431,17 @@ impl LegacyScan {
             })
             .await?;
         self.stats.pages.fetch_add(1, Ordering::Relaxed);
-        let users = page
+        let mut users = page
             .users()
             .iter()
             .map(|u| LegacyUser::from_aws_json(&user_json(u)))
             .collect::<Result<Vec<_>, _>>()
             .context("ListUsers returned a user record that cannot be read")?;
+        if let Some(limiter) = &self.mfa_reads {
+            futures::stream::iter(users.iter_mut().map(anyhow::Ok))
+                .try_for_each_concurrent(MFA_READS_IN_FLIGHT, |user| self.read_mfa(limiter, user))
+                .await?;
+        }
         Ok((users, page.pagination_token.filter(|t| !t.is_empty())))
     }
 

@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Instant;
 
 use aws_sdk_cognitoidentityprovider::types::{
-    AttributeType, MessageActionType, UsernameConfigurationType,
+    AttributeType, AuthFlowType, ExplicitAuthFlowsType, MessageActionType, SmsMfaSettingsType,
+    SoftwareTokenMfaSettingsType, UsernameConfigurationType,
 };
 use aws_sdk_dynamodb::types::AttributeValue;
 use cognito_migrate_core::ledger::MigrationState;
@@ -608,5 +609,194 @@ fn audit_reads_an_export_file() {
         .output()
         .unwrap();
     assert_eq!(missing.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(out_dir);
+}
+
+/// Signs `username` in (its password made permanent first) and returns an access token.
+async fn access_token(
+    cognito: &aws_sdk_cognitoidentityprovider::Client,
+    pool: &str,
+    username: &str,
+) -> String {
+    const PASSWORD: &str = "Correct-Horse-7";
+    let client = cognito
+        .create_user_pool_client()
+        .user_pool_id(pool)
+        .client_name("admin")
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowAdminUserPasswordAuth)
+        .send()
+        .await
+        .expect("CreateUserPoolClient");
+    let client_id = client
+        .user_pool_client()
+        .and_then(|c| c.client_id())
+        .expect("a client id");
+    cognito
+        .admin_set_user_password()
+        .user_pool_id(pool)
+        .username(username)
+        .password(PASSWORD)
+        .permanent(true)
+        .send()
+        .await
+        .expect("AdminSetUserPassword");
+    let auth = cognito
+        .admin_initiate_auth()
+        .user_pool_id(pool)
+        .client_id(client_id)
+        .auth_flow(AuthFlowType::AdminUserPasswordAuth)
+        .auth_parameters("USERNAME", username)
+        .auth_parameters("PASSWORD", PASSWORD)
+        .send()
+        .await
+        .expect("AdminInitiateAuth");
+    auth.authentication_result()
+        .and_then(|r| r.access_token())
+        .expect("an access token")
+        .to_owned()
+}
+
+/// The usernames of an audit report's MFA category.
+fn mfa_usernames(out_dir: &std::path::Path) -> Vec<String> {
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("audit.json")).unwrap())
+            .unwrap();
+    let mfa = report["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["category"] == "mfa")
+        .expect("an mfa category");
+    let mut names: Vec<String> = mfa["usernames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u.as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// SMS MFA for `texter` and TOTP for `authenticator`, through `SetUserMFAPreference`: what
+/// current pools use, and what `ListUsers` does not show.
+async fn turn_on_mfa(
+    cognito: &aws_sdk_cognitoidentityprovider::Client,
+    pool: &str,
+    texter: &str,
+    authenticator: &str,
+) {
+    cognito
+        .admin_set_user_mfa_preference()
+        .user_pool_id(pool)
+        .username(texter)
+        .sms_mfa_settings(SmsMfaSettingsType::builder().enabled(true).build())
+        .send()
+        .await
+        .expect("AdminSetUserMFAPreference (SMS)");
+    let token = access_token(cognito, pool, authenticator).await;
+    cognito
+        .associate_software_token()
+        .access_token(&token)
+        .send()
+        .await
+        .expect("AssociateSoftwareToken");
+    cognito
+        .verify_software_token()
+        .access_token(&token)
+        .user_code("123456")
+        .send()
+        .await
+        .expect("VerifySoftwareToken");
+    cognito
+        .admin_set_user_mfa_preference()
+        .user_pool_id(pool)
+        .username(authenticator)
+        .software_token_mfa_settings(
+            SoftwareTokenMfaSettingsType::builder()
+                .enabled(true)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("AdminSetUserMFAPreference (TOTP)");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_mfa_finds_the_factors_list_users_does_not_show() {
+    let moto = Moto::start();
+    let sdk = moto.sdk().await;
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    let pool = create_pool(&cognito).await;
+    common::create_ledger_table(&dynamodb, "ledger").await;
+    let phone = [("phone_number", "+15550100".to_owned())];
+    let seeds = [
+        Seed::new("plain", &[]),
+        Seed::new("Texter", &phone),
+        Seed::new("authenticator", &[]),
+    ];
+    create_users(&cognito, &pool, &seeds).await;
+    turn_on_mfa(&cognito, &pool, "Texter", "authenticator").await;
+
+    let out_dir = temp_dir("audit-mfa");
+    let out = out_dir.to_str().unwrap();
+    let listed = moto.cli(&["audit", "--legacy-pool-id", &pool, "--out-dir", out]);
+    assert_eq!(listed.code, Some(0), "{listed:?}");
+    assert!(listed.stderr.contains("--read-mfa"), "{}", listed.stderr);
+    assert!(mfa_usernames(&out_dir).is_empty());
+
+    let read = moto.cli(&[
+        "audit",
+        "--legacy-pool-id",
+        &pool,
+        "--out-dir",
+        out,
+        "--read-mfa",
+        "--mfa-rate",
+        "20",
+    ]);
+    assert_eq!(read.code, Some(0), "{read:?}");
+    assert!(!read.stderr.contains("--read-mfa"), "{}", read.stderr);
+    assert_eq!(mfa_usernames(&out_dir), ["Texter", "authenticator"]);
+
+    let index = moto.cli(&[
+        "index",
+        "--legacy-pool-id",
+        &pool,
+        "--table",
+        "ledger",
+        "--read-mfa",
+    ]);
+    assert_eq!(index.code, Some(0), "{index:?}");
+    assert!(
+        index.stdout.contains("MFA settings read for 3 users"),
+        "{}",
+        index.stdout
+    );
+    let ledger = Ledger::new(dynamodb.clone(), "ledger");
+    let mfa = |name: &'static str| {
+        let ledger = &ledger;
+        async move {
+            ledger
+                .record(name)
+                .await
+                .unwrap()
+                .expect("indexed")
+                .entry
+                .user
+                .mfa
+        }
+    };
+    let (texter, authenticator, plain) = (
+        mfa("Texter").await,
+        mfa("authenticator").await,
+        mfa("plain").await,
+    );
+    assert!(texter.sms && !texter.totp, "{texter:?}");
+    assert!(
+        authenticator.totp && !authenticator.sms,
+        "{authenticator:?}"
+    );
+    assert!(!plain.any(), "{plain:?}");
     let _ = std::fs::remove_dir_all(out_dir);
 }

@@ -21,7 +21,7 @@ use hyper_util::client::legacy::Client as HttpClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use super::limiter::Limiter;
+use crate::limiter::Limiter;
 
 /// Uploads import files to their pre-signed URLs over HTTPS (or HTTP, for a local server).
 #[derive(Debug, Clone)]

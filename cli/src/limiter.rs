@@ -1,5 +1,5 @@
 //! Pacing per Cognito quota category: a token bucket holding one token, refilled at the
-//! category's rate, shared by every task of a run. A bucket of one never bursts above the
+//! category's rate, shared by every task of a run (`finish`, the scan's MFA reads). A bucket of one never bursts above the
 //! per-second quota, which Cognito counts per account across both pools.
 
 use std::time::Duration;
@@ -35,18 +35,6 @@ impl Limiter {
         };
         tokio::time::sleep_until(slot).await;
     }
-}
-
-/// The categories `finish` calls into.
-#[derive(Debug)]
-pub struct Limiters {
-    /// `UserCreation`: `AdminCreateUser`.
-    pub creation: Limiter,
-    /// `UserUpdate`: `AdminAddUserToGroup`; `AdminGetUser` (`UserRead`, 120/s) shares it to stay
-    /// well clear of its own quota.
-    pub update: Limiter,
-    /// `UserPoolResourceUpdate`: `CreateGroup`, `CreateUserImportJob`, `StartUserImportJob`.
-    pub resource: Limiter,
 }
 
 #[cfg(test)]
