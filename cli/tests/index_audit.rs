@@ -200,6 +200,13 @@ async fn scan_table(
     }
 }
 
+/// `cognito-migrate index` of `pool` into the table `ledger`, with `extra` options.
+fn index(moto: &Moto, pool: &str, extra: &[&str]) -> CliRun {
+    let mut args = vec!["index", "--legacy-pool-id", pool, "--table", "ledger"];
+    args.extend_from_slice(extra);
+    moto.cli(&args)
+}
+
 /// `index: N users scanned, M ledger items written, ...`: the two counts.
 fn summary_counts(run: &CliRun) -> (u64, u64) {
     let line = run
@@ -392,7 +399,7 @@ async fn index_fills_the_ledger_once_per_user_and_audit_finds_the_collisions() {
     let (group_count, membership_count) = seed_groups(&cognito, &pool).await;
 
     // First run: 16 chains, checked against the pool's estimate.
-    let first = moto.cli(&["index", "--legacy-pool-id", &pool, "--table", "ledger"]);
+    let first = index(&moto, &pool, &[]);
     assert_eq!(first.code, Some(0), "{first:?}");
     eprintln!("first run: {}", first.stdout.trim());
     let expected_items: usize = seeds.iter().map(|s| s.keys().len()).sum();
@@ -434,19 +441,11 @@ async fn index_fills_the_ledger_once_per_user_and_audit_finds_the_collisions() {
     create_users(&cognito, &pool, &late).await;
 
     // Second run: other options, the exact check.
-    let second = moto.cli(&[
-        "index",
-        "--legacy-pool-id",
+    let second = index(
+        &moto,
         &pool,
-        "--table",
-        "ledger",
-        "--chains",
-        "4",
-        "--verify",
-        "scan",
-        "--concurrency",
-        "8",
-    ]);
+        &["--chains", "4", "--verify", "scan", "--concurrency", "8"],
+    );
     assert_eq!(second.code, Some(0), "{second:?}");
     eprintln!("second run: {}", second.stdout.trim());
     let late_items: usize = late.iter().map(|s| s.keys().len()).sum();
@@ -519,7 +518,7 @@ async fn a_user_the_sub_filters_cannot_find_fails_the_run_loudly() {
         .expect("AdminUpdateUserAttributes");
     let ledger = Ledger::new(dynamodb.clone(), "ledger");
 
-    let estimate = moto.cli(&["index", "--legacy-pool-id", &pool, "--table", "ledger"]);
+    let estimate = index(&moto, &pool, &[]);
     assert_eq!(estimate.code, Some(4), "{estimate:?}");
     assert!(
         estimate
@@ -530,15 +529,7 @@ async fn a_user_the_sub_filters_cannot_find_fails_the_run_loudly() {
     );
     assert!(ledger.record("u7").await.unwrap().is_none());
 
-    let exact = moto.cli(&[
-        "index",
-        "--legacy-pool-id",
-        &pool,
-        "--table",
-        "ledger",
-        "--verify",
-        "scan",
-    ]);
+    let exact = index(&moto, &pool, &["--verify", "scan"]);
     assert_eq!(exact.code, Some(4), "{exact:?}");
     assert!(
         exact.stderr.contains("missed 1 user(s)"),
@@ -550,15 +541,7 @@ async fn a_user_the_sub_filters_cannot_find_fails_the_run_loudly() {
         "the unfiltered check chain hands on what it found"
     );
 
-    let single = moto.cli(&[
-        "index",
-        "--legacy-pool-id",
-        &pool,
-        "--table",
-        "ledger",
-        "--chains",
-        "1",
-    ]);
+    let single = index(&moto, &pool, &["--chains", "1"]);
     assert_eq!(single.code, Some(0), "{single:?}");
     assert_eq!(summary_counts(&single).0, 300);
 
@@ -759,19 +742,12 @@ async fn read_mfa_finds_the_factors_list_users_does_not_show() {
     assert!(!read.stderr.contains("--read-mfa"), "{}", read.stderr);
     assert_eq!(mfa_usernames(&out_dir), ["Texter", "authenticator"]);
 
-    let index = moto.cli(&[
-        "index",
-        "--legacy-pool-id",
-        &pool,
-        "--table",
-        "ledger",
-        "--read-mfa",
-    ]);
-    assert_eq!(index.code, Some(0), "{index:?}");
+    let indexed = index(&moto, &pool, &["--read-mfa"]);
+    assert_eq!(indexed.code, Some(0), "{indexed:?}");
     assert!(
-        index.stdout.contains("MFA settings read for 3 users"),
+        indexed.stdout.contains("MFA settings read for 3 users"),
         "{}",
-        index.stdout
+        indexed.stdout
     );
     let ledger = Ledger::new(dynamodb.clone(), "ledger");
     let mfa = |name: &'static str| {
