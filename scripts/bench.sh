@@ -14,7 +14,8 @@ work="$(mktemp -d)"
 trap 'scripts/stack.sh stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
 criterion_time() { # file [bench name]: the middle estimate of the (named bench's) last "time:"
-  grep -A1 "${2:-}" "$1" | grep 'time:' | tail -1 | sed -E 's/.*\[[^ ]+ [^ ]+ ([^ ]+ [^ ]+) [^ ]+ [^ ]+\]/\1/'
+  # (lines with "%" are criterion's change against the previous run)
+  grep -A1 "${2:-}" "$1" | grep 'time:' | grep -v '%' | tail -1 | sed -E 's/.*\[[^ ]+ [^ ]+ ([^ ]+ [^ ]+) [^ ]+ [^ ]+\]/\1/'
 }
 criterion_thrpt() { # file bench-name: the middle throughput estimate of that bench
   grep -A2 "$2" "$1" | grep 'thrpt:' | tail -1 | sed -E 's/.*\[[^ ]+ [^ ]+ ([^ ]+ [^ ]+) [^ ]+ [^ ]+\]/\1/'
