@@ -25,6 +25,13 @@
 //!
 //! State changes update every copy in one `TransactWriteItems` with a condition, so Cognito's
 //! retries and concurrent sign-ins never migrate twice or lose an update.
+//!
+//! A migration also writes, in the same transaction, a claim on the new pool's username: the
+//! item `pk` = `n#` + new username, `sk` = `claim`, with `legacyUsername` and `atMs`. It is
+//! written only if absent or already held by the same legacy user, so two legacy users of a
+//! collision pair signing in at the same moment, each with its own password, are never both
+//! recorded as the one user Cognito creates: the second transaction fails and that sign-in is
+//! refused. Claims carry no `primary` flag, so scans of the users skip them.
 
 use std::collections::HashMap;
 
@@ -72,7 +79,18 @@ pub mod attr {
     pub const PRIMARY: &str = "primary";
     /// When the index last wrote the item.
     pub const INDEXED_AT_MS: &str = "indexedAtMs";
+    /// The legacy user holding a claim on a new-pool username.
+    pub const LEGACY_USERNAME: &str = "legacyUsername";
 }
+
+/// The partition key of the claim on a new-pool username: `n#` + username.
+#[must_use]
+pub fn claim_partition_key(new_username: &str) -> String {
+    format!("n#{new_username}")
+}
+
+/// The sort key of a claim.
+pub const CLAIM_SORT_KEY: &str = "claim";
 
 /// The partition key of a match key: `k#` + key.
 #[must_use]
@@ -367,7 +385,8 @@ impl Ledger {
     /// Allowed over `pending` and `refused`, and over `migrated` to the same username (Cognito
     /// retrying a migration that did not complete). When the record already says so, the
     /// transaction only checks that it still does, and nothing changes. Any other concurrent
-    /// change makes it fail with [`AwsError::Conflict`].
+    /// change makes it fail with [`AwsError::Conflict`], and so does `new_username` claimed by
+    /// another legacy user (see the module documentation).
     pub async fn record_migration(
         &self,
         record: &LedgerRecord,
@@ -445,6 +464,9 @@ impl Ledger {
             };
             items.push(item);
         }
+        if !already {
+            items.push(self.claim(new_username, username, at_ms)?);
+        }
         if self.counters && !already {
             let mut delta = from.leave();
             delta.merge(&CounterDelta::enter(&MigrationState::Migrated {
@@ -459,6 +481,31 @@ impl Ledger {
         } else {
             MigrationWrite::Recorded
         })
+    }
+
+    /// The claim of `legacy_username` on `new_username`: written when no one holds it, kept
+    /// when this user already does, refused (transaction cancelled) when another user does.
+    fn claim(
+        &self,
+        new_username: &str,
+        legacy_username: &str,
+        at_ms: i64,
+    ) -> Result<TransactWriteItem, AwsError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key(attr::PK, s(claim_partition_key(new_username)))
+            .key(attr::SK, s(CLAIM_SORT_KEY))
+            .update_expression("SET #legacyUsername = :legacyUsername, #atMs = :atMs")
+            .condition_expression(
+                "attribute_not_exists(#legacyUsername) OR #legacyUsername = :legacyUsername",
+            )
+            .expression_attribute_names("#legacyUsername", attr::LEGACY_USERNAME)
+            .expression_attribute_names("#atMs", attr::AT_MS)
+            .expression_attribute_values(":legacyUsername", s(legacy_username))
+            .expression_attribute_values(":atMs", n(at_ms))
+            .build()
+            .map_err(|_| build_error("TransactWriteItems"))?;
+        Ok(TransactWriteItem::builder().update(update).build())
     }
 
     /// Records a refusal on every copy of each user, only where the state is `pending` or

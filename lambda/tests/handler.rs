@@ -3,6 +3,7 @@
 
 mod support;
 
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use cognito_migrate_core::ledger::MigrationState;
@@ -281,6 +282,54 @@ async fn concurrent_invocations_for_one_user_agree() {
             matches!(record.entry.state, MigrationState::Migrated { ref new_username, .. } if new_username == "janedoe")
         );
     }
+}
+
+/// `Bob` and `bob`, a collision pair, each with its own password.
+async fn stack_with_the_bobs() -> Stack {
+    let stack = Stack::new().await;
+    stack.create_user("Bob", &[], "Password-Of-Big-Bob-1").await;
+    stack
+        .create_user("bob", &[], "Password-Of-Small-Bob-2")
+        .await;
+    stack.index().await;
+    stack
+}
+
+/// The legacy users the ledger records as migrated to `new_username`.
+async fn migrated_to(stack: &Stack, new_username: &str) -> BTreeSet<String> {
+    stack
+        .ledger_items()
+        .await
+        .into_iter()
+        .filter(|(_, _, record)| {
+            matches!(&record.entry.state, MigrationState::Migrated { new_username: to, .. } if to == new_username)
+        })
+        .map(|(_, _, record)| record.entry.user.username)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_new_username_is_recorded_for_one_legacy_user_only() {
+    let stack = stack_with_the_bobs().await;
+    let deps = stack.deps(&[]).await;
+    let big = handle(&deps, sign_in("BOB", "Password-Of-Big-Bob-1"))
+        .await
+        .unwrap();
+    assert!(approved(&big));
+    // Cognito would now find `bob` in the new pool and never ask again; an invocation that was
+    // already under way (the other Bob signing in at the same moment) is refused by the claim.
+    // (Run concurrently against moto this races: moto's TransactWriteItems is not atomic
+    // across simultaneous requests, so the two are sent one after the other.)
+    let small = handle(&deps, sign_in("bob", "Password-Of-Small-Bob-2"))
+        .await
+        .unwrap();
+    assert!(!approved(&small), "{small}");
+    assert_eq!(
+        migrated_to(&stack, "bob").await,
+        BTreeSet::from(["Bob".to_owned()])
+    );
+    let bob = stack.ledger().record("bob").await.unwrap().unwrap();
+    assert_eq!(bob.entry.state, MigrationState::Pending);
 }
 
 #[tokio::test]

@@ -31,7 +31,7 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_types::config_bag::ConfigBag;
 use cognito_migrate_lambda::clients::{trigger_retries, trigger_timeouts};
 use cognito_migrate_lambda::config::Config;
-use cognito_migrate_lambda::ledger::{Ledger, LedgerRecord, counter, item_to_record};
+use cognito_migrate_lambda::ledger::{Ledger, LedgerRecord, item_to_record};
 use cognito_migrate_lambda::legacy::LegacyPool;
 use cognito_migrate_lambda::new_pool::NewPool;
 use cognito_migrate_lambda::{Clients, Deps, cli_legacy_scan};
@@ -460,7 +460,7 @@ impl Stack {
         .unwrap();
     }
 
-    /// Every item of the ledger, sorted by key, as records.
+    /// Every user item of the ledger (not counters, not claims), sorted by key, as records.
     pub async fn ledger_items(&self) -> Vec<(String, String, LedgerRecord)> {
         let scan = self
             .ddb
@@ -472,7 +472,7 @@ impl Stack {
         let mut items: Vec<(String, String, LedgerRecord)> = scan
             .items()
             .iter()
-            .filter(|item| item["pk"].as_s().is_ok_and(|pk| pk != counter::PK))
+            .filter(|item| item["pk"].as_s().is_ok_and(|pk| pk.starts_with("k#")))
             .map(|item| {
                 (
                     item["pk"].as_s().unwrap().clone(),
