@@ -167,6 +167,29 @@ pub enum ReasonCode {
 }
 
 impl ReasonCode {
+    /// Every code, in declaration order.
+    pub const ALL: [Self; 19] = [
+        Self::NotAMigrationEvent,
+        Self::EmptyIdentifier,
+        Self::NoCandidates,
+        Self::AlreadyMigrated,
+        Self::Disabled,
+        Self::TooManyCandidates,
+        Self::WrongPassword,
+        Self::NotConfirmed,
+        Self::LegacyResetRequired,
+        Self::ExternalProvider,
+        Self::Ambiguous,
+        Self::MfaRefused,
+        Self::MfaNotRestorable,
+        Self::TemporaryPasswordRefused,
+        Self::NoVerifiedContact,
+        Self::AttributesRejected,
+        Self::UnsupportedChallenge,
+        Self::LegacyUnavailable,
+        Self::IdentifierTaken,
+    ];
+
     /// The code as logged: `snake_case`.
     #[must_use]
     pub fn as_str(self) -> &'static str {

@@ -62,6 +62,28 @@ export interface SimulationInput {
   mapping?: { renames?: Record<string, string>; drops?: string[] };
 }
 
+/** Why the trigger refused: logged by the Lambda, shown to operators, never to end users. */
+export type ReasonCode =
+  | "not_a_migration_event"
+  | "empty_identifier"
+  | "no_candidates"
+  | "already_migrated"
+  | "disabled"
+  | "too_many_candidates"
+  | "wrong_password"
+  | "not_confirmed"
+  | "legacy_reset_required"
+  | "external_provider"
+  | "ambiguous"
+  | "mfa_refused"
+  | "mfa_not_restorable"
+  | "temporary_password_refused"
+  | "no_verified_contact"
+  | "attributes_rejected"
+  | "unsupported_challenge"
+  | "legacy_unavailable"
+  | "identifier_taken";
+
 export interface SimulatedCheck {
   username: string;
   outcome: PasswordOutcomeWord;
@@ -81,8 +103,8 @@ export interface SimulationResult {
   /** Legacy usernames filed under the event's key(s), as the ledger would return them. */
   candidates: string[];
   decision: "approved" | "refused" | "allowed" | "groups-added" | "unchanged";
-  /** A refusal's reason code (`wrong_password`, `ambiguous`, ...; `identifier_taken` for a sign-up). */
-  reasonCode: string | null;
+  /** Why the trigger refused (`identifier_taken` for a sign-up, the others for a migration). */
+  reasonCode: ReasonCode | null;
   /** Why, in plain language, for operators. */
   explanation: string | null;
   /** What a client would get from Cognito. */
@@ -251,20 +273,29 @@ pub fn simulate_trigger(
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_typescript_union_lists_every_outcome_word() {
+    /// The members of `export type NAME = "a" | "b" ...;` in this file's TypeScript.
+    fn typescript_union(name: &str) -> Vec<&'static str> {
         // The typescript_custom_section is not a Rust constant: read the source.
-        let union = include_str!("simulate.rs")
-            .split("export type PasswordOutcomeWord =")
+        include_str!("simulate.rs")
+            .split(&format!("export type {name} ="))
             .nth(1)
             .and_then(|rest| rest.split(';').next())
-            .unwrap_or_default();
-        let listed: Vec<&str> = union
+            .unwrap_or_default()
             .split('|')
             .map(|word| word.trim().trim_matches('"'))
             .filter(|word| !word.is_empty())
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn the_typescript_union_lists_every_outcome_word() {
         let words: Vec<&str> = AssumedOutcome::ALL.iter().map(|o| o.word()).collect();
-        assert_eq!(listed, words);
+        assert_eq!(typescript_union("PasswordOutcomeWord"), words);
+    }
+
+    #[test]
+    fn the_typescript_union_lists_every_reason_code() {
+        let codes: Vec<&str> = ReasonCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(typescript_union("ReasonCode"), codes);
     }
 }

@@ -92,6 +92,7 @@ import {
   simulateTrigger,
   triggerSources,
   type AuditReport,
+  type ReasonCode,
   type SimulationResult,
   type TriggerEventJson,
   type TriggerSourceName,
@@ -112,7 +113,9 @@ const simulated: SimulationResult = simulateTrigger({
 // @ts-expect-error outcome words are a closed set
 simulateTrigger({ event: built, legacyUsers: [], defaultOutcome: 'maybe' });
 const decision: 'approved' | 'refused' | 'allowed' | 'groups-added' | 'unchanged' = simulated.decision;
-const reason: string | null = simulated.reasonCode;
+const reason: ReasonCode | null = simulated.reasonCode;
+// @ts-expect-error reason codes are a closed set
+const unknownReason: ReasonCode = 'no_such_code';
 const report: AuditReport = auditUsers('{"Users": []}');
 const auditor = new Auditor();
 auditor.push('{"Users": []}');
@@ -128,7 +131,7 @@ try {
   const where: string = `${error.line ?? 0}:${error.column ?? 0} ${error.field ?? ''}`;
   void where;
 }
-void [sources, decision, reason, seen, finished, firstKey, parsed, anything];
+void [sources, decision, reason, unknownReason, seen, finished, firstKey, parsed, anything];
 
 // Pages without a bundler: one init() for the tools module and the keys module it uses.
 import initToolsInPage, { initSync as initToolsInPageSync, matchKey as matchKeyInPage } from 'cognito-migrate/tools/web';
