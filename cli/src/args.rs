@@ -55,7 +55,9 @@ Reads every group and its members (ListGroups, ListUsersInGroup), then every use
 (ListUsers, 60 a page) through parallel chains over the filters `sub ^= \"0\"` ... `sub ^= \"f\"`, \
 and files each user under the case-insensitive key of its username, email, preferred_username \
 and phone_number. Writes are conditional upserts: a user's migration state is never reset, so \
-re-running is safe and picks up users added since. Throttling (TooManyRequestsException) is \
+re-running is safe and picks up users added since, and identifiers changed since: a copy under a \
+new e-mail starts with the user's state, one under an identifier the user no longer has is \
+removed (DeleteItem). Throttling (TooManyRequestsException) is \
 retried with exponential backoff and jitter.\n\n\
 MFA: ListUsers reports only the legacy SMS MFAOptions. With --read-mfa, one AdminGetUser per user \
 (paced by --mfa-rate) also reads SMS and TOTP set through SetUserMFAPreference, so the ledger and \

@@ -21,6 +21,8 @@ pub struct IndexSummary {
     pub users: u64,
     /// Ledger items written (one per distinct key of each user).
     pub items: u64,
+    /// Stale items removed: copies under identifiers their users no longer have.
+    pub removed: u64,
     /// Groups in the legacy pool.
     pub groups: usize,
     /// Group memberships.
@@ -53,8 +55,16 @@ impl IndexSummary {
             .mfa_reads
             .map(|n| format!(", MFA settings read for {n} users"))
             .unwrap_or_default();
+        let removed = if self.removed > 0 {
+            format!(
+                ", {} stale items removed (identifiers users no longer have)",
+                self.removed
+            )
+        } else {
+            String::new()
+        };
         format!(
-            "index: {} users scanned, {} ledger items written, {} groups ({} memberships), {:.1} s elapsed, {:.0} users/s, {} chain(s), {} retries{mfa}",
+            "index: {} users scanned, {} ledger items written, {} groups ({} memberships), {:.1} s elapsed, {:.0} users/s, {} chain(s), {} retries{removed}{mfa}",
             self.users,
             self.items,
             self.groups,
@@ -103,6 +113,7 @@ pub async fn run(
     let backoff = Backoff::default();
     let write_retries = AtomicU64::new(0);
     let items = AtomicU64::new(0);
+    let removed = AtomicU64::new(0);
 
     let writer = async {
         futures::stream::unfold(pages, |mut pages| async move {
@@ -110,12 +121,22 @@ pub async fn run(
         })
         .flat_map(futures::stream::iter)
         .map(|user| {
-            let (backoff, write_retries, items, bar) = (&backoff, &write_retries, &items, &bar);
+            let (backoff, write_retries, items, removed, bar) =
+                (&backoff, &write_retries, &items, &removed, &bar);
             async move {
-                backoff
+                let stale = backoff
                     .run(write_retries, || ledger.upsert_indexed_user(&user, at_ms))
                     .await
                     .context("writing a user to the ledger")?;
+                if !stale.is_empty() {
+                    backoff
+                        .run(write_retries, || {
+                            ledger.remove_stale_copies(&user.username, &stale)
+                        })
+                        .await
+                        .context("removing a user's copies under identifiers it no longer has")?;
+                    removed.fetch_add(stale.len() as u64, Ordering::Relaxed);
+                }
                 items.fetch_add(directory_keys(&user).len() as u64, Ordering::Relaxed);
                 bar.inc(1);
                 anyhow::Ok(())
@@ -145,6 +166,7 @@ pub async fn run(
     Ok(IndexSummary {
         users: report.users,
         items: items.load(Ordering::Relaxed),
+        removed: removed.load(Ordering::Relaxed),
         groups: groups.names.len(),
         memberships: groups.memberships(),
         elapsed: started.elapsed(),

@@ -778,3 +778,82 @@ async fn read_mfa_finds_the_factors_list_users_does_not_show() {
     assert!(!plain.any(), "{plain:?}");
     let _ = std::fs::remove_dir_all(out_dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_email_moves_the_users_copy_with_its_state() {
+    let moto = Moto::start();
+    let sdk = moto.sdk().await;
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    let pool = create_pool(&cognito).await;
+    common::create_ledger_table(&dynamodb, "ledger").await;
+    let seeds = [
+        Seed::new("Carol", &[("email", "carol@old.example".to_owned())]),
+        Seed::new("dave", &[("email", "Dave@Example.com".to_owned())]),
+    ];
+    create_users(&cognito, &pool, &seeds).await;
+    let first = index(&moto, &pool, &[]);
+    assert_eq!(first.code, Some(0), "{first:?}");
+    let ledger = Ledger::new(dynamodb.clone(), "ledger");
+    let carol = ledger.record("Carol").await.unwrap().expect("indexed");
+    ledger
+        .record_migration(&carol, "carol", 7)
+        .await
+        .expect("record_migration");
+
+    cognito
+        .admin_update_user_attributes()
+        .user_pool_id(&pool)
+        .username("Carol")
+        .user_attributes(
+            AttributeType::builder()
+                .name("email")
+                .value("Carol@New.Example")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("AdminUpdateUserAttributes");
+    let second = index(&moto, &pool, &[]);
+    assert_eq!(second.code, Some(0), "{second:?}");
+    assert!(
+        second.stdout.contains("1 stale items removed"),
+        "{}",
+        second.stdout
+    );
+
+    let items = scan_table(&dynamodb, "ledger").await;
+    let carols: BTreeMap<&str, &Item> = items
+        .iter()
+        .filter(|((_, sk), _)| sk == "u#Carol")
+        .map(|((pk, _), item)| (pk.as_str(), item))
+        .collect();
+    assert_eq!(
+        carols.keys().copied().collect::<Vec<_>>(),
+        ["k#carol", "k#carol@new.example"],
+        "the copy under the old address is gone, one under the new one is there"
+    );
+    for (pk, item) in &carols {
+        assert_eq!(item["state"].as_s().unwrap(), "migrated", "{pk}");
+        assert_eq!(item["newUsername"].as_s().unwrap(), "carol", "{pk}");
+        assert_eq!(number(item, "atMs"), 7, "{pk}");
+    }
+    let dave: Vec<&String> = items
+        .keys()
+        .filter(|(_, sk)| sk == "u#dave")
+        .map(|(pk, _)| pk)
+        .collect();
+    assert_eq!(
+        dave,
+        ["k#dave", "k#dave@example.com"],
+        "others are untouched"
+    );
+    assert!(
+        ledger
+            .record("dave")
+            .await
+            .unwrap()
+            .is_some_and(|r| r.entry.state == MigrationState::Pending)
+    );
+}

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, DeleteRequest, PutRequest, TransactWriteItem, Update, WriteRequest,
@@ -424,6 +425,38 @@ impl Ledger {
             }
             Err(error) => Err(AwsError::from_sdk("UpdateItem", &error)),
         }
+    }
+
+    /// Deletes the copies of `legacy_username` under `stale` keys (those
+    /// [`Ledger::upsert_indexed_user`] reports): the user no longer has the identifier, so the
+    /// copy would only make a sign-up with it look taken. A primary item is never deleted.
+    pub async fn remove_stale_copies(
+        &self,
+        legacy_username: &str,
+        stale: &[String],
+    ) -> Result<(), AwsError> {
+        for pk in stale {
+            let result = self
+                .client()
+                .delete_item()
+                .table_name(self.table())
+                .key(attr::PK, s(pk))
+                .key(attr::SK, s(sort_key(legacy_username)))
+                .condition_expression("attribute_not_exists(#primary) OR #primary = :false")
+                .expression_attribute_names("#primary", attr::PRIMARY)
+                .expression_attribute_values(":false", AttributeValue::Bool(false))
+                .send()
+                .await;
+            match result {
+                Ok(_) => {}
+                Err(error)
+                    if error
+                        .as_service_error()
+                        .is_some_and(DeleteItemError::is_conditional_check_failed_exception) => {}
+                Err(error) => return Err(AwsError::from_sdk("DeleteItem", &error)),
+            }
+        }
+        Ok(())
     }
 
     /// Writes counter items as given, one per shard `00`: for measuring `status` on a ledger of

@@ -298,6 +298,17 @@ pub struct Ledger {
     counters: bool,
 }
 
+/// The attributes that make up a user's migration state, the same on every copy.
+const STATE_ATTRIBUTES: [&str; 7] = [
+    attr::STATE,
+    attr::NEW_USERNAME,
+    attr::AT_MS,
+    attr::REASON,
+    attr::METHOD,
+    attr::GROUPS_COPIED,
+    attr::GROUPS_COPIED_AT_MS,
+];
+
 const MIGRATABLE: &str = "attribute_not_exists(#state) OR #state IN (:pending, :refused) OR (#state = :migrated AND #newUsername = :newUsername)";
 
 impl Ledger {
@@ -597,59 +608,90 @@ impl Ledger {
     }
 
     /// Files (or refreshes) one legacy user under each of its keys: `user`, `keys`, `primary`
-    /// and `indexedAtMs` are rewritten, an existing state and `groupsCopied` are kept, a new
-    /// item starts `pending`. Idempotent.
+    /// and `indexedAtMs` are rewritten, an existing state and `groupsCopied` are kept. Idempotent.
+    ///
+    /// The item under the username's own key is written first; a copy under a key the user did
+    /// not have before (an e-mail address changed since the last run) starts with that item's
+    /// state, so a migrated user is not `pending` under its new address. Returns the keys the
+    /// user had and no longer has, whose copies are stale (`remove_stale_copies` deletes them).
     pub async fn upsert_indexed_user(
         &self,
         user: &LegacyUser,
         now_ms: i64,
-    ) -> Result<(), AwsError> {
+    ) -> Result<Vec<String>, AwsError> {
         let user_json = serde_json::to_string(user)
             .map_err(|e| AwsError::MalformedItem(format!("the user does not serialise: {e}")))?;
-        let keys: Vec<String> = directory_keys(user).iter().map(partition_key).collect();
+        let mut keys: Vec<String> = directory_keys(user).iter().map(partition_key).collect();
         let own = partition_key(&match_key(&user.username));
+        // The own key first: its earlier version tells the state and the keys the user had.
+        keys.sort_by_key(|pk| *pk != own);
         let key_list = AttributeValue::L(keys.iter().map(s).collect());
+        let mut primary_before: Option<Item> = None;
         for pk in &keys {
-            let counted = self.counters && *pk == own;
-            let answer = self
+            let is_primary = *pk == own;
+            let mut update = self
                 .client
                 .update_item()
                 .table_name(&self.table)
                 .key(attr::PK, s(pk))
                 .key(attr::SK, s(sort_key(&user.username)))
-                .update_expression(
-                    "SET #user = :user, #keys = :keys, #primary = :primary, #indexedAtMs = :now, \
-                     #state = if_not_exists(#state, :pending), \
-                     #groupsCopied = if_not_exists(#groupsCopied, :false)",
-                )
                 .expression_attribute_names("#user", attr::USER)
                 .expression_attribute_names("#keys", attr::KEYS)
                 .expression_attribute_names("#primary", attr::PRIMARY)
                 .expression_attribute_names("#indexedAtMs", attr::INDEXED_AT_MS)
-                .expression_attribute_names("#state", attr::STATE)
-                .expression_attribute_names("#groupsCopied", attr::GROUPS_COPIED)
                 .expression_attribute_values(":user", s(&user_json))
                 .expression_attribute_values(":keys", key_list.clone())
-                .expression_attribute_values(":primary", AttributeValue::Bool(*pk == own))
-                .expression_attribute_values(":now", n(now_ms))
-                .expression_attribute_values(":pending", s("pending"))
-                .expression_attribute_values(":false", AttributeValue::Bool(false))
-                .set_return_values(counted.then_some(ReturnValue::AllOld))
+                .expression_attribute_values(":primary", AttributeValue::Bool(is_primary))
+                .expression_attribute_values(":now", n(now_ms));
+            let mut expression = String::from(
+                "SET #user = :user, #keys = :keys, #primary = :primary, #indexedAtMs = :now",
+            );
+            // A new copy takes the primary's state attributes; an existing one keeps its own.
+            let carried: Vec<(&str, AttributeValue)> = match primary_before
+                .as_ref()
+                .filter(|before| before.contains_key(attr::STATE))
+            {
+                Some(before) => STATE_ATTRIBUTES
+                    .iter()
+                    .filter_map(|&name| Some((name, before.get(name)?.clone())))
+                    .collect(),
+                None => vec![
+                    (attr::STATE, s("pending")),
+                    (attr::GROUPS_COPIED, AttributeValue::Bool(false)),
+                ],
+            };
+            for (i, (name, value)) in carried.into_iter().enumerate() {
+                use std::fmt::Write as _;
+                let _ = write!(expression, ", #c{i} = if_not_exists(#c{i}, :c{i})");
+                update = update
+                    .expression_attribute_names(format!("#c{i}"), name)
+                    .expression_attribute_values(format!(":c{i}"), value);
+            }
+            let answer = update
+                .update_expression(expression)
+                .set_return_values(is_primary.then_some(ReturnValue::AllOld))
                 .send()
                 .await
                 .map_err(|e| AwsError::from_sdk("UpdateItem", &e))?;
-            // Only the write that created the primary item sees no earlier state, so a user
-            // is counted once however often it is indexed. A crash between the two writes
-            // leaves that user uncounted until `status --recount`.
-            let created = answer
-                .attributes()
-                .is_none_or(|old| !old.contains_key(attr::STATE));
-            if counted && created {
-                self.add_counters(&CounterDelta::new_user(), &user.username)
-                    .await?;
+            if is_primary {
+                let before = answer.attributes.unwrap_or_default();
+                // Only the write that created the primary item sees no earlier state, so a
+                // user is counted once however often it is indexed. A crash between the two
+                // writes leaves that user uncounted until `status --recount`.
+                if self.counters && !before.contains_key(attr::STATE) {
+                    self.add_counters(&CounterDelta::new_user(), &user.username)
+                        .await?;
+                }
+                primary_before = Some(before);
             }
         }
-        Ok(())
+        let had: Vec<String> = primary_before
+            .as_ref()
+            .and_then(|before| before.get(attr::KEYS))
+            .and_then(|keys| keys.as_l().ok())
+            .map(|list| list.iter().filter_map(|k| k.as_s().ok().cloned()).collect())
+            .unwrap_or_default();
+        Ok(had.into_iter().filter(|pk| !keys.contains(pk)).collect())
     }
 
     /// Applies a delta outside any transaction (one `UpdateItem` per counter item).
@@ -680,7 +722,9 @@ impl Ledger {
     ) -> Vec<Result<(), AwsError>> {
         let mut results: Vec<(usize, Result<(), AwsError>)> =
             futures::stream::iter(users.iter().enumerate())
-                .map(|(i, user)| async move { (i, self.upsert_indexed_user(user, now_ms).await) })
+                .map(|(i, user)| async move {
+                    (i, self.upsert_indexed_user(user, now_ms).await.map(drop))
+                })
                 .buffer_unordered(concurrency.max(1))
                 .collect()
                 .await;
