@@ -629,20 +629,21 @@ impl Ledger {
         let mut primary_before: Option<Item> = None;
         for pk in &keys {
             let is_primary = *pk == own;
-            let mut update = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .key(attr::PK, s(pk))
-                .key(attr::SK, s(sort_key(&user.username)))
-                .expression_attribute_names("#user", attr::USER)
-                .expression_attribute_names("#keys", attr::KEYS)
-                .expression_attribute_names("#primary", attr::PRIMARY)
-                .expression_attribute_names("#indexedAtMs", attr::INDEXED_AT_MS)
-                .expression_attribute_values(":user", s(&user_json))
-                .expression_attribute_values(":keys", key_list.clone())
-                .expression_attribute_values(":primary", AttributeValue::Bool(is_primary))
-                .expression_attribute_values(":now", n(now_ms));
+            let mut names: HashMap<String, String> = [
+                ("#user", attr::USER),
+                ("#keys", attr::KEYS),
+                ("#primary", attr::PRIMARY),
+                ("#indexedAtMs", attr::INDEXED_AT_MS),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+            let mut values: Item = HashMap::from([
+                (":user".to_owned(), s(&user_json)),
+                (":keys".to_owned(), key_list.clone()),
+                (":primary".to_owned(), AttributeValue::Bool(is_primary)),
+                (":now".to_owned(), n(now_ms)),
+            ]);
             let mut expression = String::from(
                 "SET #user = :user, #keys = :keys, #primary = :primary, #indexedAtMs = :now",
             );
@@ -663,12 +664,18 @@ impl Ledger {
             for (i, (name, value)) in carried.into_iter().enumerate() {
                 use std::fmt::Write as _;
                 let _ = write!(expression, ", #c{i} = if_not_exists(#c{i}, :c{i})");
-                update = update
-                    .expression_attribute_names(format!("#c{i}"), name)
-                    .expression_attribute_values(format!(":c{i}"), value);
+                names.insert(format!("#c{i}"), name.to_owned());
+                values.insert(format!(":c{i}"), value);
             }
-            let answer = update
+            let answer = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key(attr::PK, s(pk))
+                .key(attr::SK, s(sort_key(&user.username)))
                 .update_expression(expression)
+                .set_expression_attribute_names(Some(names))
+                .set_expression_attribute_values(Some(values))
                 .set_return_values(is_primary.then_some(ReturnValue::AllOld))
                 .send()
                 .await
