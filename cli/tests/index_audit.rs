@@ -170,6 +170,22 @@ async fn create_pool(cognito: &aws_sdk_cognitoidentityprovider::Client) -> Strin
         .to_owned()
 }
 
+/// A moto server, a case-sensitive legacy pool in it and an empty ledger table `ledger`.
+async fn set_up() -> (
+    Moto,
+    aws_sdk_cognitoidentityprovider::Client,
+    aws_sdk_dynamodb::Client,
+    String,
+) {
+    let moto = Moto::start();
+    let sdk = moto.sdk().await;
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    let pool = create_pool(&cognito).await;
+    common::create_ledger_table(&dynamodb, "ledger").await;
+    (moto, cognito, dynamodb, pool)
+}
+
 async fn scan_table(
     dynamodb: &aws_sdk_dynamodb::Client,
     name: &str,
@@ -386,12 +402,7 @@ fn audit_lists_the_collisions(moto: &Moto, pool: &str, total: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn index_fills_the_ledger_once_per_user_and_audit_finds_the_collisions() {
-    let moto = Moto::start();
-    let sdk = moto.sdk().await;
-    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
-    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
-    let pool = create_pool(&cognito).await;
-    common::create_ledger_table(&dynamodb, "ledger").await;
+    let (moto, cognito, dynamodb, pool) = set_up().await;
 
     let seeds = seeds();
     create_users_timed(&cognito, &pool, &seeds).await;
@@ -494,12 +505,7 @@ async fn index_fills_the_ledger_once_per_user_and_audit_finds_the_collisions() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_the_sub_filters_cannot_find_fails_the_run_loudly() {
-    let moto = Moto::start();
-    let sdk = moto.sdk().await;
-    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
-    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
-    let pool = create_pool(&cognito).await;
-    common::create_ledger_table(&dynamodb, "ledger").await;
+    let (moto, cognito, dynamodb, pool) = set_up().await;
     let seeds: Vec<Seed> = (0..300).map(|i| Seed::new(format!("u{i}"), &[])).collect();
     create_users(&cognito, &pool, &seeds).await;
     // moto lets an administrator rewrite `sub` (Cognito does not): a user no `sub ^= "<hex>"`
@@ -708,12 +714,7 @@ async fn turn_on_mfa(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_mfa_finds_the_factors_list_users_does_not_show() {
-    let moto = Moto::start();
-    let sdk = moto.sdk().await;
-    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
-    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
-    let pool = create_pool(&cognito).await;
-    common::create_ledger_table(&dynamodb, "ledger").await;
+    let (moto, cognito, dynamodb, pool) = set_up().await;
     let phone = [("phone_number", "+15550100".to_owned())];
     let seeds = [
         Seed::new("plain", &[]),
@@ -781,12 +782,7 @@ async fn read_mfa_finds_the_factors_list_users_does_not_show() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_changed_email_moves_the_users_copy_with_its_state() {
-    let moto = Moto::start();
-    let sdk = moto.sdk().await;
-    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
-    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
-    let pool = create_pool(&cognito).await;
-    common::create_ledger_table(&dynamodb, "ledger").await;
+    let (moto, cognito, dynamodb, pool) = set_up().await;
     let seeds = [
         Seed::new("Carol", &[("email", "carol@old.example".to_owned())]),
         Seed::new("dave", &[("email", "Dave@Example.com".to_owned())]),
