@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
@@ -370,10 +371,17 @@ impl<'de> de::Deserialize<'de> for AttributeItem<'de> {
     }
 }
 
-/// True when a list holds an entry for which `matches` holds; anything but a list holds none.
-struct AnyEntry<F>(F);
+/// True when a list holds an entry (read as `T`) for which the function holds; anything but a
+/// list holds none.
+struct AnyEntry<T, F>(F, PhantomData<T>);
 
-impl<'de, F: Fn(Loose<'de>) -> bool> DeserializeSeed<'de> for AnyEntry<F> {
+impl<T, F> AnyEntry<T, F> {
+    fn new(matches: F) -> Self {
+        Self(matches, PhantomData)
+    }
+}
+
+impl<'de, T: de::Deserialize<'de>, F: Fn(T) -> bool> DeserializeSeed<'de> for AnyEntry<T, F> {
     type Value = bool;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
@@ -381,7 +389,7 @@ impl<'de, F: Fn(Loose<'de>) -> bool> DeserializeSeed<'de> for AnyEntry<F> {
     }
 }
 
-impl<'de, F: Fn(Loose<'de>) -> bool> Visitor<'de> for AnyEntry<F> {
+impl<'de, T: de::Deserialize<'de>, F: Fn(T) -> bool> Visitor<'de> for AnyEntry<T, F> {
     type Value = bool;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -390,7 +398,7 @@ impl<'de, F: Fn(Loose<'de>) -> bool> Visitor<'de> for AnyEntry<F> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
         let mut found = false;
-        while let Some(entry) = seq.next_element::<Loose<'de>>()? {
+        while let Some(entry) = seq.next_element::<T>()? {
             found |= (self.0)(entry);
         }
         Ok(found)
@@ -466,56 +474,6 @@ impl<'de> de::Deserialize<'de> for SmsOption {
             }
         }
         deserializer.deserialize_any(SmsOptionVisitor)
-    }
-}
-
-/// A list of `MFAOptions`: true when one of them delivers by SMS.
-struct SmsOptions;
-
-impl<'de> DeserializeSeed<'de> for SmsOptions {
-    type Value = bool;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for SmsOptions {
-    type Value = bool;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of MFA options")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
-        let mut sms = false;
-        while let Some(SmsOption(is_sms)) = seq.next_element()? {
-            sms |= is_sms;
-        }
-        Ok(sms)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<bool, A::Error> {
-        LooseVisitor.visit_map(map)?;
-        Ok(false)
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_unit<E>(self) -> Result<bool, E> {
-        Ok(false)
     }
 }
 
@@ -597,12 +555,15 @@ impl<'de> Visitor<'de> for RawUserVisitor {
                 "UserAttributes" => raw.user_attributes = map.next_value()?,
                 "Enabled" => raw.enabled = map.next_value()?,
                 "UserStatus" => raw.status = map.next_value()?,
-                "MFAOptions" => raw.mfa_options_sms = map.next_value_seed(SmsOptions)?,
+                "MFAOptions" => {
+                    raw.mfa_options_sms =
+                        map.next_value_seed(AnyEntry::new(|SmsOption(sms)| sms))?;
+                }
                 "Users" if self.stop_at_users => {
                     return Err(de::Error::custom("a page, not a user"));
                 }
                 "UserMFASettingList" => {
-                    raw.mfa_setting = map.next_value_seed(AnyEntry(|entry: Loose<'de>| {
+                    raw.mfa_setting = map.next_value_seed(AnyEntry::new(|entry: Loose<'de>| {
                         matches!(entry.as_str(), Some("SMS_MFA" | "SOFTWARE_TOKEN_MFA"))
                     }))?;
                 }
