@@ -315,39 +315,53 @@ impl LegacyScan {
             .map_or(0, |p| i64::from(p.estimated_number_of_users())))
     }
 
-    /// Every group and its members, `concurrency` groups at a time.
-    pub async fn groups(&self, concurrency: usize) -> anyhow::Result<GroupIndex> {
-        let mut names = Vec::new();
+    /// Every item of a listing paged by `NextToken`: `fetch` sends the request for one page
+    /// (given the token) and returns its items and the next token. Throttling is retried.
+    async fn all_pages<T, F, Fut>(&self, mut fetch: F) -> Result<Vec<T>, AwsError>
+    where
+        F: FnMut(Option<String>) -> Fut,
+        Fut: Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
+    {
+        let mut all = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let page = self
+            let (items, next) = self
                 .backoff
-                .run(&self.stats.retries, || {
-                    let request = self
-                        .client
-                        .list_groups()
-                        .user_pool_id(&self.pool_id)
-                        .limit(PAGE)
-                        .set_next_token(token.clone());
-                    async move {
-                        request
-                            .send()
-                            .await
-                            .map_err(|e| AwsError::from_sdk("ListGroups", &e))
-                    }
-                })
+                .run(&self.stats.retries, || fetch(token.clone()))
                 .await?;
             self.stats.pages.fetch_add(1, Ordering::Relaxed);
-            names.extend(
-                page.groups()
-                    .iter()
-                    .filter_map(|g| g.group_name().map(str::to_owned)),
-            );
-            token = page.next_token.filter(|t| !t.is_empty());
+            all.extend(items);
+            token = next.filter(|t| !t.is_empty());
             if token.is_none() {
-                break;
+                return Ok(all);
             }
         }
+    }
+
+    /// Every group and its members, `concurrency` groups at a time.
+    pub async fn groups(&self, concurrency: usize) -> anyhow::Result<GroupIndex> {
+        let names: Vec<String> = self
+            .all_pages(|token| {
+                let request = self
+                    .client
+                    .list_groups()
+                    .user_pool_id(&self.pool_id)
+                    .limit(PAGE)
+                    .set_next_token(token);
+                async move {
+                    let page = request
+                        .send()
+                        .await
+                        .map_err(|e| AwsError::from_sdk("ListGroups", &e))?;
+                    let names = page
+                        .groups()
+                        .iter()
+                        .filter_map(|g| g.group_name().map(str::to_owned))
+                        .collect();
+                    Ok((names, page.next_token))
+                }
+            })
+            .await?;
         let members: Vec<(String, Vec<String>)> = futures::stream::iter(names.clone())
             .map(|group| async move {
                 let members = self.members(&group).await?;
@@ -370,41 +384,29 @@ impl LegacyScan {
     }
 
     async fn members(&self, group: &str) -> anyhow::Result<Vec<String>> {
-        let mut members = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .backoff
-                .run(&self.stats.retries, || {
-                    let request = self
-                        .client
-                        .list_users_in_group()
-                        .user_pool_id(&self.pool_id)
-                        .group_name(group)
-                        .limit(PAGE)
-                        .set_next_token(token.clone());
-                    async move {
-                        request
-                            .send()
-                            .await
-                            .map_err(|e| AwsError::from_sdk("ListUsersInGroup", &e))
-                    }
-                })
-                .await
-                .with_context(|| {
-                    format!("listing the members of a group ({} so far)", members.len())
-                })?;
-            self.stats.pages.fetch_add(1, Ordering::Relaxed);
-            members.extend(
-                page.users()
+        self.all_pages(|token| {
+            let request = self
+                .client
+                .list_users_in_group()
+                .user_pool_id(&self.pool_id)
+                .group_name(group)
+                .limit(PAGE)
+                .set_next_token(token);
+            async move {
+                let page = request
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("ListUsersInGroup", &e))?;
+                let members = page
+                    .users()
                     .iter()
-                    .filter_map(|u| u.username().map(str::to_owned)),
-            );
-            token = page.next_token.filter(|t| !t.is_empty());
-            if token.is_none() {
-                return Ok(members);
+                    .filter_map(|u| u.username().map(str::to_owned))
+                    .collect();
+                Ok((members, page.next_token))
             }
-        }
+        })
+        .await
+        .context("listing the members of a group")
     }
 
     async fn list_users_page(
