@@ -439,32 +439,45 @@ async fn sign_up(ready: &Ready, event: &TriggerEvent, progress: &Progress) -> Ou
     }
 }
 
-/// The migrated user's ledger record, from `custom:legacy_username`; `None` for users that did
-/// not come from the legacy pool.
+/// The migrated user's ledger record, from `custom:legacy_username`; otherwise the outcome to
+/// return: the event unchanged, for a user that did not come from the legacy pool, one the
+/// ledger does not have, or a ledger that cannot be read (logged with `on_failure`).
 async fn migrated_record(
     ready: &Ready,
     event: &TriggerEvent,
-) -> Result<Option<LedgerRecord>, AwsError> {
+    on_failure: &'static str,
+) -> Result<LedgerRecord, Outcome> {
     let Some(legacy_username) = event.user_attributes().get(LEGACY_USERNAME) else {
-        return Ok(None);
+        return Err(Outcome::unchanged(event, "unchanged", Some("not_migrated")));
     };
-    ready.clients.ledger.record(legacy_username).await
+    match ready.clients.ledger.record(legacy_username).await {
+        Ok(Some(record)) => Ok(record),
+        Ok(None) => Err(Outcome::unchanged(
+            event,
+            "unchanged",
+            Some("not_in_ledger"),
+        )),
+        Err(error) => {
+            log_aws(on_failure, &error);
+            Err(Outcome::unchanged(
+                event,
+                "unchanged",
+                Some("ledger_unavailable"),
+            ))
+        }
+    }
 }
 
 async fn post_authentication(ready: &Ready, event: &TriggerEvent) -> Outcome {
-    if !event.user_attributes().contains_key(LEGACY_USERNAME) {
-        return Outcome::unchanged(event, "unchanged", Some("not_migrated"));
-    }
-    let record = match migrated_record(ready, event).await {
-        Ok(Some(record)) => record,
-        Ok(None) => return Outcome::unchanged(event, "unchanged", Some("not_in_ledger")),
-        Err(error) => {
-            log_aws(
-                "ledger read failed; groups are copied at a later sign-in",
-                &error,
-            );
-            return Outcome::unchanged(event, "unchanged", Some("ledger_unavailable"));
-        }
+    let record = match migrated_record(
+        ready,
+        event,
+        "ledger read failed; groups are copied at a later sign-in",
+    )
+    .await
+    {
+        Ok(record) => record,
+        Err(outcome) => return outcome,
     };
     if record.entry.groups_copied {
         return Outcome::unchanged(event, "unchanged", Some("groups_already_copied"));
@@ -526,19 +539,15 @@ async fn copy_groups(
 }
 
 async fn token_generation(ready: &Ready, event: &TriggerEvent) -> Outcome {
-    if !event.user_attributes().contains_key(LEGACY_USERNAME) {
-        return Outcome::unchanged(event, "unchanged", Some("not_migrated"));
-    }
-    let record = match migrated_record(ready, event).await {
-        Ok(Some(record)) => record,
-        Ok(None) => return Outcome::unchanged(event, "unchanged", Some("not_in_ledger")),
-        Err(error) => {
-            log_aws(
-                "ledger read failed; tokens keep the new pool's groups",
-                &error,
-            );
-            return Outcome::unchanged(event, "unchanged", Some("ledger_unavailable"));
-        }
+    let record = match migrated_record(
+        ready,
+        event,
+        "ledger read failed; tokens keep the new pool's groups",
+    )
+    .await
+    {
+        Ok(record) => record,
+        Err(outcome) => return outcome,
     };
     let copied_long_ago = record.entry.groups_copied
         && record
