@@ -318,8 +318,6 @@ async fn a_new_username_is_recorded_for_one_legacy_user_only() {
     assert!(approved(&big));
     // Cognito would now find `bob` in the new pool and never ask again; an invocation that was
     // already under way (the other Bob signing in at the same moment) is refused by the claim.
-    // (Run concurrently against moto this races: moto's TransactWriteItems is not atomic
-    // across simultaneous requests, so the two are sent one after the other.)
     let small = handle(&deps, sign_in("bob", "Password-Of-Small-Bob-2"))
         .await
         .unwrap();
@@ -330,6 +328,28 @@ async fn a_new_username_is_recorded_for_one_legacy_user_only() {
     );
     let bob = stack.ledger().record("bob").await.unwrap().unwrap();
     assert_eq!(bob.entry.state, MigrationState::Pending);
+}
+
+#[tokio::test]
+async fn both_users_of_a_collision_pair_signing_in_at_once_get_one_account() {
+    let stack = stack_with_the_bobs().await;
+    let deps = stack.deps(&[]).await;
+    let (big, small) = tokio::join!(
+        handle(&deps, sign_in("BOB", "Password-Of-Big-Bob-1")),
+        handle(&deps, sign_in("bob", "Password-Of-Small-Bob-2")),
+    );
+    let responses = [big.unwrap(), small.unwrap()];
+    let approved_as: Vec<&Value> = responses
+        .iter()
+        .filter(|r| approved(r))
+        .map(|r| &r["response"]["userAttributes"]["custom:legacy_username"])
+        .collect();
+    assert_eq!(approved_as.len(), 1, "{responses:#?}");
+    assert_eq!(
+        migrated_to(&stack, "bob").await,
+        BTreeSet::from([approved_as[0].as_str().unwrap().to_owned()]),
+        "the ledger records the one who got the account"
+    );
 }
 
 #[tokio::test]

@@ -56,14 +56,17 @@ pub fn moto_endpoint() -> &'static str {
         let home = std::env::var("HOME").unwrap();
         let cache = std::env::var("COGNITO_MIGRATE_CACHE")
             .unwrap_or(format!("{home}/.cache/cognito-migrate"));
-        let moto = format!("{cache}/venv/bin/moto_server");
+        let python = format!("{cache}/venv/bin/python");
         assert!(
-            std::path::Path::new(&moto).exists(),
-            "{moto} is missing: run scripts/bootstrap.sh"
+            std::path::Path::new(&format!("{cache}/venv/bin/moto_server")).exists(),
+            "moto is missing from {cache}/venv: run scripts/bootstrap.sh"
         );
+        // One request at a time: tests here send ledger transactions concurrently, which moto's
+        // own server can lose (see the script).
+        let serial = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/moto_serial.py");
         // A watchdog shell stops the server once this process is gone, however the tests end.
         let script = format!(
-            "{moto} -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
+            "{python} {serial} 127.0.0.1 {port} >/dev/null 2>&1 & m=$!; \
              while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; kill $m",
             pid = std::process::id()
         );
