@@ -187,35 +187,17 @@ pub fn render(status: &Status) -> String {
         return out;
     }
     let _ = writeln!(out, "ledger `{}`: {} users", status.table, status.users);
-    let _ = writeln!(
-        out,
-        "  migrated  {}{}",
-        status.migrated,
-        percent(status.migrated, status.users)
-    );
-    let _ = writeln!(
-        out,
-        "  finished  {}{}",
-        status.finished,
-        percent(status.finished, status.users)
-    );
-    for (method, count) in &status.finished_by_method {
-        let _ = writeln!(out, "    {method}: {count}");
-    }
-    let _ = writeln!(
-        out,
-        "  pending   {}{}",
-        status.pending,
-        percent(status.pending, status.users)
-    );
-    let _ = writeln!(
-        out,
-        "  refused   {}{}",
-        status.refused,
-        percent(status.refused, status.users)
-    );
-    for (reason, count) in &status.refused_by_reason {
-        let _ = writeln!(out, "    {reason}: {count}");
+    let none: &[(String, i64)] = &[];
+    for (label, count, breakdown) in [
+        ("migrated", status.migrated, none),
+        ("finished", status.finished, &status.finished_by_method[..]),
+        ("pending", status.pending, none),
+        ("refused", status.refused, &status.refused_by_reason[..]),
+    ] {
+        let _ = writeln!(out, "  {label:<9} {count}{}", percent(count, status.users));
+        for (part, count) in breakdown {
+            let _ = writeln!(out, "    {part}: {count}");
+        }
     }
     let _ = writeln!(
         out,
@@ -293,6 +275,13 @@ mod tests {
         let text = render(&status);
         assert!(
             text.contains("reached in about 70 days (2026-02-05)"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "ledger `t`: 1000 users\n  migrated  300 (30.0%)\n  finished  0 (0.0%)\n  \
+                 pending   690 (69.0%)\n  refused   10 (1.0%)\n    ambiguous: 10\n"
+            ),
             "{text}"
         );
     }
