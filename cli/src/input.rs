@@ -179,6 +179,7 @@ fn collect(value: &Value, at: &str, out: &mut Vec<LedgerEntry>) -> Result<(), St
                 user,
                 state,
                 groups_copied,
+                groups_copied_at_ms: None,
             });
             Ok(())
         }

@@ -113,7 +113,8 @@ pub fn run(event_path: &Path, users_path: &Path, setup: &Setup) -> Result<Report
                 .join(", ")
         )));
     }
-    let mut simulation = simulate(&event, &entries, &setup.config, |username| {
+    let now_ms = crate::finish::now_ms();
+    let mut simulation = simulate(&event, &entries, &setup.config, now_ms, |username| {
         setup
             .assume
             .get(username)
@@ -128,10 +129,11 @@ pub fn run(event_path: &Path, users_path: &Path, setup: &Setup) -> Result<Report
         TriggerSource::UserMigrationAuthentication
             | TriggerSource::UserMigrationForgotPassword
             | TriggerSource::PreSignUp(_)
+            | TriggerSource::PostAuthentication
             | TriggerSource::TokenGeneration(_)
     ) {
         notes.push(format!(
-            "{} is not simulated: the response is the event unchanged.",
+            "{} is not handled by the trigger: the response is the event unchanged.",
             event.source()
         ));
     }

@@ -230,6 +230,7 @@ mod tests {
             user: LegacyUser::new(name, attributes),
             state,
             groups_copied: false,
+            groups_copied_at_ms: None,
         }
     }
 

@@ -84,6 +84,9 @@ pub struct LedgerEntry {
     /// True once the user's groups exist in the new pool.
     #[serde(default)]
     pub groups_copied: bool,
+    /// When the groups were copied, in milliseconds since the Unix epoch, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups_copied_at_ms: Option<i64>,
 }
 
 impl LedgerEntry {
@@ -94,6 +97,7 @@ impl LedgerEntry {
             user,
             state: MigrationState::Pending,
             groups_copied: false,
+            groups_copied_at_ms: None,
         }
     }
 }

@@ -12,6 +12,9 @@
 //! - [`attributes`]: mapping legacy attributes to the new pool's schema.
 //! - [`policy`]: the knobs an operator sets.
 //! - [`migrate`]: the sign-in and forgot-password migration state machine.
+//! - [`trigger`]: one invocation of any trigger source, the one decision path the Lambda and
+//!   the simulator both drive.
+//! - [`reason`]: the closed set of reason codes.
 //! - [`signup`]: the pre sign-up guard.
 //! - [`groups`]: group plans and the token group override.
 //! - [`ledger`]: migration states and ledger records.
@@ -30,8 +33,10 @@ pub mod keys;
 pub mod ledger;
 pub mod migrate;
 pub mod policy;
+pub mod reason;
 pub mod signup;
 pub mod simulate;
+pub mod trigger;
 pub mod user;
 
 pub use keys::{CanonicalUsername, KeyError, MatchKey, canonical_username, match_key};

@@ -35,7 +35,6 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -122,156 +121,7 @@ impl PasswordOutcome {
     }
 }
 
-/// Why a migration was refused. Internal: logged and shown to operators, never to end users.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReasonCode {
-    /// The event is not a migration event.
-    NotAMigrationEvent,
-    /// The identifier is empty once normalised.
-    EmptyIdentifier,
-    /// No legacy user has this identifier.
-    NoCandidates,
-    /// Every candidate is already in the new pool.
-    AlreadyMigrated,
-    /// Every remaining candidate is disabled, or the legacy pool said so.
-    Disabled,
-    /// More candidates than the policy lets one sign-in check.
-    TooManyCandidates,
-    /// No candidate accepted the password.
-    WrongPassword,
-    /// The legacy user never confirmed its sign-up.
-    NotConfirmed,
-    /// The legacy user must reset its password first (use forgot-password).
-    LegacyResetRequired,
-    /// The legacy user is federated and has no password.
-    ExternalProvider,
-    /// The password (or the request) fits more than one legacy user.
-    Ambiguous,
-    /// The legacy user has a second factor and the policy refuses such migrations.
-    MfaRefused,
-    /// The legacy user's second factor cannot be carried over (TOTP without SMS).
-    MfaNotRestorable,
-    /// The password was a temporary one and the policy refuses such migrations.
-    TemporaryPasswordRefused,
-    /// A reset is needed but the user has no verified e-mail address or phone number.
-    NoVerifiedContact,
-    /// The attributes would be rejected by the new pool.
-    AttributesRejected,
-    /// The legacy pool asked for a challenge this tool does not know.
-    UnsupportedChallenge,
-    /// The legacy pool did not answer in time, or failed.
-    LegacyUnavailable,
-    /// A sign-up takes an identifier of a legacy user who has not moved yet.
-    IdentifierTaken,
-}
-
-impl ReasonCode {
-    /// Every code, in declaration order.
-    pub const ALL: [Self; 19] = [
-        Self::NotAMigrationEvent,
-        Self::EmptyIdentifier,
-        Self::NoCandidates,
-        Self::AlreadyMigrated,
-        Self::Disabled,
-        Self::TooManyCandidates,
-        Self::WrongPassword,
-        Self::NotConfirmed,
-        Self::LegacyResetRequired,
-        Self::ExternalProvider,
-        Self::Ambiguous,
-        Self::MfaRefused,
-        Self::MfaNotRestorable,
-        Self::TemporaryPasswordRefused,
-        Self::NoVerifiedContact,
-        Self::AttributesRejected,
-        Self::UnsupportedChallenge,
-        Self::LegacyUnavailable,
-        Self::IdentifierTaken,
-    ];
-
-    /// The code as logged: `snake_case`.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::NotAMigrationEvent => "not_a_migration_event",
-            Self::EmptyIdentifier => "empty_identifier",
-            Self::NoCandidates => "no_candidates",
-            Self::AlreadyMigrated => "already_migrated",
-            Self::Disabled => "disabled",
-            Self::TooManyCandidates => "too_many_candidates",
-            Self::WrongPassword => "wrong_password",
-            Self::NotConfirmed => "not_confirmed",
-            Self::LegacyResetRequired => "legacy_reset_required",
-            Self::ExternalProvider => "external_provider",
-            Self::Ambiguous => "ambiguous",
-            Self::MfaRefused => "mfa_refused",
-            Self::MfaNotRestorable => "mfa_not_restorable",
-            Self::TemporaryPasswordRefused => "temporary_password_refused",
-            Self::NoVerifiedContact => "no_verified_contact",
-            Self::AttributesRejected => "attributes_rejected",
-            Self::UnsupportedChallenge => "unsupported_challenge",
-            Self::LegacyUnavailable => "legacy_unavailable",
-            Self::IdentifierTaken => "identifier_taken",
-        }
-    }
-
-    /// A plain-language explanation for operators.
-    #[must_use]
-    pub fn explain(self) -> &'static str {
-        match self {
-            Self::NotAMigrationEvent => "The event is not a user-migration event.",
-            Self::EmptyIdentifier => "The identifier is empty once white space is removed.",
-            Self::NoCandidates => "No legacy user has this identifier in any case.",
-            Self::AlreadyMigrated => {
-                "Every legacy user with this identifier is already in the new pool."
-            }
-            Self::Disabled => "The legacy user is disabled; disabled users are never migrated.",
-            Self::TooManyCandidates => {
-                "More legacy users share this identifier than one sign-in may check; resolve them with the audit."
-            }
-            Self::WrongPassword => {
-                "The password fits none of the legacy users with this identifier."
-            }
-            Self::NotConfirmed => "The legacy user never confirmed its sign-up.",
-            Self::LegacyResetRequired => {
-                "The legacy user must reset its password; a forgot-password request migrates it."
-            }
-            Self::ExternalProvider => {
-                "The legacy user signs in through an external provider and has no password."
-            }
-            Self::Ambiguous => {
-                "The password fits more than one legacy user, so the sign-in cannot tell who this is."
-            }
-            Self::MfaRefused => {
-                "The legacy user has a second factor and the MFA policy refuses such migrations."
-            }
-            Self::MfaNotRestorable => {
-                "The legacy user's second factor (TOTP) cannot be carried over and there is no SMS factor to keep."
-            }
-            Self::TemporaryPasswordRefused => {
-                "The password is a temporary one and the policy refuses such migrations."
-            }
-            Self::NoVerifiedContact => {
-                "A password reset is needed but the user has no verified e-mail address or phone number."
-            }
-            Self::AttributesRejected => "The new pool would reject the user's attributes.",
-            Self::UnsupportedChallenge => {
-                "The legacy pool asked for a challenge this tool does not handle."
-            }
-            Self::LegacyUnavailable => "The legacy pool did not answer in time.",
-            Self::IdentifierTaken => {
-                "The identifier belongs to a legacy user who has not moved yet; the sign-up would shadow that account."
-            }
-        }
-    }
-}
-
-impl fmt::Display for ReasonCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::reason::ReasonCode;
 
 /// `response.finalUserStatus`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -363,22 +213,29 @@ impl Decision {
     /// What a client would see from Cognito after this decision, for the given trigger.
     #[must_use]
     pub fn client_message(&self, source: &TriggerSource) -> &'static str {
-        match (&self.approval, source) {
-            (None, TriggerSource::UserMigrationForgotPassword) => {
-                "The same answer as for an unknown user: UserNotFoundException, or with PreventUserExistenceErrors a simulated code delivery. No code is sent."
-            }
-            (None, _) => "NotAuthorizedException: Incorrect username or password.",
-            (Some(_), TriggerSource::UserMigrationForgotPassword) => {
-                "The user is created as RESET_REQUIRED and a verification code is sent to its verified e-mail address or phone number."
-            }
-            (Some(a), _) if a.final_user_status == FinalUserStatus::ResetRequired => {
-                "PasswordResetRequiredException: Password reset required for the user"
-            }
-            (Some(a), _) if a.enable_sms_mfa => {
-                "The user is created and asked for the SMS code (SMS_MFA challenge) before receiving tokens."
-            }
-            (Some(_), _) => "Signed in: the user is created in the new pool and receives tokens.",
+        client_message(self.approval.as_ref(), source)
+    }
+}
+
+/// What a client would see from Cognito after a migration approved (or refused, `None`) for
+/// an event of `source`.
+#[must_use]
+pub fn client_message(approval: Option<&Approval>, source: &TriggerSource) -> &'static str {
+    match (approval, source) {
+        (None, TriggerSource::UserMigrationForgotPassword) => {
+            "The same answer as for an unknown user: UserNotFoundException, or with PreventUserExistenceErrors a simulated code delivery. No code is sent."
         }
+        (None, _) => "NotAuthorizedException: Incorrect username or password.",
+        (Some(_), TriggerSource::UserMigrationForgotPassword) => {
+            "The user is created as RESET_REQUIRED and a verification code is sent to its verified e-mail address or phone number."
+        }
+        (Some(a), _) if a.final_user_status == FinalUserStatus::ResetRequired => {
+            "PasswordResetRequiredException: Password reset required for the user"
+        }
+        (Some(a), _) if a.enable_sms_mfa => {
+            "The user is created and asked for the SMS code (SMS_MFA challenge) before receiving tokens."
+        }
+        (Some(_), _) => "Signed in: the user is created in the new pool and receives tokens.",
     }
 }
 

@@ -103,6 +103,7 @@ mod tests {
             ),
             state,
             groups_copied: false,
+            groups_copied_at_ms: None,
         }
     }
 

@@ -1,6 +1,7 @@
-//! Offline simulation of what the trigger would answer: the same decisions as the Lambda, with
-//! the legacy pool's answers to password checks assumed instead of asked. Shared by
-//! `cognito-migrate simulate` and the browser package.
+//! Offline simulation of what the trigger would answer: the Lambda's own [`Invocation`], driven
+//! against assumed answers instead of AWS (the ledger entries stand for the ledger and the
+//! legacy pool, password checks are assumed). Shared by `cognito-migrate simulate` and the
+//! browser package.
 
 use std::fmt;
 use std::str::FromStr;
@@ -8,14 +9,15 @@ use std::str::FromStr;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::event::{TriggerEvent, TriggerSource};
-use crate::groups::token_group_override;
-use crate::keys::{MatchKey, match_key};
-use crate::ledger::{LedgerEntry, directory_keys};
-use crate::migrate::{
-    Approval, Challenge, MigrationConfig, PasswordOutcome, ReasonCode, decide_with,
-};
-use crate::signup::{SIGN_UP_REFUSED_MESSAGE, SignUpDecision, decide_sign_up, sign_up_keys};
+use std::collections::BTreeSet;
+
+use crate::event::TriggerEvent;
+use crate::groups::{GroupPlan, GroupSpec};
+use crate::keys::match_key;
+use crate::ledger::{LedgerEntry, MigrationState};
+use crate::migrate::{Approval, Challenge, MigrationConfig, PasswordOutcome};
+use crate::reason::ReasonCode;
+use crate::trigger::{Answer, Context, Invocation, Request, WriteResult, filed_under};
 
 /// An assumed answer of the legacy pool to a password check, by its word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -122,21 +124,7 @@ impl FromStr for AssumedOutcome {
     }
 }
 
-/// What the simulated trigger did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Verdict {
-    /// A migration was approved.
-    Approved,
-    /// A migration or a sign-up was refused.
-    Refused,
-    /// A sign-up goes on.
-    Allowed,
-    /// Legacy groups were added to the tokens.
-    GroupsAdded,
-    /// The event comes back unchanged.
-    Unchanged,
-}
+pub use crate::trigger::Verdict;
 
 /// One password check the simulation assumed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -158,209 +146,236 @@ pub struct Simulation {
     pub user_name: String,
     /// Its match key.
     pub match_key: String,
-    /// Legacy usernames filed under the event's key(s), as the ledger would return them.
+    /// Legacy usernames the ledger returned, as the trigger read them.
     pub candidates: Vec<String>,
     /// What the trigger did.
     pub decision: Verdict,
-    /// The refusal's reason code, for migrations.
+    /// Why, for every outcome that is not an approval, an allowed sign-up or a group change.
     pub reason_code: Option<ReasonCode>,
-    /// A plain-language explanation of the refusal.
+    /// A plain-language explanation of the reason.
     pub explanation: Option<String>,
     /// The approved migration.
     pub approval: Option<Approval>,
     /// The password checks made, with their assumed outcomes.
     pub checks: Vec<AssumedCheck>,
+    /// The group plan post authentication carries out.
+    pub group_plan: Option<GroupPlan>,
+    /// What the trigger writes to the ledger, in order.
+    pub ledger_writes: Vec<String>,
     /// The steps, in plain language.
     pub trace: Vec<String>,
     /// What the client would see from Cognito.
     pub client_message: String,
     /// The event the trigger returns; `null` when it fails the request instead.
     pub response: Value,
+    /// The ledger as the invocation left it, for a simulation of the next event.
+    #[serde(skip)]
+    pub ledger: Vec<LedgerEntry>,
 }
 
-/// Simulates the trigger on `event`, with `entries` standing for the ledger and `assume`
-/// answering each password check.
+/// The assumed world a simulation runs against: the ledger entries stand for both the ledger
+/// and the legacy pool, writes change them, password checks are answered by `assume`.
+struct AssumedWorld<'e, F> {
+    entries: Vec<LedgerEntry>,
+    assume: F,
+    checks: Vec<AssumedCheck>,
+    writes: Vec<String>,
+    event: &'e TriggerEvent,
+}
+
+impl<F: FnMut(&str) -> AssumedOutcome> AssumedWorld<'_, F> {
+    fn entry_mut(&mut self, legacy_username: &str) -> Option<&mut LedgerEntry> {
+        self.entries
+            .iter_mut()
+            .find(|e| e.user.username == legacy_username)
+    }
+
+    fn perform(&mut self, request: &Request) -> Answer {
+        match request {
+            Request::LedgerCandidates { keys } => Answer::Records(
+                filed_under(&self.entries, keys)
+                    .into_iter()
+                    .cloned()
+                    .collect(),
+            ),
+            Request::LegacyUser { username } => Answer::LegacyUser(
+                self.entries
+                    .iter()
+                    .find(|e| &e.user.username == username)
+                    .map(|e| e.user.clone()),
+            ),
+            Request::CheckPassword { username } => {
+                let assumed = (self.assume)(username);
+                self.checks.push(AssumedCheck {
+                    username: username.clone(),
+                    outcome: assumed.word(),
+                });
+                Answer::Password(assumed.outcome())
+            }
+            Request::LedgerRecord { legacy_username } => Answer::Record(
+                self.entries
+                    .iter()
+                    .find(|e| &e.user.username == legacy_username)
+                    .cloned(),
+            ),
+            Request::RecordMigration {
+                legacy_username,
+                new_username,
+                at_ms,
+            } => Answer::Migration(self.record_migration(legacy_username, new_username, *at_ms)),
+            Request::RecordRefusal {
+                legacy_usernames,
+                reason,
+                at_ms,
+            } => {
+                for name in legacy_usernames {
+                    if let Some(entry) = self.entry_mut(name) {
+                        entry.state = MigrationState::Refused {
+                            reason: *reason,
+                            at_ms: *at_ms,
+                        };
+                    }
+                    self.writes
+                        .push(format!("Record the refusal ({reason}) on `{name}`."));
+                }
+                Answer::Done
+            }
+            Request::LegacyGroups { legacy_username } => Answer::LegacyGroups(
+                self.entries
+                    .iter()
+                    .find(|e| &e.user.username == legacy_username)
+                    .map(|e| {
+                        e.user
+                            .groups
+                            .iter()
+                            .map(|name| GroupSpec {
+                                name: name.clone(),
+                                description: None,
+                                precedence: None,
+                                role_arn: None,
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            ),
+            Request::NewPoolGroups { .. } => Answer::NewPoolGroups {
+                existing: BTreeSet::new(),
+                memberships: self.event.groups_to_override().into_iter().collect(),
+            },
+            Request::ApplyGroups { username, plan, .. } => {
+                self.writes.push(format!(
+                    "Create {} group(s) in the new pool and add `{username}` to {}.",
+                    plan.create.len(),
+                    plan.add.len()
+                ));
+                Answer::Done
+            }
+            Request::MarkGroupsCopied {
+                legacy_username,
+                at_ms,
+            } => {
+                if let Some(entry) = self.entry_mut(legacy_username) {
+                    entry.groups_copied = true;
+                    entry.groups_copied_at_ms = Some(*at_ms);
+                }
+                self.writes
+                    .push(format!("Mark the groups of `{legacy_username}` copied."));
+                Answer::Done
+            }
+        }
+    }
+
+    /// The ledger's conditional write: allowed over pending and refused users, and over a
+    /// migration to the same new username; the new username is claimed by one legacy user.
+    fn record_migration(&mut self, legacy: &str, new_username: &str, at_ms: i64) -> WriteResult {
+        let claimed_by_other = self.entries.iter().any(|e| {
+            e.user.username != legacy
+                && matches!(&e.state, MigrationState::Migrated { new_username: n, .. } if n == new_username)
+        });
+        let Some(entry) = self.entry_mut(legacy) else {
+            return WriteResult::Conflict;
+        };
+        let result = match &entry.state {
+            _ if claimed_by_other => WriteResult::Conflict,
+            MigrationState::Migrated {
+                new_username: n, ..
+            } if n == new_username => WriteResult::AlreadyRecorded,
+            MigrationState::Pending | MigrationState::Refused { .. } => {
+                entry.state = MigrationState::Migrated {
+                    new_username: new_username.to_owned(),
+                    at_ms,
+                };
+                WriteResult::Recorded
+            }
+            MigrationState::Migrated { .. } | MigrationState::Finished { .. } => {
+                WriteResult::Conflict
+            }
+        };
+        if result == WriteResult::Recorded {
+            self.writes.push(format!(
+                "Record `{legacy}` as migrated to `{new_username}` and claim that username for it."
+            ));
+        }
+        result
+    }
+}
+
+/// Simulates the trigger on `event`, with `entries` standing for the ledger and the legacy
+/// pool, `assume` answering each password check, and `now_ms` as the current time. It runs
+/// the very [`Invocation`] the Lambda runs.
 pub fn simulate(
     event: &TriggerEvent,
     entries: &[LedgerEntry],
     config: &MigrationConfig,
+    now_ms: i64,
     assume: impl FnMut(&str) -> AssumedOutcome,
 ) -> Simulation {
-    match event.source() {
-        TriggerSource::UserMigrationAuthentication | TriggerSource::UserMigrationForgotPassword => {
-            migration(event, entries, config, assume)
-        }
-        TriggerSource::PreSignUp(_) => sign_up(event, entries),
-        TriggerSource::TokenGeneration(_) => token_generation(event, entries),
-        TriggerSource::PostAuthentication | TriggerSource::Other(_) => unchanged(event),
+    let mut world = AssumedWorld {
+        entries: entries.to_vec(),
+        assume,
+        checks: Vec::new(),
+        writes: Vec::new(),
+        event,
+    };
+    let mut invocation = Invocation::start(event, Context::new(config, now_ms));
+    while let Some(request) = invocation.request() {
+        let answer = world.perform(request);
+        invocation.answer(answer);
     }
-}
-
-/// The entries the ledger would return for `keys`: those filed under any of them.
-fn filed_under<'a>(entries: &'a [LedgerEntry], keys: &[MatchKey]) -> Vec<&'a LedgerEntry> {
-    entries
-        .iter()
-        .filter(|e| directory_keys(&e.user).iter().any(|k| keys.contains(k)))
-        .collect()
-}
-
-fn base(event: &TriggerEvent, candidates: &[&LedgerEntry]) -> Simulation {
+    let outcome = invocation.finish();
     Simulation {
         trigger_source: event.source().to_string(),
         user_name: event.user_name().to_owned(),
         match_key: match_key(event.user_name()).into_string(),
-        candidates: candidates.iter().map(|e| e.user.username.clone()).collect(),
-        decision: Verdict::Unchanged,
-        reason_code: None,
-        explanation: None,
-        approval: None,
-        checks: Vec::new(),
-        trace: Vec::new(),
-        client_message: String::new(),
-        response: event.unchanged(),
+        candidates: outcome.candidates.clone(),
+        decision: outcome.verdict,
+        reason_code: outcome.reason,
+        explanation: outcome.reason.map(|code| code.explain().to_owned()),
+        client_message: outcome.client_message(event.source()),
+        response: outcome.response(),
+        approval: outcome.approval,
+        checks: world.checks,
+        group_plan: outcome.group_plan,
+        ledger_writes: world.writes,
+        trace: outcome.trace,
+        ledger: world.entries,
     }
-}
-
-fn migration(
-    event: &TriggerEvent,
-    entries: &[LedgerEntry],
-    config: &MigrationConfig,
-    mut assume: impl FnMut(&str) -> AssumedOutcome,
-) -> Simulation {
-    let key = match_key(event.user_name());
-    let candidates = filed_under(entries, std::slice::from_ref(&key));
-    let mut simulation = base(event, &candidates);
-    let mut checks = Vec::new();
-    let decision = decide_with(
-        event,
-        candidates.into_iter().cloned().collect(),
-        config,
-        |username| {
-            let assumed = assume(username);
-            checks.push(AssumedCheck {
-                username: username.to_owned(),
-                outcome: assumed.word(),
-            });
-            assumed.outcome()
-        },
-    );
-    decision
-        .client_message(event.source())
-        .clone_into(&mut simulation.client_message);
-    simulation.decision = if decision.approval.is_some() {
-        Verdict::Approved
-    } else {
-        Verdict::Refused
-    };
-    simulation.reason_code = decision.refusal;
-    simulation.explanation = decision.refusal.map(|code| code.explain().to_owned());
-    simulation.checks = checks;
-    simulation.trace = decision.trace;
-    simulation.response = decision.response;
-    simulation.approval = decision.approval;
-    simulation
-}
-
-fn sign_up(event: &TriggerEvent, entries: &[LedgerEntry]) -> Simulation {
-    let keys = sign_up_keys(event);
-    let found = filed_under(entries, &keys);
-    let mut simulation = base(event, &found);
-    let names: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
-    simulation.trace.push(format!(
-        "The sign-up's identifiers have the key(s) {}.",
-        names.join(", ")
-    ));
-    let owned: Vec<LedgerEntry> = found.into_iter().cloned().collect();
-    for entry in &owned {
-        simulation.trace.push(format!(
-            "Legacy user `{}` ({}) is filed under one of them.",
-            entry.user.username,
-            entry.state.name()
-        ));
-    }
-    match decide_sign_up(event, &owned) {
-        SignUpDecision::Allow => {
-            simulation.decision = Verdict::Allowed;
-            simulation.trace.push(
-                "No legacy user who has not moved yet holds these identifiers: the sign-up goes on."
-                    .into(),
-            );
-            simulation.client_message = "The sign-up goes on as if there were no trigger.".into();
-        }
-        SignUpDecision::Refuse {
-            legacy_username,
-            field,
-        } => {
-            simulation.decision = Verdict::Refused;
-            simulation.reason_code = Some(ReasonCode::IdentifierTaken);
-            simulation.explanation = Some(ReasonCode::IdentifierTaken.explain().to_owned());
-            simulation.trace.push(format!(
-                "The sign-up's {field} belongs to legacy user `{legacy_username}`, who has not moved yet: refuse, or that user's first sign-in would land in this account. The trigger fails the request instead of returning the event."
-            ));
-            simulation.client_message = format!(
-                "UserLambdaValidationException: PreSignUp failed with error {SIGN_UP_REFUSED_MESSAGE}"
-            );
-            simulation.response = Value::Null;
-        }
-    }
-    simulation
-}
-
-fn token_generation(event: &TriggerEvent, entries: &[LedgerEntry]) -> Simulation {
-    let key = match_key(event.user_name());
-    let candidates = filed_under(entries, std::slice::from_ref(&key));
-    let mut simulation = base(event, &candidates);
-    let legacy_name = event
-        .user_attributes()
-        .get(crate::attributes::LEGACY_USERNAME);
-    let user = match legacy_name {
-        Some(name) => entries.iter().find(|e| &e.user.username == name),
-        None if candidates.len() == 1 => candidates.first().copied(),
-        None => None,
-    };
-    simulation.client_message = "The tokens carry the groups the new pool has.".into();
-    let Some(user) = user else {
-        simulation.trace.push(match legacy_name {
-            Some(name) => format!("The user's custom:legacy_username `{name}` is not among the legacy users."),
-            None => "The event carries no custom:legacy_username and its userName does not name exactly one legacy user.".into(),
-        });
-        return simulation;
-    };
-    simulation.trace.push(format!(
-        "The legacy user is `{}`, in groups: {}.",
-        user.user.username,
-        user.user.groups.join(", ")
-    ));
-    if let Some(response) = token_group_override(event, &user.user.groups) {
-        simulation.decision = Verdict::GroupsAdded;
-        simulation
-            .trace
-            .push("The legacy groups are added to the first tokens' groups.".into());
-        simulation.client_message =
-            "The tokens carry the new pool's groups plus the legacy ones.".into();
-        simulation.response = response;
-    } else {
-        simulation
-            .trace
-            .push("Nothing to add: the event is returned unchanged.".into());
-    }
-    simulation
-}
-
-fn unchanged(event: &TriggerEvent) -> Simulation {
-    let mut simulation = base(event, &[]);
-    simulation.trace.push(format!(
-        "{}: the simulation models UserMigration_*, PreSignUp_* and TokenGeneration_* events; this one is returned unchanged.",
-        event.source()
-    ));
-    simulation.client_message = "No change from the trigger.".into();
-    simulation
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signup::SIGN_UP_REFUSED_MESSAGE;
     use crate::user::LegacyUser;
+
+    fn run(
+        event: &TriggerEvent,
+        entries: &[LedgerEntry],
+        config: &MigrationConfig,
+        assume: impl FnMut(&str) -> AssumedOutcome,
+    ) -> Simulation {
+        simulate(event, entries, config, 1_700_000_000_000, assume)
+    }
 
     fn event(name: &str, user_name: &str) -> TriggerEvent {
         let path = format!(
@@ -410,7 +425,7 @@ mod tests {
     fn each_password_reaches_its_own_owner() {
         let entries = pair();
         let config = MigrationConfig::default();
-        let sim = simulate(
+        let sim = run(
             &event("user-migration-authentication", "NAME@acme.com"),
             &entries,
             &config,
@@ -431,7 +446,7 @@ mod tests {
 
     #[test]
     fn a_shared_password_is_refused_with_its_reason() {
-        let sim = simulate(
+        let sim = run(
             &event("user-migration-authentication", "name@acme.com"),
             &pair(),
             &MigrationConfig::default(),
@@ -450,7 +465,7 @@ mod tests {
     fn sign_ups_and_tokens_are_simulated() {
         let entries = pair();
         let config = MigrationConfig::default();
-        let sim = simulate(&event("pre-sign-up", "someone"), &entries, &config, |_| {
+        let sim = run(&event("pre-sign-up", "someone"), &entries, &config, |_| {
             AssumedOutcome::Ok
         });
         assert_eq!(sim.decision, Verdict::Refused);
@@ -461,7 +476,7 @@ mod tests {
         );
         assert_eq!(sim.response, Value::Null);
         assert!(sim.client_message.contains(SIGN_UP_REFUSED_MESSAGE));
-        let sim = simulate(
+        let sim = run(
             &event("token-generation-authentication", "name@acme.com"),
             &entries,
             &config,
@@ -472,10 +487,67 @@ mod tests {
             sim.response["response"]["claimsOverrideDetails"]["groupOverrideDetails"]["groupsToOverride"],
             serde_json::json!(["staff"])
         );
-        let sim = simulate(&event("custom-message", "x"), &entries, &config, |_| {
+        let sim = run(&event("custom-message", "x"), &entries, &config, |_| {
             AssumedOutcome::Ok
         });
         assert_eq!(sim.decision, Verdict::Unchanged);
         assert!(sim.checks.is_empty());
+    }
+
+    #[test]
+    fn post_authentication_copies_the_groups_and_marks_them() {
+        let entries = pair();
+        let config = MigrationConfig::default();
+        let sim = run(
+            &event("post-authentication", "name@acme.com"),
+            &entries,
+            &config,
+            |_| AssumedOutcome::Ok,
+        );
+        assert_eq!(sim.decision, Verdict::GroupsCopied, "{:?}", sim.trace);
+        let plan = sim.group_plan.unwrap();
+        assert_eq!(plan.add, ["staff"]);
+        assert_eq!(sim.ledger_writes.len(), 2);
+        assert_eq!(
+            sim.response,
+            event("post-authentication", "name@acme.com").unchanged()
+        );
+    }
+
+    #[test]
+    fn an_approval_claims_the_new_username_once() {
+        let mut entries = pair();
+        let config = MigrationConfig::default();
+        let only = |name: &'static str| {
+            move |u: &str| {
+                if u == name {
+                    AssumedOutcome::Ok
+                } else {
+                    AssumedOutcome::Wrong
+                }
+            }
+        };
+        let first = run(
+            &event("user-migration-authentication", "name@acme.com"),
+            &entries,
+            &config,
+            only("name@acme.com"),
+        );
+        assert_eq!(first.decision, Verdict::Approved);
+        assert_eq!(first.ledger_writes.len(), 1);
+        // The ledger as the first sign-in left it: the other user of the pair cannot take the
+        // same new username.
+        entries[1].state = MigrationState::Migrated {
+            new_username: "name@acme.com".into(),
+            at_ms: 1,
+        };
+        let second = run(
+            &event("user-migration-authentication", "NAME@ACME.COM"),
+            &entries,
+            &config,
+            only("Name@Acme.com"),
+        );
+        assert_eq!(second.decision, Verdict::Refused);
+        assert_eq!(second.reason_code, Some(ReasonCode::LedgerConflict));
     }
 }

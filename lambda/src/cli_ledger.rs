@@ -493,6 +493,7 @@ mod tests {
                 user: LegacyUser::new(name, BTreeMap::new()),
                 state,
                 groups_copied: false,
+                groups_copied_at_ms: None,
             },
             keys: vec![own_partition_key(name)],
             pk: own_partition_key(name),

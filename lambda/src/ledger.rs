@@ -272,6 +272,7 @@ pub fn item_to_record(item: &Item) -> Result<LedgerRecord, AwsError> {
             user,
             state,
             groups_copied: get_bool(item, attr::GROUPS_COPIED),
+            groups_copied_at_ms: get_n(item, attr::GROUPS_COPIED_AT_MS)?,
         },
         keys,
         pk: pk.to_owned(),
@@ -1165,6 +1166,7 @@ mod tests {
                 user: user(),
                 state,
                 groups_copied: true,
+                groups_copied_at_ms: None,
             };
             let items = entry_to_items(&entry, 42).unwrap();
             assert_eq!(items.len(), 2, "one item per distinct key");

@@ -596,7 +596,7 @@ async fn the_password_never_reaches_the_logs() {
         .filter(|l| l["message"] == "decision")
         .collect();
     assert_eq!(decisions.len(), 2, "one line per decision:\n{text}");
-    assert_eq!(decisions[0]["outcome"], "migrated");
+    assert_eq!(decisions[0]["outcome"], "approved");
     assert_eq!(decisions[0]["trigger"], "UserMigration_Authentication");
     assert_eq!(decisions[0]["user"], "l\u{2026}(10)");
     assert_eq!(decisions[0]["candidates"], 1);

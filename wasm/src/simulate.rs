@@ -62,7 +62,7 @@ export interface SimulationInput {
   mapping?: { renames?: Record<string, string>; drops?: string[] };
 }
 
-/** Why the trigger refused: logged by the Lambda, shown to operators, never to end users. */
+/** Why the trigger did not approve, allow or change anything: logged by the Lambda, shown to operators, never to end users. */
 export type ReasonCode =
   | "not_a_migration_event"
   | "empty_identifier"
@@ -82,7 +82,19 @@ export type ReasonCode =
   | "attributes_rejected"
   | "unsupported_challenge"
   | "legacy_unavailable"
-  | "identifier_taken";
+  | "identifier_taken"
+  | "ledger_conflict"
+  | "ledger_unavailable"
+  | "not_migrated"
+  | "not_in_ledger"
+  | "groups_already_copied"
+  | "groups_not_copied"
+  | "no_groups_to_add"
+  | "no_user_pool_id"
+  | "unhandled_source"
+  | "configuration"
+  | "deadline"
+  | "malformed_event";
 
 export interface SimulatedCheck {
   username: string;
@@ -102,7 +114,15 @@ export interface SimulationResult {
   matchKey: string;
   /** Legacy usernames filed under the event's key(s), as the ledger would return them. */
   candidates: string[];
-  decision: "approved" | "refused" | "allowed" | "groups-added" | "unchanged";
+  decision:
+    | "approved"
+    | "approved-again"
+    | "refused"
+    | "allowed"
+    | "groups-copied"
+    | "groups-added"
+    | "unchanged"
+    | "failed-closed";
   /** Why the trigger refused (`identifier_taken` for a sign-up, the others for a migration). */
   reasonCode: ReasonCode | null;
   /** Why, in plain language, for operators. */
@@ -263,7 +283,12 @@ pub fn simulate_trigger(
             .unwrap_or_default(),
         mapping: input.mapping.unwrap_or_default(),
     };
-    let simulation = simulate(&event, &entries, &config, |username| {
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "Date.now() is a whole number of milliseconds, far inside i64"
+    )]
+    let now_ms = js_sys::Date::now() as i64;
+    let simulation = simulate(&event, &entries, &config, now_ms, |username| {
         outcomes.get(username).copied().unwrap_or(default)
     });
     to_js(&SimulationResult::from(simulation))

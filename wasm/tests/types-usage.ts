@@ -112,7 +112,15 @@ const simulated: SimulationResult = simulateTrigger({
 });
 // @ts-expect-error outcome words are a closed set
 simulateTrigger({ event: built, legacyUsers: [], defaultOutcome: 'maybe' });
-const decision: 'approved' | 'refused' | 'allowed' | 'groups-added' | 'unchanged' = simulated.decision;
+const decision:
+  | 'approved'
+  | 'approved-again'
+  | 'refused'
+  | 'allowed'
+  | 'groups-copied'
+  | 'groups-added'
+  | 'unchanged'
+  | 'failed-closed' = simulated.decision;
 const reason: ReasonCode | null = simulated.reasonCode;
 // @ts-expect-error reason codes are a closed set
 const unknownReason: ReasonCode = 'no_such_code';

@@ -1,0 +1,480 @@
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use super::*;
+use crate::migrate::FinalUserStatus;
+use crate::user::LegacyUser;
+
+const NOW: i64 = 1_700_000_000_000;
+
+fn event(name: &str, user_name: &str) -> TriggerEvent {
+    let path = format!(
+        "{}/tests/fixtures/events/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut raw: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    raw["userName"] = user_name.into();
+    TriggerEvent::from_value(raw).unwrap()
+}
+
+fn user(name: &str) -> LegacyUser {
+    let mut user = LegacyUser::new(
+        name,
+        [
+            ("email".to_owned(), name.to_owned()),
+            ("email_verified".to_owned(), "true".to_owned()),
+        ]
+        .into(),
+    );
+    user.groups = vec!["staff".into()];
+    user
+}
+
+fn pending(name: &str) -> LedgerEntry {
+    LedgerEntry::pending(user(name))
+}
+
+/// Runs an invocation against a scripted adapter; returns every request made and the outcome.
+fn drive(
+    event: &TriggerEvent,
+    mut script: impl FnMut(&Request) -> Answer,
+) -> (Vec<Request>, Outcome) {
+    let config = MigrationConfig::default();
+    let mut invocation = Invocation::start(event, Context::new(&config, NOW));
+    let mut asked = Vec::new();
+    while let Some(request) = invocation.request() {
+        asked.push(request.clone());
+        let answer = script(request);
+        invocation.answer(answer);
+        assert!(asked.len() < 50, "the invocation does not end");
+    }
+    (asked, invocation.finish())
+}
+
+fn kinds(requests: &[Request]) -> Vec<&'static str> {
+    requests
+        .iter()
+        .map(|r| match r {
+            Request::LedgerCandidates { .. } => "candidates",
+            Request::LegacyUser { .. } => "legacy-user",
+            Request::CheckPassword { .. } => "password",
+            Request::LedgerRecord { .. } => "record",
+            Request::RecordMigration { .. } => "record-migration",
+            Request::RecordRefusal { .. } => "record-refusal",
+            Request::LegacyGroups { .. } => "legacy-groups",
+            Request::NewPoolGroups { .. } => "new-pool-groups",
+            Request::ApplyGroups { .. } => "apply-groups",
+            Request::MarkGroupsCopied { .. } => "mark-groups",
+        })
+        .collect()
+}
+
+/// A ledger holding `entries`, whose password checks accept `owner` only and whose writes
+/// answer `write`.
+fn ledger<'e>(
+    entries: &'e [LedgerEntry],
+    owner: &'e str,
+    write: WriteResult,
+) -> impl FnMut(&Request) -> Answer + 'e {
+    move |request| match request {
+        Request::LedgerCandidates { keys } => {
+            Answer::Records(filed_under(entries, keys).into_iter().cloned().collect())
+        }
+        Request::LegacyUser { .. } => Answer::LegacyUser(None),
+        Request::CheckPassword { username } if username == owner => {
+            Answer::Password(PasswordOutcome::Accepted)
+        }
+        Request::CheckPassword { .. } => Answer::Password(PasswordOutcome::WrongPassword),
+        Request::RecordMigration { .. } => Answer::Migration(write),
+        Request::LedgerRecord { legacy_username } => Answer::Record(
+            entries
+                .iter()
+                .find(|e| &e.user.username == legacy_username)
+                .cloned(),
+        ),
+        _ => Answer::Done,
+    }
+}
+
+#[test]
+fn a_sign_in_reads_checks_and_records_then_approves() {
+    let entries = [pending("Name@Acme.com"), pending("name@acme.com")];
+    let e = event("user-migration-authentication", "NAME@acme.com");
+    let (asked, outcome) = drive(&e, ledger(&entries, "name@acme.com", WriteResult::Recorded));
+    assert_eq!(
+        kinds(&asked),
+        ["candidates", "password", "password", "record-migration"]
+    );
+    assert_eq!(
+        asked.last(),
+        Some(&Request::RecordMigration {
+            legacy_username: "name@acme.com".into(),
+            new_username: "name@acme.com".into(),
+            at_ms: NOW,
+        })
+    );
+    assert_eq!(outcome.verdict, Verdict::Approved);
+    assert_eq!(outcome.reason, None);
+    assert_eq!(outcome.password_checks, 2);
+    assert_eq!(outcome.candidates, ["Name@Acme.com", "name@acme.com"]);
+    let response = outcome.result.unwrap();
+    assert_eq!(response["response"]["finalUserStatus"], "CONFIRMED");
+    assert_eq!(
+        response["response"]["userAttributes"]["custom:legacy_username"],
+        "name@acme.com"
+    );
+}
+
+#[test]
+fn a_retried_or_concurrent_write_of_the_same_migration_is_approved_again() {
+    let e = event("user-migration-authentication", "name@acme.com");
+    let entries = [pending("name@acme.com")];
+    let (_, outcome) = drive(
+        &e,
+        ledger(&entries, "name@acme.com", WriteResult::AlreadyRecorded),
+    );
+    assert_eq!(outcome.verdict, Verdict::ApprovedAgain);
+
+    // The write lost a race; the record, read again, shows this very migration.
+    let recorded = [LedgerEntry {
+        state: MigrationState::Migrated {
+            new_username: "name@acme.com".into(),
+            at_ms: 1,
+        },
+        ..pending("name@acme.com")
+    }];
+    let (asked, outcome) = drive(&e, |request| match request {
+        Request::LedgerCandidates { .. } => Answer::Records(vec![pending("name@acme.com")]),
+        Request::RecordMigration { .. } => Answer::Migration(WriteResult::Conflict),
+        other => ledger(&recorded, "name@acme.com", WriteResult::Conflict)(other),
+    });
+    assert_eq!(
+        kinds(&asked),
+        ["candidates", "password", "record-migration", "record"]
+    );
+    assert_eq!(outcome.verdict, Verdict::ApprovedAgain);
+    assert!(outcome.result.unwrap()["response"]["userAttributes"].is_object());
+}
+
+#[test]
+fn a_write_lost_to_another_legacy_user_or_a_failed_write_refuses() {
+    let e = event("user-migration-authentication", "name@acme.com");
+    let entries = [pending("name@acme.com")];
+    let (_, outcome) = drive(&e, ledger(&entries, "name@acme.com", WriteResult::Conflict));
+    assert_eq!(outcome.verdict, Verdict::Refused);
+    assert_eq!(outcome.reason, Some(ReasonCode::LedgerConflict));
+    assert_eq!(outcome.result.unwrap(), e.unchanged());
+
+    let (_, outcome) = drive(&e, |request| match request {
+        Request::RecordMigration { .. } => Answer::Failed,
+        other => ledger(&entries, "name@acme.com", WriteResult::Recorded)(other),
+    });
+    assert_eq!(outcome.reason, Some(ReasonCode::LedgerUnavailable));
+    assert_eq!(outcome.result.unwrap(), e.unchanged());
+}
+
+#[test]
+fn failures_of_each_read_refuse_with_their_own_reason() {
+    let e = event("user-migration-authentication", "name@acme.com");
+    let (_, outcome) = drive(&e, |_| Answer::Failed);
+    assert_eq!(outcome.reason, Some(ReasonCode::LedgerUnavailable));
+    let (asked, outcome) = drive(&e, |request| match request {
+        Request::LedgerCandidates { .. } => Answer::Records(Vec::new()),
+        _ => Answer::Failed,
+    });
+    assert_eq!(kinds(&asked), ["candidates", "legacy-user"]);
+    assert_eq!(outcome.reason, Some(ReasonCode::LegacyUnavailable));
+    let (_, outcome) = drive(&e, |request| match request {
+        Request::LedgerCandidates { .. } => Answer::Records(vec![pending("name@acme.com")]),
+        _ => Answer::Failed,
+    });
+    assert_eq!(outcome.reason, Some(ReasonCode::LegacyUnavailable));
+    // An answer of the wrong kind is a failure too.
+    let (_, outcome) = drive(&e, |_| Answer::Done);
+    assert_eq!(outcome.verdict, Verdict::Refused);
+    assert_eq!(outcome.reason, Some(ReasonCode::LedgerUnavailable));
+    assert_eq!(outcome.result.unwrap(), e.unchanged());
+}
+
+#[test]
+fn an_unindexed_user_is_found_by_the_exact_name() {
+    let e = event("user-migration-authentication", "Late@Acme.com");
+    let (asked, outcome) = drive(&e, |request| match request {
+        Request::LedgerCandidates { .. } => Answer::Records(Vec::new()),
+        Request::LegacyUser { username } => {
+            assert_eq!(username, "Late@Acme.com");
+            Answer::LegacyUser(Some(user("Late@Acme.com")))
+        }
+        Request::CheckPassword { .. } => Answer::Password(PasswordOutcome::Accepted),
+        Request::RecordMigration { .. } => Answer::Migration(WriteResult::Recorded),
+        _ => Answer::Failed,
+    });
+    assert_eq!(
+        kinds(&asked),
+        ["candidates", "legacy-user", "password", "record-migration"]
+    );
+    assert_eq!(outcome.verdict, Verdict::Approved);
+    let (_, outcome) = drive(&e, |request| match request {
+        Request::LedgerCandidates { .. } => Answer::Records(Vec::new()),
+        _ => Answer::LegacyUser(None),
+    });
+    assert_eq!(outcome.reason, Some(ReasonCode::NoCandidates));
+}
+
+#[test]
+fn an_ambiguous_password_records_the_refusal_on_the_users_it_fitted() {
+    let entries = [
+        pending("Name@Acme.com"),
+        pending("name@acme.com"),
+        pending("NAME@acme.com"),
+    ];
+    let e = event("user-migration-authentication", "name@ACME.com");
+    let (asked, outcome) = drive(&e, |request| match request {
+        Request::CheckPassword { username } if username == "NAME@acme.com" => {
+            Answer::Password(PasswordOutcome::WrongPassword)
+        }
+        Request::CheckPassword { .. } => Answer::Password(PasswordOutcome::Accepted),
+        other => ledger(&entries, "", WriteResult::Recorded)(other),
+    });
+    assert_eq!(outcome.reason, Some(ReasonCode::Ambiguous));
+    let Some(Request::RecordRefusal {
+        legacy_usernames,
+        reason,
+        ..
+    }) = asked.last()
+    else {
+        panic!("no refusal recorded: {asked:?}");
+    };
+    assert_eq!(*reason, ReasonCode::Ambiguous);
+    let refused: BTreeSet<&str> = legacy_usernames.iter().map(String::as_str).collect();
+    assert_eq!(refused, BTreeSet::from(["Name@Acme.com", "name@acme.com"]));
+    assert_eq!(outcome.result.unwrap(), e.unchanged());
+}
+
+#[test]
+fn forgot_password_checks_no_password_and_records_every_candidate_of_an_ambiguity() {
+    let e = event("user-migration-forgot-password", "name@acme.com");
+    let one = [pending("name@acme.com")];
+    let (asked, outcome) = drive(&e, ledger(&one, "", WriteResult::Recorded));
+    assert_eq!(kinds(&asked), ["candidates", "record-migration"]);
+    assert_eq!(
+        outcome.approval.unwrap().final_user_status,
+        FinalUserStatus::ResetRequired
+    );
+    let two = [pending("Name@Acme.com"), pending("name@acme.com")];
+    let (asked, outcome) = drive(&e, ledger(&two, "", WriteResult::Recorded));
+    assert_eq!(outcome.reason, Some(ReasonCode::Ambiguous));
+    assert!(
+        matches!(asked.last(), Some(Request::RecordRefusal { legacy_usernames, .. }) if legacy_usernames.len() == 2)
+    );
+}
+
+#[test]
+fn sign_ups_are_refused_allowed_or_fail_closed() {
+    let entries = [pending("Name@Acme.com")];
+    let mut e = event("pre-sign-up", "someone");
+    let (asked, outcome) = drive(&e, ledger(&entries, "", WriteResult::Recorded));
+    assert_eq!(kinds(&asked), ["candidates"]);
+    assert_eq!(outcome.verdict, Verdict::Refused);
+    assert_eq!(outcome.reason, Some(ReasonCode::IdentifierTaken));
+    assert_eq!(outcome.result, Err(Failure::SignUpRefused));
+    assert!(
+        outcome
+            .client_message(e.source())
+            .contains(SIGN_UP_REFUSED_MESSAGE)
+    );
+
+    let (_, outcome) = drive(&e, |_| Answer::Failed);
+    assert_eq!(outcome.verdict, Verdict::FailedClosed);
+    assert_eq!(outcome.result, Err(Failure::SignUpUnavailable));
+
+    let (_, outcome) = drive(&e, |_| Answer::Records(Vec::new()));
+    assert_eq!(outcome.verdict, Verdict::Allowed);
+    assert_eq!(outcome.result.unwrap(), e.unchanged());
+
+    let mut raw = e.unchanged();
+    raw["triggerSource"] = "PreSignUp_AdminCreateUser".into();
+    e = TriggerEvent::from_value(raw).unwrap();
+    let (asked, outcome) = drive(&e, |_| Answer::Failed);
+    assert!(asked.is_empty());
+    assert_eq!(outcome.verdict, Verdict::Allowed);
+}
+
+fn with_attributes(name: &str, attributes: &Value) -> TriggerEvent {
+    let mut raw = event(name, "name@acme.com").unchanged();
+    raw["request"]["userAttributes"] = attributes.clone();
+    TriggerEvent::from_value(raw).unwrap()
+}
+
+#[test]
+fn post_authentication_copies_every_group_once() {
+    let e = event("post-authentication", "name@acme.com");
+    let legacy = [pending("Name@Acme.com")];
+    let mut applied = None;
+    let (asked, outcome) = drive(&e, |request| match request {
+        Request::LegacyGroups { .. } => Answer::LegacyGroups(vec![
+            GroupSpec {
+                name: "staff".into(),
+                description: Some("Staff".into()),
+                precedence: Some(2),
+                role_arn: None,
+            },
+            GroupSpec {
+                name: "admins".into(),
+                description: None,
+                precedence: None,
+                role_arn: None,
+            },
+        ]),
+        Request::NewPoolGroups {
+            user_pool_id,
+            username,
+        } => {
+            assert_eq!(user_pool_id, "us-east-1_NewPool01");
+            assert_eq!(username, "name@acme.com");
+            Answer::NewPoolGroups {
+                existing: BTreeSet::from(["staff".to_owned()]),
+                memberships: BTreeSet::new(),
+            }
+        }
+        Request::ApplyGroups { plan, .. } => {
+            applied = Some(plan.clone());
+            Answer::Done
+        }
+        other => ledger(&legacy, "", WriteResult::Recorded)(other),
+    });
+    assert_eq!(
+        kinds(&asked),
+        [
+            "record",
+            "legacy-groups",
+            "new-pool-groups",
+            "apply-groups",
+            "mark-groups"
+        ]
+    );
+    let plan = applied.unwrap();
+    assert_eq!(plan.create.len(), 1);
+    assert_eq!(plan.add, ["staff", "admins"]);
+    assert_eq!(outcome.verdict, Verdict::GroupsCopied);
+    assert_eq!(outcome.result.unwrap(), e.unchanged());
+
+    // Copied before, failing, or not a migrated user: nothing changes.
+    let copied = [LedgerEntry {
+        groups_copied: true,
+        ..pending("Name@Acme.com")
+    }];
+    let (asked, outcome) = drive(&e, ledger(&copied, "", WriteResult::Recorded));
+    assert_eq!(kinds(&asked), ["record"]);
+    assert_eq!(outcome.reason, Some(ReasonCode::GroupsAlreadyCopied));
+    let (_, outcome) = drive(&e, |request| match request {
+        Request::ApplyGroups { .. } => Answer::Failed,
+        Request::LegacyGroups { .. } => Answer::LegacyGroups(vec![GroupSpec {
+            name: "g".into(),
+            description: None,
+            precedence: None,
+            role_arn: None,
+        }]),
+        Request::NewPoolGroups { .. } => Answer::NewPoolGroups {
+            existing: BTreeSet::new(),
+            memberships: BTreeSet::new(),
+        },
+        other => ledger(&legacy, "", WriteResult::Recorded)(other),
+    });
+    assert_eq!(outcome.reason, Some(ReasonCode::GroupsNotCopied));
+    assert_eq!(outcome.result.unwrap(), e.unchanged());
+    let stranger = with_attributes("post-authentication", &json!({"email": "x@y.z"}));
+    let (asked, outcome) = drive(&stranger, |_| Answer::Failed);
+    assert!(asked.is_empty());
+    assert_eq!(outcome.reason, Some(ReasonCode::NotMigrated));
+    // A user in no legacy group is marked without touching the new pool.
+    let (asked, _) = drive(&e, |request| match request {
+        Request::LegacyGroups { .. } => Answer::LegacyGroups(Vec::new()),
+        other => ledger(&legacy, "", WriteResult::Recorded)(other),
+    });
+    assert_eq!(kinds(&asked), ["record", "legacy-groups", "mark-groups"]);
+}
+
+#[test]
+fn tokens_carry_the_legacy_groups_until_the_copy_shows() {
+    let e = event("token-generation-authentication", "name@acme.com");
+    let legacy = [pending("Name@Acme.com")];
+    let (_, outcome) = drive(&e, ledger(&legacy, "", WriteResult::Recorded));
+    assert_eq!(outcome.verdict, Verdict::GroupsAdded);
+    assert_eq!(
+        outcome.result.unwrap()["response"]["claimsOverrideDetails"]["groupOverrideDetails"]["groupsToOverride"],
+        json!(["staff"])
+    );
+    let just_copied = [LedgerEntry {
+        groups_copied: true,
+        groups_copied_at_ms: Some(NOW - 1_000),
+        ..pending("Name@Acme.com")
+    }];
+    let (_, outcome) = drive(&e, ledger(&just_copied, "", WriteResult::Recorded));
+    assert_eq!(outcome.verdict, Verdict::GroupsAdded);
+    let long_ago = [LedgerEntry {
+        groups_copied: true,
+        groups_copied_at_ms: Some(NOW - GROUPS_FRESH_MS - 1),
+        ..pending("Name@Acme.com")
+    }];
+    let (_, outcome) = drive(&e, ledger(&long_ago, "", WriteResult::Recorded));
+    assert_eq!(outcome.reason, Some(ReasonCode::GroupsAlreadyCopied));
+    let (_, outcome) = drive(&e, |_| Answer::Record(None));
+    assert_eq!(outcome.reason, Some(ReasonCode::NotInLedger));
+    let (_, outcome) = drive(&e, |_| Answer::Failed);
+    assert_eq!(outcome.reason, Some(ReasonCode::LedgerUnavailable));
+    assert_eq!(outcome.result.unwrap(), e.unchanged());
+}
+
+#[test]
+fn other_sources_configuration_errors_and_deadlines_have_their_outcomes() {
+    let other = event("custom-message", "x");
+    let (asked, outcome) = drive(&other, |_| Answer::Failed);
+    assert!(asked.is_empty());
+    assert_eq!(outcome.reason, Some(ReasonCode::UnhandledSource));
+    assert_eq!(outcome.result.unwrap(), other.unchanged());
+
+    let sign_in = event("user-migration-authentication", "name@acme.com");
+    let sign_up = event("pre-sign-up", "someone");
+    let tokens = event("token-generation-authentication", "name@acme.com");
+    assert_eq!(unconfigured(&sign_in).result, Err(Failure::Unavailable));
+    assert_eq!(
+        unconfigured(&sign_up).result,
+        Err(Failure::SignUpUnavailable)
+    );
+    assert_eq!(unconfigured(&tokens).result, Ok(tokens.unchanged()));
+    assert_eq!(
+        unconfigured(&sign_in).reason,
+        Some(ReasonCode::Configuration)
+    );
+    let late = timed_out(&sign_in);
+    assert_eq!(late.verdict, Verdict::Refused);
+    assert_eq!(late.result, Ok(sign_in.unchanged()));
+    assert_eq!(timed_out(&sign_up).result, Err(Failure::SignUpUnavailable));
+    assert_eq!(timed_out(&tokens).reason, Some(ReasonCode::Deadline));
+}
+
+#[test]
+fn an_invocation_left_unanswered_fails_closed() {
+    let config = MigrationConfig::default();
+    let e = event("user-migration-authentication", "name@acme.com");
+    let invocation = Invocation::start(&e, Context::new(&config, NOW));
+    assert!(invocation.request().is_some());
+    let outcome = invocation.finish();
+    assert_eq!(outcome.verdict, Verdict::Refused);
+    assert_eq!(outcome.result.unwrap(), e.unchanged());
+}
+
+#[test]
+fn failure_messages_are_generic() {
+    for failure in [
+        Failure::Unavailable,
+        Failure::SignUpRefused,
+        Failure::SignUpUnavailable,
+        Failure::MalformedEvent,
+    ] {
+        let text = failure.to_string();
+        assert!(!text.contains('@') && !text.contains("name"), "{text}");
+    }
+}
