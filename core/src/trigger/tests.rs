@@ -3,6 +3,7 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::ledger::MigrationState;
 use crate::migrate::FinalUserStatus;
 use crate::user::LegacyUser;
 

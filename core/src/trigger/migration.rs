@@ -1,0 +1,172 @@
+//! Sign-in and forgot-password migrations: the candidates are read, checked one password at a
+//! time by the core's [`SignInMigration`], and an approval is recorded in the ledger before it is
+//! returned.
+
+use super::{Answer, Invocation, Outcome, Phase, Request, Verdict, WriteResult};
+use crate::event::TriggerSource;
+use crate::keys::canonical_username;
+use crate::ledger::{LedgerEntry, MigrationState};
+use crate::migrate::{Decision, PasswordOutcome, SignInMigration, Step, refusal_is_recordable};
+use crate::reason::ReasonCode;
+
+/// Where a migration stands.
+#[derive(Debug)]
+pub(super) enum MigrationPhase<'a> {
+    Candidates,
+    ExactUser,
+    Checking(Box<SignInMigration<'a>>),
+    Refusal(Box<Decision>),
+    Write(Box<Decision>, String),
+    Reread(Box<Decision>, String),
+}
+
+impl<'a> Invocation<'a> {
+    pub(super) fn migration(&mut self, phase: MigrationPhase<'a>, answer: Answer) -> Phase<'a> {
+        match (phase, answer) {
+            (MigrationPhase::Candidates, Answer::Records(found)) if found.is_empty() => {
+                self.note("The ledger has no candidate: the legacy pool is asked for the exact name typed.");
+                self.ask(Request::LegacyUser {
+                    username: self.event.user_name().to_owned(),
+                });
+                Phase::Migration(MigrationPhase::ExactUser)
+            }
+            (MigrationPhase::Candidates, Answer::Records(found)) => self.check(found),
+            (MigrationPhase::Candidates, _) => {
+                self.note("The ledger could not be read: refused.");
+                self.done(Verdict::Refused, Some(ReasonCode::LedgerUnavailable))
+            }
+            (MigrationPhase::ExactUser, Answer::LegacyUser(user)) => {
+                self.check(user.into_iter().map(LedgerEntry::pending).collect())
+            }
+            (MigrationPhase::ExactUser, _) => {
+                self.note("The legacy pool did not answer: refused.");
+                self.done(Verdict::Refused, Some(ReasonCode::LegacyUnavailable))
+            }
+            (MigrationPhase::Checking(mut machine), Answer::Password(outcome)) => {
+                if let Step::CheckPassword { username } = machine.next_step()
+                    && outcome.password_matched()
+                {
+                    self.matched.push(username.to_owned());
+                }
+                self.password_checks += 1;
+                machine.record(outcome);
+                self.advance(machine)
+            }
+            (MigrationPhase::Checking(_), _) => {
+                self.note("The legacy pool did not answer the password check: refused.");
+                self.done(Verdict::Refused, Some(ReasonCode::LegacyUnavailable))
+            }
+            (MigrationPhase::Refusal(decision), _) => self.refused(*decision),
+            (MigrationPhase::Write(decision, _), Answer::Migration(WriteResult::Recorded)) => {
+                self.approved(*decision, Verdict::Approved)
+            }
+            (
+                MigrationPhase::Write(decision, _),
+                Answer::Migration(WriteResult::AlreadyRecorded),
+            ) => {
+                self.note("The ledger already recorded this migration: approved again.");
+                self.approved(*decision, Verdict::ApprovedAgain)
+            }
+            (
+                MigrationPhase::Write(decision, new_username),
+                Answer::Migration(WriteResult::Conflict),
+            ) => {
+                let Some(approval) = &decision.approval else {
+                    return self.done(Verdict::Refused, Some(ReasonCode::LedgerConflict));
+                };
+                self.note("The ledger changed meanwhile: it is read again.");
+                self.ask(Request::LedgerRecord {
+                    legacy_username: approval.legacy_username.clone(),
+                });
+                Phase::Migration(MigrationPhase::Reread(decision, new_username))
+            }
+            (MigrationPhase::Write(..), _) => {
+                self.note("The migration could not be recorded: refused.");
+                self.done(Verdict::Refused, Some(ReasonCode::LedgerUnavailable))
+            }
+            (MigrationPhase::Reread(decision, new_username), Answer::Record(Some(entry))) if matches!(&entry.state, MigrationState::Migrated { new_username: recorded, .. } if *recorded == new_username) =>
+            {
+                // A concurrent invocation of the same sign-in (Cognito retrying, or a double
+                // submit) recorded this very migration first: that is an approval too.
+                self.note("A concurrent invocation recorded this very migration first: approved.");
+                self.approved(*decision, Verdict::ApprovedAgain)
+            }
+            (MigrationPhase::Reread(..), _) => {
+                self.note("Another sign-in recorded this user, or claimed this new username, first: refused.");
+                self.done(Verdict::Refused, Some(ReasonCode::LedgerConflict))
+            }
+        }
+    }
+
+    /// Runs the sign-in state machine over the candidates.
+    pub(super) fn check(&mut self, found: Vec<LedgerEntry>) -> Phase<'a> {
+        self.set_candidates(found);
+        let machine =
+            SignInMigration::new(self.event, self.candidates.clone(), self.context.config);
+        self.advance(Box::new(machine))
+    }
+
+    fn advance(&mut self, mut machine: Box<SignInMigration<'a>>) -> Phase<'a> {
+        loop {
+            let Step::CheckPassword { username } = machine.next_step() else {
+                return self.decide(*machine);
+            };
+            if self.event.password().is_none() {
+                machine.record(PasswordOutcome::WrongPassword);
+                continue;
+            }
+            let username = username.to_owned();
+            self.ask(Request::CheckPassword { username });
+            return Phase::Migration(MigrationPhase::Checking(machine));
+        }
+    }
+
+    fn decide(&mut self, machine: SignInMigration<'a>) -> Phase<'a> {
+        let decision = machine.finish();
+        self.trace.extend(decision.trace.iter().cloned());
+        let Some(approval) = &decision.approval else {
+            if decision.refusal == Some(ReasonCode::Ambiguous) {
+                let forgot = self.event.source() == &TriggerSource::UserMigrationForgotPassword;
+                let legacy_usernames: Vec<String> = self
+                    .candidates
+                    .iter()
+                    .filter(|e| refusal_is_recordable(&e.state))
+                    .filter(|e| forgot || self.matched.contains(&e.user.username))
+                    .map(|e| e.user.username.clone())
+                    .collect();
+                if !legacy_usernames.is_empty() {
+                    self.ask(Request::RecordRefusal {
+                        legacy_usernames,
+                        reason: ReasonCode::Ambiguous,
+                        at_ms: self.context.now_ms,
+                    });
+                    return Phase::Migration(MigrationPhase::Refusal(Box::new(decision)));
+                }
+            }
+            return self.refused(decision);
+        };
+        let Ok(new_username) = canonical_username(self.event.user_name()) else {
+            return self.done(Verdict::Refused, Some(ReasonCode::EmptyIdentifier));
+        };
+        let new_username = new_username.into_string();
+        self.ask(Request::RecordMigration {
+            legacy_username: approval.legacy_username.clone(),
+            new_username: new_username.clone(),
+            at_ms: self.context.now_ms,
+        });
+        Phase::Migration(MigrationPhase::Write(Box::new(decision), new_username))
+    }
+
+    fn refused(&mut self, decision: Decision) -> Phase<'a> {
+        let reason = decision.refusal.unwrap_or(ReasonCode::WrongPassword);
+        let mut outcome = Outcome::new(Verdict::Refused, Some(reason), Ok(decision.response));
+        outcome.approval = None;
+        self.finish_with(outcome)
+    }
+
+    fn approved(&mut self, decision: Decision, verdict: Verdict) -> Phase<'a> {
+        let mut outcome = Outcome::new(verdict, None, Ok(decision.response));
+        outcome.approval = decision.approval;
+        self.finish_with(outcome)
+    }
+}
