@@ -230,7 +230,19 @@ fn sign_up_and_token_events_use_their_own_decisions() {
     assert_eq!(signup["response"], Value::Null);
     insta::assert_json_snapshot!("sign_up_taken_email", signup);
 
+    // Frank has not signed in yet: no new-pool user gets his groups, whatever it claims.
     let token = simulate("token-frank.json", &[]);
+    assert_eq!(token["decision"], "unchanged");
+    assert_eq!(token["reasonCode"], "not_owner");
+    let out = run(&[
+        "simulate",
+        "token-frank.json",
+        "--legacy",
+        "frank-migrated.json",
+        "--json",
+    ]);
+    assert_eq!(out.code, Some(0), "stderr: {}", out.stderr);
+    let token: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(token["decision"], "groups-added");
     assert_eq!(
         token["response"]["response"]["claimsOverrideDetails"]["groupOverrideDetails"]["groupsToOverride"],

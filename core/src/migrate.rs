@@ -41,7 +41,7 @@ use serde_json::{Map, Value};
 
 use crate::attributes::{AttributeMapping, TargetSchema, map_attributes};
 use crate::event::{TriggerEvent, TriggerSource};
-use crate::keys::match_key;
+use crate::keys::{canonical_username, match_key};
 use crate::ledger::{LedgerEntry, MigrationState};
 use crate::policy::{CollisionPolicy, MfaPolicy, Policy, TemporaryPasswordPolicy};
 use crate::user::{LegacyUser, UserStatus};
@@ -154,6 +154,9 @@ pub struct MigrationConfig {
     pub schema: TargetSchemaOrDefault,
     /// Renames and drops.
     pub mapping: AttributeMapping,
+    /// The new pool's `UsernameAttributes` (`email`, `phone_number`): in such a pool Cognito
+    /// generates each username, and a user is known by these attributes instead.
+    pub new_pool_username_attributes: Vec<String>,
 }
 
 /// A target schema that defaults to the standard attributes plus the legacy custom ones.
@@ -327,12 +330,26 @@ impl<'a> SignInMigration<'a> {
             "The typed identifier `{typed}` has the match key `{key}`."
         ));
 
+        // A username outranks an alias: when the typed identifier is someone's username, only
+        // its holder(s) can migrate under it, never a user whose e-mail, phone or preferred
+        // username happens to collide with it.
+        let owned = candidates
+            .iter()
+            .any(|entry| match_key(&entry.user.username) == key);
         let mut seen = std::collections::BTreeSet::new();
         let mut skipped = Vec::new();
         let mut exact = Vec::new();
         let mut others = Vec::new();
         for entry in candidates {
             if !seen.insert(entry.user.username.clone()) {
+                continue;
+            }
+            if owned && match_key(&entry.user.username) != key {
+                self.note(format!(
+                    "`{}` has this identifier only as an alias, and it is another user's username; skipped.",
+                    entry.user.username
+                ));
+                skipped.push(ReasonCode::IdentifierOwned);
                 continue;
             }
             match self.screen(kind, &key, entry) {
@@ -358,6 +375,7 @@ impl<'a> SignInMigration<'a> {
                 ReasonCode::LegacyResetRequired,
                 ReasonCode::ExternalProvider,
                 ReasonCode::AlreadyMigrated,
+                ReasonCode::IdentifierOwned,
             ]
             .into_iter()
             .find(|reason| skipped.contains(reason));
@@ -408,7 +426,7 @@ impl<'a> SignInMigration<'a> {
             return Err(None);
         }
         if let MigrationState::Migrated { new_username, .. } = &entry.state
-            && match_key(new_username) == *key
+            && canonical_username(self.event.user_name()).is_ok_and(|c| c.as_str() == new_username)
         {
             // Cognito invokes the trigger only for users it does not have: a migration
             // recorded under this very identifier did not complete (a timeout or a retry),
@@ -675,6 +693,29 @@ impl<'a> SignInMigration<'a> {
         }
     }
 
+    /// No variant usernames: the new pool creates the user under the name as typed
+    /// (canonicalised), so the typed name must be, once canonicalised, one of the identifiers
+    /// the user registered, not merely share its match key (`straße` for `strasse`, a
+    /// fullwidth or dotted-capital form).
+    fn registered_as_typed(&mut self, user: &LegacyUser) -> Result<(), ReasonCode> {
+        let typed =
+            canonical_username(self.event.user_name()).map_err(|_| ReasonCode::EmptyIdentifier)?;
+        let key = match_key(self.event.user_name());
+        let registered = user
+            .identifiers()
+            .filter(|(_, id)| match_key(id) == key)
+            .any(|(_, id)| canonical_username(id).is_ok_and(|c| c == typed));
+        if registered {
+            return Ok(());
+        }
+        self.note(format!(
+            "`{}` was typed as `{}`, a variant of how it is registered; it must be typed as registered.",
+            user.username,
+            typed.as_str()
+        ));
+        Err(ReasonCode::IdentifierVariant)
+    }
+
     /// Maps attributes and checks what the final status needs.
     fn approve(
         &mut self,
@@ -682,6 +723,7 @@ impl<'a> SignInMigration<'a> {
         status: FinalUserStatus,
         sms: bool,
     ) -> Result<Approval, ReasonCode> {
+        self.registered_as_typed(user)?;
         let attributes = map_attributes(user, &self.config.schema.0, &self.config.mapping)
             .map_err(|e| {
                 self.note(format!("The new pool would reject the attributes: {e}."));

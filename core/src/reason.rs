@@ -77,6 +77,15 @@ reason_codes! {
     LegacyUnavailable = "legacy_unavailable": "The legacy pool did not answer in time.",
     /// A sign-up takes an identifier of a legacy user who has not moved yet.
     IdentifierTaken = "identifier_taken": "The identifier belongs to a legacy user who has not moved yet; the sign-up would shadow that account.",
+    /// The typed identifier is a variant of the registered one (same match key, another
+    /// canonical form): the new pool would create a user under a name the user never had.
+    IdentifierVariant = "identifier_variant": "The identifier was typed as a variant of how it is registered (another Unicode form of it); type it as registered.",
+    /// The typed identifier is another legacy user's username; an alias never takes it.
+    IdentifierOwned = "identifier_owned": "The identifier is another legacy user's username; a user whose e-mail, phone or preferred username collides with it cannot take it.",
+    /// The new-pool user is not the one the legacy record was migrated to.
+    NotOwner = "not_owner": "The new-pool user is not the one this legacy record was migrated to; nothing of the legacy user reaches it.",
+    /// A sign-up tried to set an attribute only the migration may write.
+    LegacyAttributeInSignUp = "legacy_attribute_in_sign_up": "A sign-up tried to set custom:legacy_* attributes, which only the migration writes.",
     /// The ledger changed under the sign-in: another invocation recorded this user, or claimed
     /// this new username for another legacy user, first.
     LedgerConflict = "ledger_conflict": "Another sign-in recorded this legacy user, or this new username for another legacy user, first; refused rather than risk one account for two people.",

@@ -8,6 +8,10 @@ use crate::keys::{MatchKey, match_key};
 use crate::ledger::LedgerEntry;
 use crate::user::IDENTIFIER_ATTRIBUTES;
 
+/// What the legacy identifiers the migration writes start with: `custom:legacy_sub`,
+/// `custom:legacy_username`. No sign-up may set them.
+pub const LEGACY_ATTRIBUTE_PREFIX: &str = "custom:legacy_";
+
 /// The message a refused sign-up shows (Cognito prefixes it with `PreSignUp failed with error`).
 /// It says no more than Cognito's own "already exists" answer would.
 pub const SIGN_UP_REFUSED_MESSAGE: &str = "An account with this sign-in already exists. Sign in with your existing password, or reset it.";
@@ -18,6 +22,12 @@ pub const SIGN_UP_REFUSED_MESSAGE: &str = "An account with this sign-in already 
 pub enum SignUpDecision {
     /// Let Cognito go on (return the event unchanged).
     Allow,
+    /// Fail the trigger: the sign-up sets an attribute only the migration writes
+    /// (`custom:legacy_*`), which would claim a legacy user's groups.
+    RefuseLegacyAttribute {
+        /// The attribute.
+        attribute: String,
+    },
     /// Fail the trigger with [`SIGN_UP_REFUSED_MESSAGE`].
     Refuse {
         /// The legacy user whose identifier is taken (for logs, masked there).
@@ -55,6 +65,14 @@ pub fn decide_sign_up(event: &TriggerEvent, found: &[LedgerEntry]) -> SignUpDeci
         return SignUpDecision::Allow;
     }
     let attributes = event.user_attributes();
+    if let Some(attribute) = attributes
+        .keys()
+        .find(|name| name.starts_with(LEGACY_ATTRIBUTE_PREFIX))
+    {
+        return SignUpDecision::RefuseLegacyAttribute {
+            attribute: attribute.clone(),
+        };
+    }
     let fields: Vec<(&str, MatchKey)> = std::iter::once(("username", event.user_name()))
         .chain(
             IDENTIFIER_ATTRIBUTES
@@ -137,6 +155,19 @@ mod tests {
         assert_eq!(
             decide_sign_up(&admin, &[legacy(MigrationState::Pending)]),
             SignUpDecision::Allow
+        );
+    }
+
+    #[test]
+    fn refuses_a_sign_up_that_sets_a_legacy_attribute() {
+        let mut raw = event("PreSignUp_SignUp", "evil", "evil@acme.com").unchanged();
+        raw["request"]["userAttributes"]["custom:legacy_username"] = "Alice".into();
+        let e = TriggerEvent::from_value(raw).unwrap();
+        assert_eq!(
+            decide_sign_up(&e, &[]),
+            SignUpDecision::RefuseLegacyAttribute {
+                attribute: "custom:legacy_username".into()
+            }
         );
     }
 

@@ -478,7 +478,7 @@ mod tests {
         assert!(sim.client_message.contains(SIGN_UP_REFUSED_MESSAGE));
         let sim = run(
             &event("token-generation-authentication", "name@acme.com"),
-            &entries,
+            &pair_with_one_migrated(),
             &config,
             |_| AssumedOutcome::Ok,
         );
@@ -494,9 +494,19 @@ mod tests {
         assert!(sim.checks.is_empty());
     }
 
+    /// The pair, `Name@Acme.com` migrated to the new-pool user `name@acme.com`.
+    fn pair_with_one_migrated() -> Vec<LedgerEntry> {
+        let mut entries = pair();
+        entries[0].state = MigrationState::Migrated {
+            new_username: "name@acme.com".into(),
+            at_ms: 1,
+        };
+        entries
+    }
+
     #[test]
     fn post_authentication_copies_the_groups_and_marks_them() {
-        let entries = pair();
+        let entries = pair_with_one_migrated();
         let config = MigrationConfig::default();
         let sim = run(
             &event("post-authentication", "name@acme.com"),

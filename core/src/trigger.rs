@@ -52,8 +52,8 @@ use serde_json::Value;
 use crate::attributes::LEGACY_USERNAME;
 use crate::event::{PreSignUpSource, TriggerEvent, TriggerSource};
 use crate::groups::{GroupPlan, GroupSpec, token_group_override};
-use crate::keys::{MatchKey, match_key};
-use crate::ledger::LedgerEntry;
+use crate::keys::{MatchKey, canonical_username, match_key};
+use crate::ledger::{LedgerEntry, MigrationState};
 use crate::migrate::{Approval, MigrationConfig, PasswordOutcome};
 use crate::reason::ReasonCode;
 use crate::signup::{SIGN_UP_REFUSED_MESSAGE, SignUpDecision, decide_sign_up, sign_up_keys};
@@ -599,6 +599,16 @@ impl<'a> Invocation<'a> {
                 );
                 self.done(Verdict::Allowed, None)
             }
+            SignUpDecision::RefuseLegacyAttribute { attribute } => {
+                self.note(format!(
+                    "The sign-up sets {attribute}, which only the migration writes: refused, or it could claim a legacy user's groups."
+                ));
+                self.finish_with(Outcome::new(
+                    Verdict::Refused,
+                    Some(ReasonCode::LegacyAttributeInSignUp),
+                    Err(Failure::SignUpRefused),
+                ))
+            }
             SignUpDecision::Refuse {
                 legacy_username,
                 field,
@@ -642,6 +652,10 @@ impl<'a> Invocation<'a> {
                     entry.user.groups.join(", ")
                 ));
                 self.candidates = vec![entry.clone()];
+                if !self.is_owner(&entry) {
+                    self.note("The legacy user was not migrated to this new-pool user: nothing of it reaches this one.");
+                    return Err(self.done(Verdict::Unchanged, Some(ReasonCode::NotOwner)));
+                }
                 Ok(entry)
             }
             Answer::Record(None) => {
@@ -653,6 +667,26 @@ impl<'a> Invocation<'a> {
                 Err(self.done(Verdict::Unchanged, Some(ReasonCode::LedgerUnavailable)))
             }
         }
+    }
+
+    /// True when the legacy record was migrated to this very new-pool user: the event's
+    /// username is the new username the migration recorded, or, in a pool that signs in with
+    /// e-mail or phone as username (where Cognito generates the username), the event user's
+    /// value of that attribute is.
+    fn is_owner(&self, entry: &LedgerEntry) -> bool {
+        let MigrationState::Migrated { new_username, .. } = &entry.state else {
+            return false;
+        };
+        let same =
+            |value: &str| canonical_username(value).is_ok_and(|c| c.as_str() == new_username);
+        same(self.event.user_name())
+            || self
+                .context
+                .config
+                .new_pool_username_attributes
+                .iter()
+                .filter_map(|name| self.event.user_attributes().get(name))
+                .any(|value| same(value))
     }
 
     // --- pre token generation ---

@@ -102,6 +102,10 @@ impl Config {
 
     /// Reads the configuration through `lookup` (the environment, or a map in tests). Empty
     /// values count as absent.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one variable after another, in the order the README lists them"
+    )]
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| {
             lookup(name)
@@ -205,6 +209,7 @@ impl Config {
                 policy,
                 schema: TargetSchemaOrDefault(schema),
                 mapping,
+                new_pool_username_attributes: username_attributes(get)?,
             },
         })
     }
@@ -231,6 +236,22 @@ fn pool_region(pool_id: &str) -> Option<&str> {
     }
     let looks_like_region = region.split('-').count() >= 3;
     Some(if looks_like_region { region } else { "" })
+}
+
+/// `NEW_POOL_USERNAME_ATTRIBUTES`: the new pool's `UsernameAttributes`, `email` and/or
+/// `phone_number`; unset or empty for a pool with plain usernames.
+fn username_attributes(get: impl Fn(&str) -> Option<String>) -> Result<Vec<String>, ConfigError> {
+    let names = get("NEW_POOL_USERNAME_ATTRIBUTES").map_or_else(Vec::new, |list| comma_list(&list));
+    if let Some(other) = names
+        .iter()
+        .find(|name| !matches!(name.as_str(), "email" | "phone_number"))
+    {
+        return Err(ConfigError::new(
+            "NEW_POOL_USERNAME_ATTRIBUTES",
+            format!("names `{other}`; Cognito's username attributes are email and phone_number"),
+        ));
+    }
+    Ok(names)
 }
 
 fn comma_list(text: &str) -> Vec<String> {

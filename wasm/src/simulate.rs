@@ -60,6 +60,8 @@ export interface SimulationInput {
   policy?: PolicyJson;
   /** Attribute renames and drops. */
   mapping?: { renames?: Record<string, string>; drops?: string[] };
+  /** The new pool's `UsernameAttributes` (`email`, `phone_number`), as `NEW_POOL_USERNAME_ATTRIBUTES`. */
+  newPoolUsernameAttributes?: ("email" | "phone_number")[];
 }
 
 /** Why the trigger did not approve, allow or change anything: logged by the Lambda, shown to operators, never to end users. */
@@ -152,6 +154,7 @@ struct SimulationInput {
     schema: Option<Vec<String>>,
     policy: Option<Policy>,
     mapping: Option<AttributeMapping>,
+    new_pool_username_attributes: Option<Vec<String>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -282,6 +285,7 @@ pub fn simulate_trigger(
             .map(|names| TargetSchemaOrDefault(TargetSchema::new(names)))
             .unwrap_or_default(),
         mapping: input.mapping.unwrap_or_default(),
+        new_pool_username_attributes: input.new_pool_username_attributes.unwrap_or_default(),
     };
     #[expect(
         clippy::cast_possible_truncation,

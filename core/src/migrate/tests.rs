@@ -588,7 +588,7 @@ fn migrated_users_are_skipped_but_an_unfinished_migration_may_repeat() {
     let retried = LedgerEntry {
         user: legacy.clone(),
         state: MigrationState::Migrated {
-            new_username: "NAME@acme.com".into(),
+            new_username: "name@acme.com".into(),
             at_ms: 1,
         },
         groups_copied: false,
@@ -763,4 +763,82 @@ proptest! {
             _ => prop_assert!(false, "a decision is an approval or a refusal"),
         }
     }
+}
+
+#[test]
+fn a_variant_of_the_registered_name_is_refused_and_the_registered_one_approved() {
+    let config = MigrationConfig::default();
+    for (registered, variant) in [
+        ("strasse@acme.test", "straße@acme.test"),
+        ("istanbul@acme.test", "İSTANBUL@acme.test"),
+        ("anna@acme.test", "ａｎｎａ@acme.test"),
+        ("office@acme.test", "o\u{fb03}ce@acme.test"),
+    ] {
+        let legacy = pending(&[verified(registered)]);
+        let (decision, checked) = run(
+            &sign_in(variant),
+            legacy.clone(),
+            &config,
+            &[registered],
+            &accepted(),
+        );
+        assert_eq!(checked, [registered], "{variant} finds its candidate");
+        assert_eq!(
+            decision.refusal,
+            Some(ReasonCode::IdentifierVariant),
+            "{variant}"
+        );
+        assert_eq!(decision.response(), &sign_in(variant).unchanged());
+        let typed = registered.to_uppercase();
+        let (decision, _) = run(
+            &sign_in(&typed),
+            legacy,
+            &config,
+            &[registered],
+            &accepted(),
+        );
+        assert!(decision.approval.is_some(), "{typed}");
+    }
+}
+
+#[test]
+fn a_username_outranks_another_users_alias() {
+    let config = MigrationConfig::default();
+    let owner = verified("boss@acme.test");
+    let squatter = user(
+        "mallory",
+        &[("email", "Boss@acme.test"), ("email_verified", "true")],
+    );
+    let entries = pending(&[owner, squatter]);
+    // The squatter's password is never even checked under the owner's username.
+    let (decision, checked) = run(
+        &sign_in("BOSS@acme.test"),
+        entries.clone(),
+        &config,
+        &["mallory"],
+        &accepted(),
+    );
+    assert_eq!(checked, ["boss@acme.test"]);
+    assert_eq!(decision.refusal, Some(ReasonCode::WrongPassword));
+    let (decision, _) = run(
+        &sign_in("BOSS@acme.test"),
+        entries,
+        &config,
+        &["boss@acme.test"],
+        &accepted(),
+    );
+    assert_eq!(decision.approval.unwrap().legacy_username, "boss@acme.test");
+    // With the owner gone from the ledger's answer, the alias holder alone is a candidate.
+    let alone = pending(&[user(
+        "mallory",
+        &[("email", "Boss@acme.test"), ("email_verified", "true")],
+    )]);
+    let (decision, _) = run(
+        &sign_in("boss@acme.test"),
+        alone,
+        &config,
+        &["mallory"],
+        &accepted(),
+    );
+    assert!(decision.approval.is_some());
 }

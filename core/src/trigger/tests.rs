@@ -36,6 +36,17 @@ fn pending(name: &str) -> LedgerEntry {
     LedgerEntry::pending(user(name))
 }
 
+/// A legacy user migrated to the new-pool user `new_username`.
+fn migrated(name: &str, new_username: &str) -> LedgerEntry {
+    LedgerEntry {
+        state: MigrationState::Migrated {
+            new_username: new_username.into(),
+            at_ms: NOW - 5_000,
+        },
+        ..pending(name)
+    }
+}
+
 /// Runs an invocation against a scripted adapter; returns every request made and the outcome.
 fn drive(
     event: &TriggerEvent,
@@ -311,7 +322,7 @@ fn with_attributes(name: &str, attributes: &Value) -> TriggerEvent {
 #[test]
 fn post_authentication_copies_every_group_once() {
     let e = event("post-authentication", "name@acme.com");
-    let legacy = [pending("Name@Acme.com")];
+    let legacy = [migrated("Name@Acme.com", "name@acme.com")];
     let mut applied = None;
     let (asked, outcome) = drive(&e, |request| match request {
         Request::LegacyGroups { .. } => Answer::LegacyGroups(vec![
@@ -364,7 +375,7 @@ fn post_authentication_copies_every_group_once() {
     // Copied before, failing, or not a migrated user: nothing changes.
     let copied = [LedgerEntry {
         groups_copied: true,
-        ..pending("Name@Acme.com")
+        ..migrated("Name@Acme.com", "name@acme.com")
     }];
     let (asked, outcome) = drive(&e, ledger(&copied, "", WriteResult::Recorded));
     assert_eq!(kinds(&asked), ["record"]);
@@ -400,7 +411,7 @@ fn post_authentication_copies_every_group_once() {
 #[test]
 fn tokens_carry_the_legacy_groups_until_the_copy_shows() {
     let e = event("token-generation-authentication", "name@acme.com");
-    let legacy = [pending("Name@Acme.com")];
+    let legacy = [migrated("Name@Acme.com", "name@acme.com")];
     let (_, outcome) = drive(&e, ledger(&legacy, "", WriteResult::Recorded));
     assert_eq!(outcome.verdict, Verdict::GroupsAdded);
     assert_eq!(
@@ -410,14 +421,14 @@ fn tokens_carry_the_legacy_groups_until_the_copy_shows() {
     let just_copied = [LedgerEntry {
         groups_copied: true,
         groups_copied_at_ms: Some(NOW - 1_000),
-        ..pending("Name@Acme.com")
+        ..migrated("Name@Acme.com", "name@acme.com")
     }];
     let (_, outcome) = drive(&e, ledger(&just_copied, "", WriteResult::Recorded));
     assert_eq!(outcome.verdict, Verdict::GroupsAdded);
     let long_ago = [LedgerEntry {
         groups_copied: true,
         groups_copied_at_ms: Some(NOW - GROUPS_FRESH_MS - 1),
-        ..pending("Name@Acme.com")
+        ..migrated("Name@Acme.com", "name@acme.com")
     }];
     let (_, outcome) = drive(&e, ledger(&long_ago, "", WriteResult::Recorded));
     assert_eq!(outcome.reason, Some(ReasonCode::GroupsAlreadyCopied));
@@ -426,6 +437,55 @@ fn tokens_carry_the_legacy_groups_until_the_copy_shows() {
     let (_, outcome) = drive(&e, |_| Answer::Failed);
     assert_eq!(outcome.reason, Some(ReasonCode::LedgerUnavailable));
     assert_eq!(outcome.result.unwrap(), e.unchanged());
+}
+
+#[test]
+fn nothing_of_a_legacy_user_reaches_a_new_pool_user_it_was_not_migrated_to() {
+    // A fresh new-pool user naming a legacy admin in its own custom:legacy_username.
+    let squatter = with_attributes(
+        "token-generation-authentication",
+        &json!({"custom:legacy_username": "Name@Acme.com", "email": "evil@evil.test"}),
+    );
+    let mut raw = squatter.unchanged();
+    raw["userName"] = "evil".into();
+    let squatter = TriggerEvent::from_value(raw).unwrap();
+    for entries in [
+        vec![pending("Name@Acme.com")],
+        vec![migrated("Name@Acme.com", "name@acme.com")],
+    ] {
+        let (_, outcome) = drive(&squatter, ledger(&entries, "", WriteResult::Recorded));
+        assert_eq!(outcome.reason, Some(ReasonCode::NotOwner));
+        assert_eq!(outcome.result.unwrap(), squatter.unchanged());
+    }
+    let mut raw = squatter.unchanged();
+    raw["triggerSource"] = "PostAuthentication_Authentication".into();
+    let squatter = TriggerEvent::from_value(raw).unwrap();
+    let entries = [migrated("Name@Acme.com", "name@acme.com")];
+    let (asked, outcome) = drive(&squatter, ledger(&entries, "", WriteResult::Recorded));
+    assert_eq!(kinds(&asked), ["record"], "no group is read or written");
+    assert_eq!(outcome.reason, Some(ReasonCode::NotOwner));
+}
+
+#[test]
+fn in_an_email_as_username_pool_the_owner_is_known_by_the_email() {
+    let config = MigrationConfig {
+        new_pool_username_attributes: vec!["email".into()],
+        ..MigrationConfig::default()
+    };
+    let mut raw = event("token-generation-authentication", "0d5e8a31-uuid").unchanged();
+    raw["request"]["userAttributes"] =
+        json!({"email": "Name@Acme.com", "custom:legacy_username": "Name@Acme.com"});
+    let e = TriggerEvent::from_value(raw).unwrap();
+    let entries = [migrated("Name@Acme.com", "name@acme.com")];
+    let mut invocation = Invocation::start(&e, Context::new(&config, NOW));
+    while let Some(request) = invocation.request() {
+        let answer = ledger(&entries, "", WriteResult::Recorded)(request);
+        invocation.answer(answer);
+    }
+    assert_eq!(invocation.finish().verdict, Verdict::GroupsAdded);
+    // Without that setting the generated username names nobody.
+    let (_, outcome) = drive(&e, ledger(&entries, "", WriteResult::Recorded));
+    assert_eq!(outcome.reason, Some(ReasonCode::NotOwner));
 }
 
 #[test]
