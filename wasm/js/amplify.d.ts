@@ -35,5 +35,13 @@ export declare function signInWithMigration(
   settings?: SignInWithMigrationSettings,
 ): Promise<SignInWithMigrationOutput>;
 
+/**
+ * `canonicalUsername(input)` of `cognito-migrate`, the same string, computed without WebAssembly
+ * when `input` is ASCII; other text loads the keys module once, on first use (a dynamic import).
+ *
+ * @throws CognitoMigrateError with code `EMPTY_IDENTIFIER` for a blank username (a rejection).
+ */
+export declare function canonicalUsernameAsync(input: string): Promise<string>;
+
 /** Whether an error from the SRP attempt lets the helper fall back to USER_PASSWORD_AUTH. */
 export declare function isMigrationFallbackError(error: unknown): boolean;

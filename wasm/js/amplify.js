@@ -6,8 +6,38 @@
 // runs the user-migration trigger. After the migration window, pass
 // `allowMigrationFallback: false` (or stop using this helper) so that no plaintext password
 // reaches Cognito any more.
+//
+// The keys module (WebAssembly) is loaded only for a username that is not ASCII: ASCII text is
+// mapped by `./ascii-keys.js`, which tests hold equal to the keys module.
 import { signIn as amplifySignIn } from 'aws-amplify/auth';
-import { canonicalUsername } from 'cognito-migrate';
+
+import { asciiCanonicalUsername } from './ascii-keys.js';
+
+/** @type {Promise<typeof import('cognito-migrate')> | undefined} */
+let keysModule;
+
+/** The keys module, imported on first use; a failed import is tried again on the next call. */
+function loadKeysModule() {
+  keysModule ??= import('cognito-migrate').catch((error) => {
+    keysModule = undefined;
+    throw error;
+  });
+  return keysModule;
+}
+
+/**
+ * Resolves to `canonicalUsername(input)` of `cognito-migrate`, the same string, without loading
+ * WebAssembly when `input` is ASCII; other text loads the keys module once, on first use.
+ *
+ * @param {string} input
+ * @returns {Promise<string>}
+ */
+export async function canonicalUsernameAsync(input) {
+  const ascii = asciiCanonicalUsername(input);
+  if (ascii !== undefined) return ascii;
+  const { canonicalUsername } = await loadKeysModule();
+  return canonicalUsername(input);
+}
 
 /** The two flows the helper uses, in the order it tries them. */
 export const migrationAuthFlow = Object.freeze({
@@ -68,7 +98,7 @@ export async function signInWithMigration(
     );
   }
   // Throws a CognitoMigrateError (code EMPTY_IDENTIFIER) before anything is sent.
-  const name = canonicalUsername(username);
+  const name = await canonicalUsernameAsync(username);
   const attempt = async (authFlowType) => ({
     ...(await signIn({ username: name, password, options: { ...options, authFlowType } })),
     authFlowType,

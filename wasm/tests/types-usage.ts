@@ -9,6 +9,7 @@ import {
   type PackageInfo,
 } from 'cognito-migrate';
 import {
+  canonicalUsernameAsync,
   isMigrationFallbackError,
   migrationAuthFlow,
   signInWithMigration,
@@ -80,7 +81,15 @@ async function signInPage(username: string, password: string): Promise<boolean> 
   return result.isSignedIn && !isMigrationFallbackError(new Error('x'));
 }
 
-void [canonical, key, notNumber, version, flow, signInPage];
+async function signUpPage(username: string): Promise<string> {
+  const name: string = await canonicalUsernameAsync(username);
+  // @ts-expect-error it resolves later: a Promise, not a string
+  const notYet: string = canonicalUsernameAsync(username);
+  void notYet;
+  return name;
+}
+
+void [canonical, key, notNumber, version, flow, signInPage, signUpPage];
 
 // The tools build.
 import {
