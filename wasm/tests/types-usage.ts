@@ -12,6 +12,7 @@ import {
   canonicalUsernameAsync,
   isMigrationFallbackError,
   migrationAuthFlow,
+  migrationSignInFlows,
   signInWithMigration,
   type MigrationAuthFlow,
   type SignInWithMigrationOutput,
@@ -61,9 +62,15 @@ try {
   void bogus;
 }
 
-const flow: MigrationAuthFlow = migrationAuthFlow.fallback;
+const flow: MigrationAuthFlow = migrationAuthFlow.password;
 // @ts-expect-error the constants are read-only
-migrationAuthFlow.preferred = 'USER_PASSWORD_AUTH';
+migrationAuthFlow.srp = 'USER_PASSWORD_AUTH';
+const flows: readonly MigrationAuthFlow[] = migrationSignInFlows({ migrationEndsAt: '2026-06-30T00:00:00Z' }, new Date());
+const firstFlow: 'USER_PASSWORD_AUTH' | 'USER_SRP_AUTH' = migrationSignInFlows({ migrationFlow: 'srp-first' })[0];
+// @ts-expect-error the window's flows are a closed set
+migrationSignInFlows({ migrationFlow: 'srp' });
+// @ts-expect-error an end date is a Date, a string or a number
+migrationSignInFlows({ migrationEndsAt: true });
 
 async function signInPage(username: string, password: string): Promise<boolean> {
   const fakeSignIn = async (input: SignInInput): Promise<SignInOutput> => {
@@ -78,6 +85,7 @@ async function signInPage(username: string, password: string): Promise<boolean> 
   void usedFlow;
   // @ts-expect-error the switch is a boolean
   await signInWithMigration({ username, password }, { allowMigrationFallback: 'no' });
+  await signInWithMigration({ username, password }, { migrationFlow: 'srp-first', migrationEndsAt: new Date(2026, 5, 30) });
   return result.isSignedIn && !isMigrationFallbackError(new Error('x'));
 }
 
@@ -89,7 +97,7 @@ async function signUpPage(username: string): Promise<string> {
   return name;
 }
 
-void [canonical, key, notNumber, version, flow, signInPage, signUpPage];
+void [canonical, key, notNumber, version, flow, flows, firstFlow, signInPage, signUpPage];
 
 // The tools build.
 import {
