@@ -26,10 +26,11 @@ tsc --noEmit --strict -p wasm/tests/tsconfig.json
 tsc --noEmit --strict -p wasm/tests/tsconfig.json --module esnext --moduleResolution bundler
 
 log "node --test (Node build)"
-node --test --test-reporter=spec wasm/tests/keys.test.mjs wasm/tests/tools.test.mjs wasm/tests/amplify.test.mjs
+node --test --test-reporter=spec wasm/tests/keys.test.mjs wasm/tests/tools.test.mjs wasm/tests/amplify.test.mjs \
+  wasm/tests/ascii-keys.test.mjs
 
-log "node --test (headless Chromium, bundler build)"
-node --test --test-reporter=spec wasm/tests/browser.test.mjs
+log "node --test (headless Chromium, bundler build; the Amplify helper's page prints its gzipped bytes)"
+node --test --test-reporter=spec wasm/tests/browser.test.mjs wasm/tests/amplify-browser.test.mjs
 
 log "node --test (web demo in headless Chromium; screenshots in artifacts/web-demo/)"
 node --test --test-concurrency=1 --test-reporter=spec web-demo/tests/*.test.mjs

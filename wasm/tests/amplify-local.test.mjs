@@ -1,47 +1,75 @@
 // signInWithMigration with the real aws-amplify package against the local stack's new pool
-// (cognito-local, whose UserMigration trigger is the project's Lambda).
+// (cognito-local, whose UserMigration trigger is the project's Lambda), counting the failed
+// attempts Cognito sees for one wrong password in each mode of the helper.
 //
 // Needs, from the stack's env file: COGNITO_LOCAL_ENDPOINT, NEW_USER_POOL_ID, NEW_CLIENT_ID, and a
 // legacy user the Lambda can migrate: LEGACY_USERNAME, LEGACY_PASSWORD. It fails, never skips,
-// when any is missing: run it through the stack's test command.
+// when any is missing: run it through the stack's test command. The tests run in order: the
+// legacy user is migrated halfway through.
 //
-// cognito-local implements no SRP: it answers USER_SRP_AUTH with HTTP 500
-// `CognitoLocal#Unsupported`. Real Cognito answers SRP for a user who is not in the pool with
-// `NotAuthorizedException: Incorrect username or password.` when the app client has
-// PreventUserExistenceErrors enabled, as the stack's client does. The signIn handed to the helper
-// translates exactly that one emulator answer and records every attempt, so the test also proves
-// the SRP attempt was really made first.
+// Every authentication request Amplify sends is seen by a `fetch` wrapper, which records it with
+// the answer real Cognito gives to it and hands Amplify that answer. cognito-local differs in
+// two answers, rewritten here and nowhere else:
+// - it implements no SRP and answers USER_SRP_AUTH with HTTP 500 `CognitoLocal#Unsupported` (which
+//   Amplify would even retry, as it retries any 5xx). These tests send SRP only where real Cognito
+//   refuses it: a user not in the new pool, or a wrong password. With PreventUserExistenceErrors
+//   enabled, as on the stack's app client, real Cognito then answers with a challenge whose
+//   response it refuses with `NotAuthorizedException: Incorrect username or password.`: one
+//   failed attempt, modelled as that refusal of the InitiateAuth request;
+// - it answers a wrong password of a user already in the pool with `InvalidPasswordException`,
+//   where real Cognito answers `NotAuthorizedException: Incorrect username or password.`.
 import assert from 'node:assert/strict';
 import { before, beforeEach, test } from 'node:test';
 
 import { Amplify } from 'aws-amplify';
-import { getCurrentUser, signIn, signOut } from 'aws-amplify/auth';
+import { getCurrentUser, signOut } from 'aws-amplify/auth';
 
 import { signInWithMigration } from 'cognito-migrate/amplify';
 
 const REQUIRED = ['COGNITO_LOCAL_ENDPOINT', 'NEW_USER_POOL_ID', 'NEW_CLIENT_ID', 'LEGACY_USERNAME', 'LEGACY_PASSWORD'];
+const INCORRECT = 'Incorrect username or password.';
+const AUTH_OPERATIONS = ['InitiateAuth', 'RespondToAuthChallenge'];
 
 let env;
-let attempts;
+/** The authentication requests since the last test began: `{ operation, flow, emulator, cognito }`. */
+let authRequests = [];
 
-/** Amplify's signIn, with cognito-local's missing SRP reported the way real Cognito reports it. */
-async function signInAgainstCognitoLocal(input) {
-  const flow = input.options?.authFlowType;
-  try {
-    const result = await signIn(input);
-    attempts.push({ flow, outcome: 'ok' });
-    return result;
-  } catch (error) {
-    attempts.push({ flow, outcome: error?.name });
-    if (flow === 'USER_SRP_AUTH' && error?.name === 'Unsupported') {
-      throw Object.assign(new Error('Incorrect username or password.'), {
-        name: 'NotAuthorizedException',
-        cause: error,
-      });
-    }
-    throw error;
-  }
+/** Real Cognito's answer to an authentication request cognito-local answered with `emulator`. */
+function asRealCognito(flow, emulator) {
+  if (flow === 'USER_SRP_AUTH' && emulator === 'CognitoLocal#Unsupported') return 'NotAuthorizedException';
+  if (flow === 'USER_PASSWORD_AUTH' && emulator === 'InvalidPasswordException') return 'NotAuthorizedException';
+  return emulator;
 }
+
+const realFetch = globalThis.fetch;
+globalThis.fetch = async (resource, init) => {
+  const operation = (new Headers(init?.headers).get('x-amz-target') ?? '').split('.').pop();
+  if (!AUTH_OPERATIONS.includes(operation)) return realFetch(resource, init);
+  const flow = JSON.parse(String(init.body)).AuthFlow ?? null;
+  const response = await realFetch(resource, init);
+  const emulator = response.ok ? 'ok' : String((await response.clone().json()).__type);
+  const cognito = asRealCognito(flow, emulator);
+  authRequests.push({ operation, flow, emulator, cognito });
+  if (cognito === emulator) return response;
+  return new Response(JSON.stringify({ __type: cognito, message: INCORRECT }), {
+    status: 400,
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': cognito },
+  });
+};
+
+/** The attempts Cognito counts toward the account's lockout: requests refused as not authorized. */
+const failedAttempts = () => authRequests.filter((request) => request.cognito === 'NotAuthorizedException');
+const flowsSent = () => authRequests.map((request) => request.flow);
+
+const MODES = {
+  'window open (USER_PASSWORD_AUTH alone, the default)': {},
+  'window closed by allowMigrationFallback: false (SRP only)': { allowMigrationFallback: false },
+  'window closed by a past migrationEndsAt (SRP only)': { migrationEndsAt: new Date(Date.now() - 60_000) },
+  "migrationFlow: 'srp-first' (SRP, then USER_PASSWORD_AUTH)": { migrationFlow: 'srp-first' },
+};
+
+// The helper calls Amplify's own signIn: no `signIn` setting.
+const signInAs = (password, settings) => signInWithMigration({ username: env.LEGACY_USERNAME, password }, settings);
 
 before(() => {
   const missing = REQUIRED.filter((name) => !process.env[name]);
@@ -59,31 +87,33 @@ before(() => {
 });
 
 beforeEach(async () => {
-  attempts = [];
   await signOut();
+  authRequests = [];
 });
 
-test('with the switch off, a legacy user is not migrated and the SRP answer is surfaced', async () => {
-  await assert.rejects(
-    signInWithMigration(
-      { username: env.LEGACY_USERNAME, password: env.LEGACY_PASSWORD },
-      { allowMigrationFallback: false, signIn: signInAgainstCognitoLocal },
-    ),
-    { name: 'NotAuthorizedException' },
-  );
-  assert.deepEqual(attempts, [{ flow: 'USER_SRP_AUTH', outcome: 'Unsupported' }]);
+test('window closed: the legacy user is not migrated; one SRP request, refused', async () => {
+  const closed = [{ allowMigrationFallback: false }, { migrationEndsAt: new Date(Date.now() - 60_000) }];
+  for (const settings of closed) {
+    authRequests = [];
+    await assert.rejects(signInAs(env.LEGACY_PASSWORD, settings), { name: 'NotAuthorizedException' });
+    assert.deepEqual(authRequests, [
+      { operation: 'InitiateAuth', flow: 'USER_SRP_AUTH', emulator: 'CognitoLocal#Unsupported', cognito: 'NotAuthorizedException' },
+    ]);
+    await assert.rejects(getCurrentUser(), { name: 'UserUnAuthenticatedException' });
+  }
+});
+
+test('window open: a wrong password of a legacy user is one failed attempt, and migrates nobody', async () => {
+  // The trigger refuses: cognito-local reports it as NotAuthorizedException, as Cognito does.
+  await assert.rejects(signInAs(`${env.LEGACY_PASSWORD}-wrong`, {}), { name: 'NotAuthorizedException' });
+  assert.deepEqual(flowsSent(), ['USER_PASSWORD_AUTH']);
+  assert.equal(failedAttempts().length, 1);
   await assert.rejects(getCurrentUser(), { name: 'UserUnAuthenticatedException' });
 });
 
-test('SRP fails, the helper falls back to USER_PASSWORD_AUTH and the Lambda migrates the legacy user', async () => {
-  const result = await signInWithMigration(
-    { username: env.LEGACY_USERNAME, password: env.LEGACY_PASSWORD },
-    { signIn: signInAgainstCognitoLocal },
-  );
-  assert.deepEqual(attempts, [
-    { flow: 'USER_SRP_AUTH', outcome: 'Unsupported' },
-    { flow: 'USER_PASSWORD_AUTH', outcome: 'ok' },
-  ]);
+test('window open: one USER_PASSWORD_AUTH request, and the Lambda migrates the legacy user', async () => {
+  const result = await signInAs(env.LEGACY_PASSWORD, {});
+  assert.deepEqual(authRequests, [{ operation: 'InitiateAuth', flow: 'USER_PASSWORD_AUTH', emulator: 'ok', cognito: 'ok' }]);
   assert.equal(result.authFlowType, 'USER_PASSWORD_AUTH');
   assert.equal(result.isSignedIn, true);
   assert.deepEqual(result.nextStep, { signInStep: 'DONE' });
@@ -91,18 +121,27 @@ test('SRP fails, the helper falls back to USER_PASSWORD_AUTH and the Lambda migr
   assert.ok(user.userId, 'signed in without a user id');
 });
 
-test('a wrong password is refused after the fallback, and nobody is signed in', async () => {
-  await assert.rejects(
-    signInWithMigration(
-      { username: env.LEGACY_USERNAME, password: `${env.LEGACY_PASSWORD}-wrong` },
-      { signIn: signInAgainstCognitoLocal },
-    ),
-    // Real Cognito says NotAuthorizedException; cognito-local says InvalidPasswordException.
-    (error) => ['NotAuthorizedException', 'InvalidPasswordException'].includes(error?.name),
-  );
-  assert.deepEqual(
-    attempts.map((attempt) => attempt.flow),
-    ['USER_SRP_AUTH', 'USER_PASSWORD_AUTH'],
-  );
-  await assert.rejects(getCurrentUser(), { name: 'UserUnAuthenticatedException' });
+test('a wrong password of the migrated user: one failed attempt in every mode but SRP-first, which costs two', async () => {
+  const counted = {};
+  for (const [mode, settings] of Object.entries(MODES)) {
+    authRequests = [];
+    await assert.rejects(signInAs(`${env.LEGACY_PASSWORD}-wrong`, settings), { name: 'NotAuthorizedException', message: INCORRECT }, mode);
+    counted[mode] = { flows: flowsSent(), failedAttempts: failedAttempts().length };
+    await assert.rejects(getCurrentUser(), { name: 'UserUnAuthenticatedException' });
+  }
+  assert.deepEqual(counted, {
+    'window open (USER_PASSWORD_AUTH alone, the default)': { flows: ['USER_PASSWORD_AUTH'], failedAttempts: 1 },
+    'window closed by allowMigrationFallback: false (SRP only)': { flows: ['USER_SRP_AUTH'], failedAttempts: 1 },
+    'window closed by a past migrationEndsAt (SRP only)': { flows: ['USER_SRP_AUTH'], failedAttempts: 1 },
+    "migrationFlow: 'srp-first' (SRP, then USER_PASSWORD_AUTH)": {
+      flows: ['USER_SRP_AUTH', 'USER_PASSWORD_AUTH'],
+      failedAttempts: 2,
+    },
+  });
+});
+
+test('the migrated user signs in again with the right password, in one request', async () => {
+  const result = await signInAs(env.LEGACY_PASSWORD, {});
+  assert.equal(result.isSignedIn, true);
+  assert.deepEqual(authRequests, [{ operation: 'InitiateAuth', flow: 'USER_PASSWORD_AUTH', emulator: 'ok', cognito: 'ok' }]);
 });

@@ -12,11 +12,9 @@ import { extname, join, normalize } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { chromium } from 'playwright-core';
-
+import { launchChromium, wasmModuleShim } from './support/chromium.mjs';
 import { describeMismatches, loadNative, loadPinned } from './support/native.mjs';
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const BUNDLER_DIR = fileURLToPath(new URL('../../pkg/bundler/', import.meta.url));
 const GLUE = 'cognito_migrate_wasm.js';
 const MODULE = 'cognito_migrate_wasm_bg.wasm';
@@ -29,20 +27,6 @@ let profile;
 let context;
 let page;
 const pageErrors = [];
-
-/** The ES module a bundler would make of the .wasm: instantiate it, re-export its exports. */
-async function wasmModuleShim() {
-  const module = new WebAssembly.Module(await readFile(join(BUNDLER_DIR, MODULE)));
-  const importModules = [...new Set(WebAssembly.Module.imports(module).map((entry) => entry.module))];
-  const exportNames = WebAssembly.Module.exports(module).map((entry) => entry.name);
-  return [
-    ...importModules.map((name, i) => `import * as import${i} from ${JSON.stringify(new URL(name, `${origin}/pkg/bundler/`).href)};`),
-    `const { instance } = await WebAssembly.instantiateStreaming(fetch('/pkg/bundler/${MODULE}'), {`,
-    ...importModules.map((name, i) => `  ${JSON.stringify(name)}: import${i},`),
-    '});',
-    ...exportNames.map((name) => `export const ${name} = instance.exports[${JSON.stringify(name)}];`),
-  ].join('\n');
-}
 
 const PAGE = () => `<!doctype html>
 <meta charset="utf-8">
@@ -62,7 +46,8 @@ async function handle(request, response) {
   if (path === '/') {
     [body, type] = [PAGE(), TYPES['.html']];
   } else if (path === '/wasm-module.js') {
-    [body, type] = [await wasmModuleShim(), TYPES['.js']];
+    const shim = wasmModuleShim(join(BUNDLER_DIR, MODULE), `/pkg/bundler/${MODULE}`, `${origin}/pkg/bundler/`);
+    [body, type] = [await shim, TYPES['.js']];
   } else if (path.startsWith('/pkg/bundler/')) {
     const file = normalize(join(BUNDLER_DIR, path.slice('/pkg/bundler/'.length)));
     if (!file.startsWith(BUNDLER_DIR)) throw new Error(`outside the package: ${path}`);
@@ -85,20 +70,7 @@ before(async () => {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${server.address().port}`;
   profile = await mkdtemp(join(tmpdir(), 'cognito-migrate-chromium-'));
-  // A persistent context is how Playwright takes a user-data-dir: a fresh one per run.
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  context = await launchChromium(profile);
   page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (error) => pageErrors.push(String(error)));
   page.on('console', (message) => {

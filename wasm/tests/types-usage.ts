@@ -9,8 +9,10 @@ import {
   type PackageInfo,
 } from 'cognito-migrate';
 import {
+  canonicalUsernameAsync,
   isMigrationFallbackError,
   migrationAuthFlow,
+  migrationSignInFlows,
   signInWithMigration,
   type MigrationAuthFlow,
   type SignInWithMigrationOutput,
@@ -60,9 +62,15 @@ try {
   void bogus;
 }
 
-const flow: MigrationAuthFlow = migrationAuthFlow.fallback;
+const flow: MigrationAuthFlow = migrationAuthFlow.password;
 // @ts-expect-error the constants are read-only
-migrationAuthFlow.preferred = 'USER_PASSWORD_AUTH';
+migrationAuthFlow.srp = 'USER_PASSWORD_AUTH';
+const flows: readonly MigrationAuthFlow[] = migrationSignInFlows({ migrationEndsAt: '2026-06-30T00:00:00Z' }, new Date());
+const firstFlow: 'USER_PASSWORD_AUTH' | 'USER_SRP_AUTH' = migrationSignInFlows({ migrationFlow: 'srp-first' })[0];
+// @ts-expect-error the window's flows are a closed set
+migrationSignInFlows({ migrationFlow: 'srp' });
+// @ts-expect-error an end date is a Date, a string or a number
+migrationSignInFlows({ migrationEndsAt: true });
 
 async function signInPage(username: string, password: string): Promise<boolean> {
   const fakeSignIn = async (input: SignInInput): Promise<SignInOutput> => {
@@ -77,10 +85,19 @@ async function signInPage(username: string, password: string): Promise<boolean> 
   void usedFlow;
   // @ts-expect-error the switch is a boolean
   await signInWithMigration({ username, password }, { allowMigrationFallback: 'no' });
+  await signInWithMigration({ username, password }, { migrationFlow: 'srp-first', migrationEndsAt: new Date(2026, 5, 30) });
   return result.isSignedIn && !isMigrationFallbackError(new Error('x'));
 }
 
-void [canonical, key, notNumber, version, flow, signInPage];
+async function signUpPage(username: string): Promise<string> {
+  const name: string = await canonicalUsernameAsync(username);
+  // @ts-expect-error it resolves later: a Promise, not a string
+  const notYet: string = canonicalUsernameAsync(username);
+  void notYet;
+  return name;
+}
+
+void [canonical, key, notNumber, version, flow, flows, firstFlow, signInPage, signUpPage];
 
 // The tools build.
 import {
