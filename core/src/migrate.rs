@@ -576,7 +576,35 @@ impl<'a> SignInMigration<'a> {
             .first()
             .cloned()
             .ok_or(ReasonCode::NoCandidates)?;
-        Ok((user, FinalUserStatus::ResetRequired, false))
+        // The second factor follows the MFA policy as at sign-in: a reset proves only the
+        // mailbox or phone, never the factor.
+        if !user.mfa.any() {
+            return Ok((user, FinalUserStatus::ResetRequired, false));
+        }
+        match self.config.policy.mfa {
+            MfaPolicy::Refuse => {
+                self.note(format!(
+                    "`{}` has a second factor and the MFA policy refuses such migrations.",
+                    user.username
+                ));
+                Err(ReasonCode::MfaRefused)
+            }
+            MfaPolicy::ResetRequired => Ok((user, FinalUserStatus::ResetRequired, false)),
+            MfaPolicy::Sms if user.mfa.sms && user.phone_verified() => {
+                self.note(format!(
+                    "`{}` keeps SMS MFA on its verified phone.",
+                    user.username
+                ));
+                Ok((user, FinalUserStatus::ResetRequired, true))
+            }
+            MfaPolicy::Sms => {
+                self.note(format!(
+                    "`{}` has a second factor that cannot be kept (TOTP, or SMS without a verified phone).",
+                    user.username
+                ));
+                Err(ReasonCode::MfaNotRestorable)
+            }
+        }
     }
 
     fn decide_authentication(&mut self) -> Result<(LegacyUser, FinalUserStatus, bool), ReasonCode> {

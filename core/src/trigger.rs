@@ -414,6 +414,8 @@ pub struct Invocation<'a> {
     matched: Vec<String>,
     password_checks: usize,
     group_plan: Option<GroupPlan>,
+    /// A forgot-password approval was confirmed by a live read of the legacy user.
+    live_checked: bool,
     trace: Vec<String>,
 }
 
@@ -430,6 +432,7 @@ impl<'a> Invocation<'a> {
             matched: Vec::new(),
             password_checks: 0,
             group_plan: None,
+            live_checked: false,
             trace: Vec::new(),
         };
         invocation.phase = invocation.first_phase();

@@ -695,3 +695,35 @@ async fn a_silent_legacy_pool_fails_closed_within_the_deadline() {
         "nothing written"
     );
 }
+
+#[tokio::test]
+async fn forgot_password_refuses_a_user_disabled_or_deleted_since_the_index() {
+    let stack = stack_with_jane().await;
+    let deps = stack.deps(&[]).await;
+    let forgot = |user: &str| {
+        let mut event = fixture("user_migration_forgot_password");
+        event["userName"] = user.into();
+        event
+    };
+    // The index still says enabled; the legacy pool knows better.
+    stack.disable_user("JaneDoe").await;
+    let response = handle(&deps, forgot("jane.doe@example.com")).await.unwrap();
+    assert!(!approved(&response), "a disabled user reset its way in");
+    stack
+        .idp
+        .admin_delete_user()
+        .user_pool_id(&stack.legacy_pool_id)
+        .username("JaneDoe")
+        .send()
+        .await
+        .unwrap();
+    let response = handle(&deps, forgot("janedoe")).await.unwrap();
+    assert!(!approved(&response), "a deleted user reset its way in");
+    let records = stack.ledger_items().await;
+    assert!(
+        records
+            .iter()
+            .all(|(_, _, r)| r.entry.state == MigrationState::Pending),
+        "a refusal writes no migration"
+    );
+}

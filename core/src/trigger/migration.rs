@@ -18,6 +18,8 @@ pub(super) enum MigrationPhase<'a> {
     Refusal(Box<Decision>),
     Write(Box<Decision>, String),
     Reread(Box<Decision>, String),
+    /// Forgot-password: the approved user read live from the legacy pool.
+    Live(Box<LedgerEntry>),
 }
 
 impl<'a> Invocation<'a> {
@@ -37,10 +39,6 @@ impl<'a> Invocation<'a> {
             }
             (MigrationPhase::ExactUser, Answer::LegacyUser(user)) => {
                 self.check(user.into_iter().map(LedgerEntry::pending).collect())
-            }
-            (MigrationPhase::ExactUser, _) => {
-                self.note("The legacy pool did not answer: refused.");
-                self.done(Verdict::Refused, Some(ReasonCode::LegacyUnavailable))
             }
             (MigrationPhase::Checking(mut machine), Answer::Password(outcome)) => {
                 if let Step::CheckPassword { username } = machine.next_step()
@@ -91,9 +89,33 @@ impl<'a> Invocation<'a> {
                 self.note("A concurrent invocation recorded this very migration first: approved.");
                 self.approved(*decision, Verdict::ApprovedAgain)
             }
+            (MigrationPhase::Live(recorded), Answer::LegacyUser(Some(live)))
+                if live.username == recorded.user.username =>
+            {
+                self.note(
+                    "The legacy pool's own answer decides, not the index: the user is read again.",
+                );
+                let entry = LedgerEntry {
+                    user: live,
+                    ..*recorded
+                };
+                let machine = SignInMigration::new(self.event, vec![entry], self.context.config);
+                self.decide(machine)
+            }
+            (MigrationPhase::Live(recorded), Answer::LegacyUser(_)) => {
+                self.note(format!(
+                    "The legacy pool no longer has `{}`: refused.",
+                    recorded.user.username
+                ));
+                self.done(Verdict::Refused, Some(ReasonCode::NoCandidates))
+            }
             (MigrationPhase::Reread(..), _) => {
                 self.note("Another sign-in recorded this user, or claimed this new username, first: refused.");
                 self.done(Verdict::Refused, Some(ReasonCode::LedgerConflict))
+            }
+            (MigrationPhase::ExactUser | MigrationPhase::Live(_), _) => {
+                self.note("The legacy pool did not answer: refused.");
+                self.done(Verdict::Refused, Some(ReasonCode::LegacyUnavailable))
             }
         }
     }
@@ -145,6 +167,25 @@ impl<'a> Invocation<'a> {
             }
             return self.refused(decision);
         };
+        // A forgot-password request proves nothing but a mailbox or a phone: the legacy pool is
+        // asked whether the user still exists, is enabled, and how, before the index's word is
+        // taken for it.
+        if self.event.source() == &TriggerSource::UserMigrationForgotPassword && !self.live_checked
+        {
+            self.live_checked = true;
+            let Some(recorded) = self
+                .candidates
+                .iter()
+                .find(|e| e.user.username == approval.legacy_username)
+                .cloned()
+            else {
+                return self.done(Verdict::Refused, Some(ReasonCode::NoCandidates));
+            };
+            self.ask(Request::LegacyUser {
+                username: recorded.user.username.clone(),
+            });
+            return Phase::Migration(MigrationPhase::Live(Box::new(recorded)));
+        }
         let Ok(new_username) = canonical_username(self.event.user_name()) else {
             return self.done(Verdict::Refused, Some(ReasonCode::EmptyIdentifier));
         };

@@ -93,7 +93,12 @@ fn ledger<'e>(
         Request::LedgerCandidates { keys } => {
             Answer::Records(filed_under(entries, keys).into_iter().cloned().collect())
         }
-        Request::LegacyUser { .. } => Answer::LegacyUser(None),
+        Request::LegacyUser { username } => Answer::LegacyUser(
+            entries
+                .iter()
+                .find(|e| &e.user.username == username)
+                .map(|e| e.user.clone()),
+        ),
         Request::CheckPassword { username } if username == owner => {
             Answer::Password(PasswordOutcome::Accepted)
         }
@@ -269,7 +274,10 @@ fn forgot_password_checks_no_password_and_records_every_candidate_of_an_ambiguit
     let e = event("user-migration-forgot-password", "name@acme.com");
     let one = [pending("name@acme.com")];
     let (asked, outcome) = drive(&e, ledger(&one, "", WriteResult::Recorded));
-    assert_eq!(kinds(&asked), ["candidates", "record-migration"]);
+    assert_eq!(
+        kinds(&asked),
+        ["candidates", "legacy-user", "record-migration"]
+    );
     assert_eq!(
         outcome.approval.unwrap().final_user_status,
         FinalUserStatus::ResetRequired
@@ -280,6 +288,58 @@ fn forgot_password_checks_no_password_and_records_every_candidate_of_an_ambiguit
     assert!(
         matches!(asked.last(), Some(Request::RecordRefusal { legacy_usernames, .. }) if legacy_usernames.len() == 2)
     );
+}
+
+#[test]
+fn forgot_password_asks_the_legacy_pool_not_the_index() {
+    let e = event("user-migration-forgot-password", "name@acme.com");
+    let indexed = &[pending("name@acme.com")];
+    let live = |edit: fn(&mut LegacyUser)| {
+        let mut user = user("name@acme.com");
+        edit(&mut user);
+        user
+    };
+    let answer_live = |user: Option<LegacyUser>| {
+        move |request: &Request| match request {
+            Request::LegacyUser { .. } => Answer::LegacyUser(user.clone()),
+            other => ledger(indexed, "", WriteResult::Recorded)(other),
+        }
+    };
+    // Deleted or disabled since the index ran: refused, nothing written.
+    let (asked, outcome) = drive(&e, answer_live(None));
+    assert_eq!(kinds(&asked), ["candidates", "legacy-user"]);
+    assert_eq!(outcome.reason, Some(ReasonCode::NoCandidates));
+    let (_, outcome) = drive(&e, answer_live(Some(live(|u| u.enabled = false))));
+    assert_eq!(outcome.reason, Some(ReasonCode::Disabled));
+    // The live attributes are the ones migrated; without a verified channel, no reset.
+    let (_, outcome) = drive(
+        &e,
+        answer_live(Some(live(|u| {
+            u.attributes.insert("email_verified".into(), "false".into());
+        }))),
+    );
+    assert_eq!(outcome.reason, Some(ReasonCode::NoVerifiedContact));
+    // A second factor follows the MFA policy: SMS on a verified phone is kept, TOTP is not.
+    let (_, outcome) = drive(
+        &e,
+        answer_live(Some(live(|u| {
+            u.mfa.sms = true;
+            u.attributes
+                .insert("phone_number".into(), "+15550100".into());
+            u.attributes
+                .insert("phone_number_verified".into(), "true".into());
+        }))),
+    );
+    let approval = outcome.approval.unwrap();
+    assert!(approval.enable_sms_mfa);
+    assert_eq!(approval.final_user_status, FinalUserStatus::ResetRequired);
+    let (_, outcome) = drive(&e, answer_live(Some(live(|u| u.mfa.totp = true))));
+    assert_eq!(outcome.reason, Some(ReasonCode::MfaNotRestorable));
+    let (_, outcome) = drive(&e, |request| match request {
+        Request::LegacyUser { .. } => Answer::Failed,
+        other => ledger(indexed, "", WriteResult::Recorded)(other),
+    });
+    assert_eq!(outcome.reason, Some(ReasonCode::LegacyUnavailable));
 }
 
 #[test]
