@@ -13,7 +13,7 @@ use cognito_migrate_lambda::config::Config;
 use cognito_migrate_lambda::handler::{Deps, TriggerError, handle};
 use cognito_migrate_lambda::legacy::secret_hash;
 use serde_json::{Value, json};
-use support::{PASSWORD, Stack, capture_logs, fixture, sign_in};
+use support::{PASSWORD, Stack, capture_logs, capture_logs_at, fixture, sign_in};
 
 macro_rules! snapshot {
     ($value:expr) => {
@@ -726,4 +726,64 @@ async fn forgot_password_refuses_a_user_disabled_or_deleted_since_the_index() {
             .all(|(_, _, r)| r.entry.state == MigrationState::Pending),
         "a refusal writes no migration"
     );
+}
+
+#[tokio::test]
+async fn no_personal_data_reaches_the_logs_even_at_trace() {
+    const CANARY: &str = "Canary-91bd-Do-Not-Log";
+    let stack = Stack::new().await;
+    stack
+        .create_user(
+            "Tess.Private",
+            &[
+                ("email", "tess.private@private.test"),
+                ("email_verified", "true"),
+                ("phone_number", "+15550104321"),
+            ],
+            CANARY,
+        )
+        .await;
+    stack.index().await;
+    let sub = stack
+        .ledger_items()
+        .await
+        .into_iter()
+        .find_map(|(_, _, r)| r.entry.user.sub().map(str::to_owned))
+        .unwrap();
+    let deps = stack.deps(&[]).await;
+    let (logs, _guard) = capture_logs_at("trace");
+    assert!(approved(
+        &handle(&deps, sign_in("tess.private", CANARY))
+            .await
+            .unwrap()
+    ));
+    handle(
+        &deps,
+        sign_in("tess.private@private.test", "wrong-canary-2"),
+    )
+    .await
+    .unwrap();
+    let mut token = fixture("token_generation_authentication");
+    token["userName"] = "tess.private".into();
+    token["request"]["userAttributes"]["custom:legacy_username"] = "Tess.Private".into();
+    handle(&deps, token).await.unwrap();
+    let text = logs.text();
+    assert!(
+        text.lines().count() >= 3,
+        "the decisions are logged:\n{text}"
+    );
+    for secret in [
+        CANARY,
+        "wrong-canary-2",
+        "tess.private",
+        "Tess.Private",
+        "15550104321",
+        sub.as_str(),
+    ] {
+        assert!(
+            !text.to_lowercase().contains(&secret.to_lowercase()),
+            "{secret} leaked into the logs at trace:\n{text}"
+        );
+    }
+    assert!(text.contains("t\u{2026}(12)"), "only masked forms:\n{text}");
 }

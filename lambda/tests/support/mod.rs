@@ -561,6 +561,16 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
     }
 }
 
+/// Captures the trigger's JSON logs at `rust_log` on this thread until the guard drops.
+pub fn capture_logs_at(rust_log: &str) -> (LogBuffer, tracing::subscriber::DefaultGuard) {
+    let buffer = LogBuffer::default();
+    let guard = tracing::subscriber::set_default(cognito_migrate_lambda::logging::subscriber_with(
+        buffer.clone(),
+        cognito_migrate_lambda::logging::filter(Some(rust_log)),
+    ));
+    (buffer, guard)
+}
+
 /// Captures the trigger's JSON logs on this thread until the guard drops.
 pub fn capture_logs() -> (LogBuffer, tracing::subscriber::DefaultGuard) {
     let buffer = LogBuffer::default();
