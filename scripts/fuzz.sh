@@ -2,7 +2,8 @@
 # Fuzzes the core's parsers with cargo-fuzz: each target runs for a bounded time (default 30 s)
 # from the committed seeds in fuzz/seeds; fails if any target finds a crash.
 #   scripts/fuzz.sh [seconds per target] [target...]   (default: 30 s, every target)
-# What a run learns is kept in the cache (corpus/), crashes in fuzz/artifacts/<target>/.
+# The corpus a run grows is kept in ~/.cache/cognito-migrate/fuzz-corpus/<target> for the next
+# run; a crashing input is saved in fuzz/artifacts/<target>/.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 seconds="${1:-30}"
