@@ -5,6 +5,10 @@
 #   cognito-local the new, case-insensitive pool that invokes the triggers COGNITO_LOCAL_PORT (9229)
 #   lambda        `cargo lambda watch` serving cognito-migrate-trigger    LAMBDA_PORT (9001)
 #
+# cognito-local runs with two preloads: scripts/stack/case-insensitive-shim.cjs (case-insensitive
+# lookups, sub, token group overrides) and scripts/stack/cognito-rules.cjs (the rules Cognito
+# enforces per pool shape and app client).
+#
 # Usage: scripts/stack.sh start|stop|status|reset|env|lambda-restart
 #
 #   start   (Re)starts all three servers with fresh state and writes .stack/env. A server whose
@@ -20,6 +24,10 @@
 #
 # Settings (environment):
 #   MOTO_PORT, COGNITO_LOCAL_PORT, LAMBDA_PORT   the ports above.
+#   STACK_NEW_POOL_SHAPE=username|email|alias (default username)   the new pool's sign-in shape:
+#       plain usernames; email as the username (Cognito generates usernames); usernames with email
+#       and preferred_username aliases. Recorded as NEW_POOL_SHAPE in .stack/env;
+#       `reset` keeps the recorded shape unless this is set.
 #   STACK_LAMBDA_ENV="K=V K2=@NAME"   adds or overrides variables of the Lambda, separated by
 #       whitespace (values cannot hold spaces). `@NAME` stands for NAME's value in .stack/env,
 #       e.g. "LEGACY_CLIENT_ID=@LEGACY_SECRET_CLIENT_ID LEGACY_CLIENT_SECRET=@LEGACY_SECRET_CLIENT_SECRET".
@@ -171,6 +179,13 @@ start_moto() {
   launch moto "$STACK_DIR" moto_server -H "$HOST" -p "$MOTO_PORT"
 }
 
+# The shape: the setting when given, else (on reset) the recorded one, else the default.
+pool_shape() { # pool_shape SETTING KEY
+  local value="${!1:-}"
+  [ -n "$value" ] || value="$( [ -f "$ENV_FILE" ] && env_value "$2" )"
+  echo "${value:-username}"
+}
+
 setup_legacy() {
   "$PYTHON" "$ROOT/scripts/stack/setup.py" legacy --env-file "$ENV_FILE" --moto-endpoint "$MOTO_ENDPOINT" \
     >>"$LOG_DIR/setup.log" 2>&1 || { tail -n 40 "$LOG_DIR/setup.log" >&2; stop_all; exit 1; }
@@ -179,7 +194,7 @@ setup_legacy() {
 write_cognito_local_config() {
   mkdir -p "$COGNITO_LOCAL_DIR/.cognito/db"
   # UserPoolDefaults.UsernameAttributes=[] keeps cognito-local's default (email as username)
-  # out of our pool, which uses aliases like the legacy one.
+  # out of pools that do not ask for it: each pool's shape is its own.
   cat >"$COGNITO_LOCAL_DIR/.cognito/config.json" <<EOF
 {
   "LambdaClient": {
@@ -206,20 +221,23 @@ start_cognito_local() {
   rm -rf "$COGNITO_LOCAL_DIR"
   write_cognito_local_config
   launch cognito-local "$COGNITO_LOCAL_DIR" env HOST="$HOST" PORT="$COGNITO_LOCAL_PORT" \
-    node -r "$ROOT/scripts/stack/case-insensitive-shim.cjs" "$ROOT/node_modules/cognito-local/lib/bin/start.js"
+    node -r "$ROOT/scripts/stack/case-insensitive-shim.cjs" -r "$ROOT/scripts/stack/cognito-rules.cjs" \
+    "$ROOT/node_modules/cognito-local/lib/bin/start.js"
   # The shim checks its patches asynchronously; an open port alone does not prove they hold.
-  local deadline=$((SECONDS + 10))
-  until grep -q 'case-insensitive-shim: active' "$LOG_DIR/cognito-local.log"; do
-    if ! live_pid cognito-local >/dev/null || ((SECONDS >= deadline)); then
-      fail_start cognito-local "started without its case-insensitive shim"
-    fi
-    sleep 0.2
+  local deadline=$((SECONDS + 10)) preload
+  for preload in case-insensitive-shim cognito-rules; do
+    until grep -q "$preload: active" "$LOG_DIR/cognito-local.log"; do
+      if ! live_pid cognito-local >/dev/null || ((SECONDS >= deadline)); then
+        fail_start cognito-local "started without its preload $preload"
+      fi
+      sleep 0.2
+    done
   done
 }
 
 setup_new() {
   "$PYTHON" "$ROOT/scripts/stack/setup.py" new --env-file "$ENV_FILE" \
-    --cognito-local-endpoint "$COGNITO_LOCAL_ENDPOINT" \
+    --cognito-local-endpoint "$COGNITO_LOCAL_ENDPOINT" --shape "$NEW_SHAPE" \
     >>"$LOG_DIR/setup.log" 2>&1 || { tail -n 40 "$LOG_DIR/setup.log" >&2; stop_all; exit 1; }
 }
 
@@ -345,6 +363,7 @@ prepare_dirs() {
 cmd_start() {
   prepare_dirs
   stop_all
+  NEW_SHAPE="${STACK_NEW_POOL_SHAPE:-username}"
   rm -f "$ENV_FILE"
   : >"$LOG_DIR/setup.log"
   build_trigger
@@ -366,6 +385,7 @@ cmd_reset() {
       exit 1
     fi
   done
+  NEW_SHAPE="$(pool_shape STACK_NEW_POOL_SHAPE NEW_POOL_SHAPE)"
   : >"$LOG_DIR/setup.log"
   if ! curl -fsS -X POST "$MOTO_ENDPOINT/moto-api/reset" >/dev/null; then
     echo "stack: resetting moto failed" >&2

@@ -2,8 +2,14 @@
 
     setup.py legacy --env-file F --moto-endpoint URL
         In moto: the legacy case-sensitive pool, its two app clients and the ledger table.
-    setup.py new --env-file F --cognito-local-endpoint URL
+    setup.py new --env-file F --cognito-local-endpoint URL [--shape username|email|alias]
         In cognito-local: the new case-insensitive pool and its app client.
+
+Pool shapes (a pool signs in with usernames, optionally with aliases, or with the email as the
+username; cognito-facts.md §8):
+    username  plain usernames, no aliases
+    email     email as the username (UsernameAttributes): Cognito generates each username
+    alias     usernames (handles) with email and preferred_username as aliases
 
 Each step rewrites only its own keys in the env file (KEY=value lines), so the two can run
 independently (`reset` re-creates one side while the other keeps running). Runs with the
@@ -41,9 +47,27 @@ def standard_attribute(name: str, mutable: bool = True) -> dict:
     return {"Name": name, "AttributeDataType": "String", "Mutable": mutable, "Required": False}
 
 
+SHAPES = {
+    "username": {},
+    "email": {"UsernameAttributes": ["email"]},
+    "alias": {"AliasAttributes": ["email", "preferred_username"]},
+}
+
+
+def shape_settings(shape: str) -> dict:
+    if shape not in SHAPES:
+        raise SystemExit(f"setup: unknown pool shape {shape!r} (one of {', '.join(SHAPES)})")
+    return SHAPES[shape]
+
+
+def create_user_pool(idp, **settings) -> dict:
+    return idp.create_user_pool(**settings)["UserPool"]
+
+
 def create_legacy(moto_endpoint: str) -> dict[str, str]:
     idp = client("cognito-idp", moto_endpoint)
-    pool = idp.create_user_pool(
+    pool = create_user_pool(
+        idp,
         PoolName="legacy-case-sensitive",
         # The legacy pool predates case-insensitive pools: Foo and foo are different users.
         UsernameConfiguration={"CaseSensitive": True},
@@ -65,7 +89,7 @@ def create_legacy(moto_endpoint: str) -> dict[str, str]:
                 "RequireSymbols": False,
             }
         },
-    )["UserPool"]
+    )
     pool_id = pool["Id"]
     idp.set_user_pool_mfa_config(
         UserPoolId=pool_id,
@@ -104,14 +128,16 @@ def create_legacy(moto_endpoint: str) -> dict[str, str]:
     }
 
 
-def create_new(cognito_local_endpoint: str) -> dict[str, str]:
+def create_new(cognito_local_endpoint: str, shape: str) -> dict[str, str]:
     idp = client("cognito-idp", cognito_local_endpoint)
-    pool = idp.create_user_pool(
+    settings = shape_settings(shape)
+    pool = create_user_pool(
+        idp,
         PoolName="new-case-insensitive",
         # The whole point of the migration. cognito-local stores this but matches exactly; the
         # preloaded shim reads it and makes lookups case-insensitive.
         UsernameConfiguration={"CaseSensitive": False},
-        AliasAttributes=["email", "preferred_username"],
+        **settings,
         AutoVerifiedAttributes=["email"],
         Schema=[
             standard_attribute("email"),
@@ -136,7 +162,7 @@ def create_new(cognito_local_endpoint: str) -> dict[str, str]:
             },
         ],
         MfaConfiguration="OFF",
-    )["UserPool"]
+    )
     pool_id = pool["Id"]
     described = idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]
     schema = {a["Name"]: a for a in described.get("SchemaAttributes", [])}
@@ -147,10 +173,11 @@ def create_new(cognito_local_endpoint: str) -> dict[str, str]:
         sys.exit("setup: cognito-local did not keep custom:legacy_sub immutable")
     if described.get("UsernameConfiguration", {}).get("CaseSensitive") is not False:
         sys.exit("setup: cognito-local did not keep CaseSensitive=false")
-    if described.get("UsernameAttributes"):
-        # Aliases and username attributes exclude each other in Cognito; cognito-local's own
-        # default (email as username) must have been switched off in its config.
-        sys.exit(f"setup: the new pool has UsernameAttributes {described['UsernameAttributes']}")
+    for key in ("UsernameAttributes", "AliasAttributes"):
+        # cognito-local's own default (email as username) must have been switched off in its
+        # config, or it would leak into every shape.
+        if (described.get(key) or []) != settings.get(key, []):
+            sys.exit(f"setup: the new pool has {key} {described.get(key)}, not those of the {shape} shape")
 
     app = idp.create_user_pool_client(
         UserPoolId=pool_id,
@@ -164,7 +191,16 @@ def create_new(cognito_local_endpoint: str) -> dict[str, str]:
         GenerateSecret=False,
         PreventUserExistenceErrors="ENABLED",
     )["UserPoolClient"]
-    return {"NEW_USER_POOL_ID": pool_id, "NEW_CLIENT_ID": app["ClientId"]}
+    return {
+        "NEW_POOL_SHAPE": shape,
+        "NEW_USER_POOL_ID": pool_id,
+        "NEW_CLIENT_ID": app["ClientId"],
+    }
+
+
+def read_env_file(path: str) -> dict[str, str]:
+    with open(path, encoding="utf-8") as f:
+        return dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line)
 
 
 def update_env_file(path: str, values: dict[str, str]) -> None:
@@ -189,6 +225,7 @@ def main() -> None:
     legacy.add_argument("--moto-endpoint", required=True)
     new = sub.add_parser("new")
     new.add_argument("--cognito-local-endpoint", required=True)
+    new.add_argument("--shape", default="username", choices=SHAPES)
     endpoints = sub.add_parser("endpoints", help="record the three server endpoints only")
     endpoints.add_argument("--moto-endpoint", required=True)
     endpoints.add_argument("--cognito-local-endpoint", required=True)
@@ -200,7 +237,7 @@ def main() -> None:
     if args.step == "legacy":
         values = create_legacy(args.moto_endpoint)
     elif args.step == "new":
-        values = create_new(args.cognito_local_endpoint)
+        values = create_new(args.cognito_local_endpoint, args.shape)
     else:
         values = {
             "MOTO_ENDPOINT": args.moto_endpoint,
