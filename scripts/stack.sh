@@ -26,8 +26,11 @@
 #   MOTO_PORT, COGNITO_LOCAL_PORT, LAMBDA_PORT   the ports above.
 #   STACK_NEW_POOL_SHAPE=username|email|alias (default username)   the new pool's sign-in shape:
 #       plain usernames; email as the username (Cognito generates usernames); usernames with email
-#       and preferred_username aliases. Recorded as NEW_POOL_SHAPE in .stack/env;
-#       `reset` keeps the recorded shape unless this is set.
+#       and preferred_username aliases. Recorded as NEW_POOL_SHAPE in .stack/env.
+#   STACK_LEGACY_POOL_SHAPE=username|email|alias (default username)   the legacy pool's: plain
+#       usernames (email addresses among them, no aliases); email as the username; handles with
+#       email and preferred_username aliases. Recorded as LEGACY_POOL_SHAPE; e2e/seed.py shapes
+#       its users by it. `reset` keeps the recorded shapes unless these are set.
 #   STACK_LAMBDA_ENV="K=V K2=@NAME"   adds or overrides variables of the Lambda, separated by
 #       whitespace (values cannot hold spaces). `@NAME` stands for NAME's value in .stack/env,
 #       e.g. "LEGACY_CLIENT_ID=@LEGACY_SECRET_CLIENT_ID LEGACY_CLIENT_SECRET=@LEGACY_SECRET_CLIENT_SECRET".
@@ -179,7 +182,7 @@ start_moto() {
   launch moto "$STACK_DIR" moto_server -H "$HOST" -p "$MOTO_PORT"
 }
 
-# The shape: the setting when given, else (on reset) the recorded one, else the default.
+# The shapes: the setting when given, else (on reset) the recorded one, else the default.
 pool_shape() { # pool_shape SETTING KEY
   local value="${!1:-}"
   [ -n "$value" ] || value="$( [ -f "$ENV_FILE" ] && env_value "$2" )"
@@ -188,6 +191,7 @@ pool_shape() { # pool_shape SETTING KEY
 
 setup_legacy() {
   "$PYTHON" "$ROOT/scripts/stack/setup.py" legacy --env-file "$ENV_FILE" --moto-endpoint "$MOTO_ENDPOINT" \
+    --shape "$LEGACY_SHAPE" \
     >>"$LOG_DIR/setup.log" 2>&1 || { tail -n 40 "$LOG_DIR/setup.log" >&2; stop_all; exit 1; }
 }
 
@@ -363,7 +367,7 @@ prepare_dirs() {
 cmd_start() {
   prepare_dirs
   stop_all
-  NEW_SHAPE="${STACK_NEW_POOL_SHAPE:-username}"
+  NEW_SHAPE="${STACK_NEW_POOL_SHAPE:-username}" LEGACY_SHAPE="${STACK_LEGACY_POOL_SHAPE:-username}"
   rm -f "$ENV_FILE"
   : >"$LOG_DIR/setup.log"
   build_trigger
@@ -386,6 +390,7 @@ cmd_reset() {
     fi
   done
   NEW_SHAPE="$(pool_shape STACK_NEW_POOL_SHAPE NEW_POOL_SHAPE)"
+  LEGACY_SHAPE="$(pool_shape STACK_LEGACY_POOL_SHAPE LEGACY_POOL_SHAPE)"
   : >"$LOG_DIR/setup.log"
   if ! curl -fsS -X POST "$MOTO_ENDPOINT/moto-api/reset" >/dev/null; then
     echo "stack: resetting moto failed" >&2

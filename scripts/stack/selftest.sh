@@ -66,7 +66,7 @@ check "env: every key set" "$PYTHON" - "$STACK_DIR/env" <<'EOF'
 import sys
 keys = """LEGACY_USER_POOL_ID LEGACY_CLIENT_ID LEGACY_SECRET_CLIENT_ID LEGACY_SECRET_CLIENT_SECRET
 LEDGER_TABLE NEW_USER_POOL_ID NEW_CLIENT_ID MOTO_ENDPOINT COGNITO_LOCAL_ENDPOINT LAMBDA_ENDPOINT
-NEW_POOL_SHAPE""".split()
+NEW_POOL_SHAPE LEGACY_POOL_SHAPE""".split()
 env = dict(line.rstrip("\n").split("=", 1) for line in open(sys.argv[1]) if "=" in line)
 missing = [k for k in keys if not env.get(k)]
 if missing:
@@ -108,8 +108,10 @@ def expect(what, cond):
 legacy = client("cognito-idp", os.environ["MOTO_ENDPOINT"])
 pool = legacy.describe_user_pool(UserPoolId=os.environ["LEGACY_USER_POOL_ID"])["UserPool"]
 expect("legacy pool is case-sensitive", pool.get("UsernameConfiguration", {}).get("CaseSensitive") is True)
-expect("legacy pool aliases email and preferred_username",
-       sorted(pool.get("AliasAttributes", [])) == ["email", "preferred_username"])
+shape = os.environ["LEGACY_POOL_SHAPE"]
+expect(f"legacy pool has the {shape} shape",
+       (pool.get("AliasAttributes") or [], pool.get("UsernameAttributes") or [])
+       == {"username": ([], []), "email": ([], ["email"]), "alias": (["email", "preferred_username"], [])}[shape])
 secret_client = legacy.describe_user_pool_client(UserPoolId=pool["Id"], ClientId=os.environ["LEGACY_SECRET_CLIENT_ID"])
 expect("legacy secret client has its secret",
        secret_client["UserPoolClient"].get("ClientSecret") == os.environ["LEGACY_SECRET_CLIENT_SECRET"])
@@ -117,9 +119,10 @@ table = client("dynamodb", os.environ["MOTO_ENDPOINT"]).describe_table(TableName
 expect("ledger table keyed by pk/sk",
        [(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]] == [("pk", "HASH"), ("sk", "RANGE")])
 # moto keeps the legacy pool exact: another case is another (unknown) user.
-legacy.admin_create_user(UserPoolId=pool["Id"], Username="Legacy.User", MessageAction="SUPPRESS")
+legacy.admin_create_user(UserPoolId=pool["Id"], Username="Legacy.User@Example.com" if shape == "email" else "Legacy.User",
+                         MessageAction="SUPPRESS")
 try:
-    legacy.admin_get_user(UserPoolId=pool["Id"], Username="legacy.user")
+    legacy.admin_get_user(UserPoolId=pool["Id"], Username="legacy.user@example.com" if shape == "email" else "legacy.user")
     expect("legacy pool lookups are exact", False)
 except legacy.exceptions.UserNotFoundException:
     expect("legacy pool lookups are exact", True)

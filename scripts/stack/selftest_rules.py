@@ -6,6 +6,7 @@ Creates new pools of every shape in the stack's cognito-local (the stack's own p
 alone) and legacy users in its moto, then checks each rule of scripts/stack/cognito-rules.cjs
 (and the ones cognito-local keeps itself) with SignUp, AdminCreateUser, InitiateAuth and the
 attribute updates; the users a migration creates go through the real trigger the stack runs.
+Also checks that setup.py refuses pool settings Cognito refuses.
 Prints one line a check; exits non-zero if any failed.
 """
 
@@ -76,6 +77,23 @@ def created(pool_id: str, username: str, **attrs: str) -> str:
     new.admin_set_user_password(UserPoolId=pool_id, Username=user["Username"], Password=PASSWORD, Permanent=True)
     return user["Username"]
 
+
+# ---- setup.py refuses what Cognito refuses --------------------------------------------------------
+pools_before = legacy.list_user_pools(MaxResults=60)["UserPools"]
+try:
+    setup.create_user_pool(legacy, PoolName="impossible", AliasAttributes=["email"], UsernameAttributes=["email"])
+    refused = False
+except SystemExit as error:
+    refused = "never both" in str(error)
+expect("setup refuses a pool with both AliasAttributes and UsernameAttributes (moto would create it)", refused)
+expect("  and creates nothing", legacy.list_user_pools(MaxResults=60)["UserPools"] == pools_before)
+for bad in ({"AliasAttributes": ["name"]}, {"UsernameAttributes": ["preferred_username"]}):
+    try:
+        setup.check_pool_settings(bad)
+        refused = False
+    except SystemExit:
+        refused = True
+    expect(f"setup refuses {bad}", refused)
 
 # ---- one pool of every shape ---------------------------------------------------------------------
 shapes = {shape: setup.create_new(env["COGNITO_LOCAL_ENDPOINT"], shape) for shape in setup.SHAPES}
@@ -228,11 +246,15 @@ def migrated(pool_id: str, legacy_username: str) -> list[dict]:
     return [u for u in users if attributes(u).get("custom:legacy_username") == legacy_username]
 
 
+# The legacy pool's shape decides what a legacy username may look like: handles where email is an
+# alias, emails where the email is the username (moto then generates the real username).
+shape = env.get("LEGACY_POOL_SHAPE", "username")
 for target in ("username", "email", "alias"):
     email = f"Trig.{target}.{uuid.uuid4().hex[:6]}@Example.com"
-    # A handle: the legacy pool has email as an alias.
-    name = email.split("@")[0]
+    name = email.split("@")[0] if shape == "alias" else email
     legacy_user(name, email)
+    if shape == "email":
+        name = legacy.admin_get_user(UserPoolId=env["LEGACY_USER_POOL_ID"], Username=email)["Username"]
     pool_id, app = shapes[target]["NEW_USER_POOL_ID"], shapes[target]["NEW_CLIENT_ID"]
     outcome = error_of(sign_in, app, email)
     users = migrated(pool_id, name)

@@ -1,13 +1,13 @@
 """Creates the local stack's resources and records their ids in the stack's env file.
 
-    setup.py legacy --env-file F --moto-endpoint URL
+    setup.py legacy --env-file F --moto-endpoint URL [--shape username|email|alias]
         In moto: the legacy case-sensitive pool, its two app clients and the ledger table.
     setup.py new --env-file F --cognito-local-endpoint URL [--shape username|email|alias]
         In cognito-local: the new case-insensitive pool and its app client.
 
 Pool shapes (a pool signs in with usernames, optionally with aliases, or with the email as the
 username; cognito-facts.md §8):
-    username  plain usernames, no aliases
+    username  plain usernames, no aliases (legacy: many of them email addresses)
     email     email as the username (UsernameAttributes): Cognito generates each username
     alias     usernames (handles) with email and preferred_username as aliases
 
@@ -52,6 +52,8 @@ SHAPES = {
     "email": {"UsernameAttributes": ["email"]},
     "alias": {"AliasAttributes": ["email", "preferred_username"]},
 }
+ALIAS_ATTRIBUTES = {"email", "phone_number", "preferred_username"}
+USERNAME_ATTRIBUTES = {"email", "phone_number"}
 
 
 def shape_settings(shape: str) -> dict:
@@ -60,18 +62,34 @@ def shape_settings(shape: str) -> dict:
     return SHAPES[shape]
 
 
+def check_pool_settings(settings: dict) -> None:
+    """Refuses what real Cognito refuses and moto would create anyway (cognito-facts.md §8)."""
+    aliases = settings.get("AliasAttributes") or []
+    username_attributes = settings.get("UsernameAttributes") or []
+    if aliases and username_attributes:
+        raise SystemExit(
+            f"setup: a pool signs in either with usernames and aliases (AliasAttributes {aliases}) or with "
+            f"UsernameAttributes {username_attributes}, never both: Cognito refuses to create it"
+        )
+    if not set(aliases) <= ALIAS_ATTRIBUTES:
+        raise SystemExit(f"setup: AliasAttributes may hold only {sorted(ALIAS_ATTRIBUTES)}, not {aliases}")
+    if not set(username_attributes) <= USERNAME_ATTRIBUTES:
+        raise SystemExit(f"setup: UsernameAttributes may hold only {sorted(USERNAME_ATTRIBUTES)}, not {username_attributes}")
+
+
 def create_user_pool(idp, **settings) -> dict:
+    check_pool_settings(settings)
     return idp.create_user_pool(**settings)["UserPool"]
 
 
-def create_legacy(moto_endpoint: str) -> dict[str, str]:
+def create_legacy(moto_endpoint: str, shape: str) -> dict[str, str]:
     idp = client("cognito-idp", moto_endpoint)
     pool = create_user_pool(
         idp,
         PoolName="legacy-case-sensitive",
         # The legacy pool predates case-insensitive pools: Foo and foo are different users.
         UsernameConfiguration={"CaseSensitive": True},
-        AliasAttributes=["email", "preferred_username"],
+        **shape_settings(shape),
         AutoVerifiedAttributes=["email"],
         Schema=[
             standard_attribute("email"),
@@ -120,6 +138,7 @@ def create_legacy(moto_endpoint: str) -> dict[str, str]:
     dynamodb.get_waiter("table_exists").wait(TableName=LEDGER_TABLE, WaiterConfig={"Delay": 0.2, "MaxAttempts": 50})
 
     return {
+        "LEGACY_POOL_SHAPE": shape,
         "LEGACY_USER_POOL_ID": pool_id,
         "LEGACY_CLIENT_ID": plain["ClientId"],
         "LEGACY_SECRET_CLIENT_ID": secret["ClientId"],
@@ -223,6 +242,7 @@ def main() -> None:
     sub = parser.add_subparsers(dest="step", required=True)
     legacy = sub.add_parser("legacy")
     legacy.add_argument("--moto-endpoint", required=True)
+    legacy.add_argument("--shape", default="username", choices=SHAPES)
     new = sub.add_parser("new")
     new.add_argument("--cognito-local-endpoint", required=True)
     new.add_argument("--shape", default="username", choices=SHAPES)
@@ -235,7 +255,7 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.step == "legacy":
-        values = create_legacy(args.moto_endpoint)
+        values = create_legacy(args.moto_endpoint, args.shape)
     elif args.step == "new":
         values = create_new(args.cognito_local_endpoint, args.shape)
     else:
