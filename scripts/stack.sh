@@ -7,7 +7,8 @@
 #
 # cognito-local runs with two preloads: scripts/stack/case-insensitive-shim.cjs (case-insensitive
 # lookups, sub, token group overrides) and scripts/stack/cognito-rules.cjs (the rules Cognito
-# enforces per pool shape and app client).
+# enforces per pool shape and app client). moto also holds the trigger's function record (its
+# variables, and the new pool's permission to invoke it), so `cognito-migrate doctor` runs locally.
 #
 # Usage: scripts/stack.sh start|stop|status|reset|env|lambda-restart
 #
@@ -64,6 +65,8 @@ LOG_DIR="$STACK_DIR/logs"
 ENV_FILE="$STACK_DIR/env"
 COGNITO_LOCAL_DIR="$STACK_DIR/cognito-local"
 PYTHON="$VENV/bin/python"
+# moto's account, in which the function record lives; cognito-local reports trigger ARNs in it.
+LAMBDA_ACCOUNT=123456789012
 
 MOTO_ENDPOINT="http://$HOST:$MOTO_PORT"
 COGNITO_LOCAL_ENDPOINT="http://$HOST:$COGNITO_LOCAL_PORT"
@@ -225,6 +228,7 @@ start_cognito_local() {
   rm -rf "$COGNITO_LOCAL_DIR"
   write_cognito_local_config
   launch cognito-local "$COGNITO_LOCAL_DIR" env HOST="$HOST" PORT="$COGNITO_LOCAL_PORT" \
+    COGNITO_LOCAL_LAMBDA_ACCOUNT="$LAMBDA_ACCOUNT" \
     node -r "$ROOT/scripts/stack/case-insensitive-shim.cjs" -r "$ROOT/scripts/stack/cognito-rules.cjs" \
     "$ROOT/node_modules/cognito-local/lib/bin/start.js"
   # The shim checks its patches asynchronously; an open port alone does not prove they hold.
@@ -303,10 +307,17 @@ build_trigger() {
   fi
 }
 
+# The function record in moto's Lambda API, with the variables the function runs with.
+register_function() {
+  "$PYTHON" "$ROOT/scripts/stack/setup.py" function --env-file "$ENV_FILE" --moto-endpoint "$MOTO_ENDPOINT" \
+    --lambda-env "$1" >>"$LOG_DIR/setup.log" 2>&1 || { tail -n 40 "$LOG_DIR/setup.log" >&2; stop_all; exit 1; }
+}
+
 start_lambda() {
   stop_server lambda
   local env_file reload=()
   env_file="$(write_lambda_env)" || { stop_all; exit 1; }
+  register_function "$env_file"
   [ "$STACK_LAMBDA_RELOAD" = 1 ] || reload=(--ignore-changes)
   # The function inherits the watcher's environment: none of the caller's AWS settings (a
   # profile, a session token, an endpoint) may reach it, only lambda.env.

@@ -35,6 +35,8 @@ const jwt = require('node:module').createRequire(modulePath('targets/targets.js'
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PHONE = /^\+[0-9]{4,15}$/;
 const FORMATS = { email: EMAIL, phone_number: PHONE };
+// The Lambda account in the trigger ARNs DescribeUserPool reports (moto's default account).
+const LAMBDA_ACCOUNT = process.env.COGNITO_LOCAL_LAMBDA_ACCOUNT || '123456789012';
 
 const aliasesOf = (options) => options?.AliasAttributes ?? [];
 const usernameAttributesOf = (options) => options?.UsernameAttributes ?? [];
@@ -158,6 +160,20 @@ function migrateUser(services) {
   };
 }
 
+// The LambdaConfig a pool reports: cognito-local invokes the triggers of its config for every
+// pool, so that is what each pool's DescribeUserPool says, as ARNs.
+function lambdaConfig(config) {
+  const region = config?.LambdaClient?.region ?? 'us-east-1';
+  const arn = (name) => (name.startsWith('arn:') ? name : `arn:aws:lambda:${region}:${LAMBDA_ACCOUNT}:function:${name}`);
+  const out = {};
+  for (const [trigger, name] of Object.entries(config?.TriggerFunctions ?? {})) {
+    if (typeof name !== 'string' || !name) continue;
+    out[trigger] = arn(name);
+    if (trigger === 'PreTokenGeneration') out.PreTokenGenerationConfig = { LambdaArn: arn(name), LambdaVersion: 'V1_0' };
+  }
+  return out;
+}
+
 // ---- the targets -------------------------------------------------------------------------------
 
 function wrap(name, wrapper) {
@@ -205,6 +221,12 @@ for (const name of ['InitiateAuth', 'AdminInitiateAuth']) {
   });
 }
 
+wrap('DescribeUserPool', (original, services) => async (ctx, req) => {
+  const answer = await original(services)(ctx, req);
+  if (answer?.UserPool) answer.UserPool.LambdaConfig = lambdaConfig(services.config);
+  return answer;
+});
+
 // §8 with UsernameAttributes Cognito generates every username (it is the user's sub), whatever
 // creates the user; cognito-local does so only for email, on SignUp and AdminCreateUser.
 const innerSaveUser = UserPoolServiceImpl.prototype.saveUser;
@@ -227,5 +249,5 @@ UserPoolServiceImpl.prototype.saveUser = async function saveUser(ctx, user) {
   return innerSaveUser.call(this, ctx, user);
 };
 
-module.exports = { checkNewUsername, checkWritable, migratedUsername };
-console.log('cognito-rules: active (alias formats, generated usernames, migration usernames, WriteAttributes, wrong passwords)');
+module.exports = { checkNewUsername, checkWritable, migratedUsername, lambdaConfig };
+console.log('cognito-rules: active (alias formats, generated usernames, migration usernames, WriteAttributes, wrong passwords, LambdaConfig)');

@@ -173,3 +173,11 @@ test('a returned username that is taken is refused', async () => {
   answer = { userAttributes: { email: 'joe@x.com', username: 'TAKEN' }, finalUserStatus: 'CONFIRMED' };
   await assert.rejects(m.signIn('joe@x.com'), { code: 'UsernameExistsException' });
 });
+
+test('DescribeUserPool reports the triggers cognito-local invokes, as ARNs', async () => {
+  const p = await pool('username');
+  const { UserPool } = await p.call('DescribeUserPool', { UserPoolId: p.poolId });
+  assert.deepEqual(UserPool.LambdaConfig, {
+    UserMigration: 'arn:aws:lambda:us-east-1:123456789012:function:cognito-migrate-trigger',
+  });
+});

@@ -3,7 +3,7 @@
 # 19001 unless set), so it never disturbs a stack already running in .stack/: start, status,
 # start again without strays, the shim's case-insensitive lookups, an InitiateAuth that reaches
 # the Lambda endpoint, Cognito's rules per pool shape (scripts/stack/selftest_rules.py and, in
-# process, scripts/stack/cognito-rules.test.cjs), reset, stop. Exits
+# process, scripts/stack/cognito-rules.test.cjs), what `doctor` reads, reset, stop. Exits
 # non-zero if any check failed.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
@@ -65,8 +65,8 @@ check "status: all three alive" "$STACK" status
 check "env: every key set" "$PYTHON" - "$STACK_DIR/env" <<'EOF'
 import sys
 keys = """LEGACY_USER_POOL_ID LEGACY_CLIENT_ID LEGACY_SECRET_CLIENT_ID LEGACY_SECRET_CLIENT_SECRET
-LEDGER_TABLE NEW_USER_POOL_ID NEW_CLIENT_ID MOTO_ENDPOINT COGNITO_LOCAL_ENDPOINT LAMBDA_ENDPOINT
-NEW_POOL_SHAPE LEGACY_POOL_SHAPE""".split()
+LEDGER_TABLE NEW_USER_POOL_ID NEW_USER_POOL_ARN NEW_CLIENT_ID MOTO_ENDPOINT COGNITO_LOCAL_ENDPOINT LAMBDA_ENDPOINT
+NEW_POOL_SHAPE LEGACY_POOL_SHAPE TRIGGER_FUNCTION TRIGGER_FUNCTION_ARN LAMBDA_API_ENDPOINT""".split()
 env = dict(line.rstrip("\n").split("=", 1) for line in open(sys.argv[1]) if "=" in line)
 missing = [k for k in keys if not env.get(k)]
 if missing:

@@ -6,12 +6,13 @@ Creates new pools of every shape in the stack's cognito-local (the stack's own p
 alone) and legacy users in its moto, then checks each rule of scripts/stack/cognito-rules.cjs
 (and the ones cognito-local keeps itself) with SignUp, AdminCreateUser, InitiateAuth and the
 attribute updates; the users a migration creates go through the real trigger the stack runs.
-Also checks that setup.py refuses pool settings Cognito refuses.
+Also checks that setup.py refuses pool settings Cognito refuses, and the records `doctor` reads.
 Prints one line a check; exits non-zero if any failed.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import uuid
@@ -276,4 +277,28 @@ for target in ("username", "email", "alias"):
             or (outcome == ("InvalidParameterException", EMAIL_ALIAS) and users == []),
         )
 
+# ---- what doctor reads ----------------------------------------------------------------------------
+lam = client("lambda", env["LAMBDA_API_ENDPOINT"])
+function = lam.get_function_configuration(FunctionName=env["TRIGGER_FUNCTION"])
+variables = function.get("Environment", {}).get("Variables", {})
+expect("moto holds the function record, with the function's ARN", function["FunctionArn"] == env["TRIGGER_FUNCTION_ARN"])
+expect(
+    "its variables are the ones the function runs with",
+    variables.get("LEGACY_USER_POOL_ID") == env["LEGACY_USER_POOL_ID"]
+    and variables.get("LEDGER_TABLE") == env["LEDGER_TABLE"]
+    and "AWS_SECRET_ACCESS_KEY" not in variables,
+)
+lambda_config = new.describe_user_pool(UserPoolId=env["NEW_USER_POOL_ID"])["UserPool"].get("LambdaConfig", {})
+expect(
+    "the new pool's LambdaConfig names the function for its four triggers",
+    all(lambda_config.get(t) == env["TRIGGER_FUNCTION_ARN"]
+        for t in ("UserMigration", "PreSignUp", "PostAuthentication", "PreTokenGeneration")),
+)
+policy = json.loads(lam.get_policy(FunctionName=env["TRIGGER_FUNCTION"])["Policy"])
+expect(
+    "the function's policy lets the new pool invoke it",
+    any(s.get("Principal", {}).get("Service") == "cognito-idp.amazonaws.com"
+        and s.get("Condition", {}).get("ArnLike", {}).get("AWS:SourceArn") == env["NEW_USER_POOL_ARN"]
+        for s in policy["Statement"]),
+)
 sys.exit(0 if ok else 1)

@@ -4,6 +4,9 @@
         In moto: the legacy case-sensitive pool, its two app clients and the ledger table.
     setup.py new --env-file F --cognito-local-endpoint URL [--shape username|email|alias]
         In cognito-local: the new case-insensitive pool and its app client.
+    setup.py function --env-file F --moto-endpoint URL --lambda-env FILE
+        In moto's Lambda API: the trigger's function record with the variables of FILE, and the
+        permission for the new pool to invoke it, where `cognito-migrate doctor` reads them.
 
 Pool shapes (a pool signs in with usernames, optionally with aliases, or with the email as the
 username; cognito-facts.md §8):
@@ -19,9 +22,12 @@ project's venv Python (boto3 comes with moto).
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import os
 import sys
 import tempfile
+import zipfile
 
 import boto3
 from botocore.config import Config
@@ -213,7 +219,72 @@ def create_new(cognito_local_endpoint: str, shape: str) -> dict[str, str]:
     return {
         "NEW_POOL_SHAPE": shape,
         "NEW_USER_POOL_ID": pool_id,
+        "NEW_USER_POOL_ARN": described["Arn"],
         "NEW_CLIENT_ID": app["ClientId"],
+    }
+
+
+TRIGGER_FUNCTION = "cognito-migrate-trigger"
+# Variables AWS Lambda sets itself and refuses in a function's configuration.
+RESERVED_VARIABLES = {
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_DEFAULT_REGION", "AWS_REGION",
+    "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_LAMBDA_RUNTIME_API", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "LAMBDA_RUNTIME_DIR", "LAMBDA_TASK_ROOT",
+}
+
+
+def register_function(moto_endpoint: str, lambda_env: str, env_file: str) -> dict[str, str]:
+    """The trigger as deployed would look to `doctor`: a function record carrying the variables the
+    local function runs with (cargo lambda watch serves the code), and the new pool's permission
+    to invoke it. Re-registered whenever the function restarts, so the two never differ."""
+    with open(lambda_env, encoding="utf-8") as f:
+        variables = dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line)
+    variables = {k: v for k, v in variables.items() if k not in RESERVED_VARIABLES}
+    pool_arn = read_env_file(env_file)["NEW_USER_POOL_ARN"]
+
+    iam = client("iam", moto_endpoint)
+    try:
+        role_arn = iam.get_role(RoleName=TRIGGER_FUNCTION)["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+        }
+        role_arn = iam.create_role(RoleName=TRIGGER_FUNCTION, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+
+    lam = client("lambda", moto_endpoint)
+    try:
+        lam.delete_function(FunctionName=TRIGGER_FUNCTION)
+    except lam.exceptions.ResourceNotFoundException:
+        pass
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as z:
+        z.writestr("bootstrap", "#!/bin/sh\necho 'the local stack runs this function under cargo lambda watch' >&2\nexit 1\n")
+    function = lam.create_function(
+        FunctionName=TRIGGER_FUNCTION,
+        # As deploy/template.yaml deploys it.
+        Runtime="provided.al2023",
+        Architectures=["arm64"],
+        Handler="bootstrap",
+        Timeout=5,
+        MemorySize=256,
+        Role=role_arn,
+        Code={"ZipFile": code.getvalue()},
+        Environment={"Variables": variables},
+    )
+    lam.add_permission(
+        FunctionName=TRIGGER_FUNCTION,
+        StatementId="cognito-new-pool",
+        Action="lambda:InvokeFunction",
+        Principal="cognito-idp.amazonaws.com",
+        SourceArn=pool_arn,
+    )
+    return {
+        "TRIGGER_FUNCTION": TRIGGER_FUNCTION,
+        "TRIGGER_FUNCTION_ARN": function["FunctionArn"],
+        "LAMBDA_API_ENDPOINT": moto_endpoint,
     }
 
 
@@ -246,11 +317,14 @@ def main() -> None:
     new = sub.add_parser("new")
     new.add_argument("--cognito-local-endpoint", required=True)
     new.add_argument("--shape", default="username", choices=SHAPES)
+    function = sub.add_parser("function", help="register the trigger's configuration in moto's Lambda API")
+    function.add_argument("--moto-endpoint", required=True)
+    function.add_argument("--lambda-env", required=True)
     endpoints = sub.add_parser("endpoints", help="record the three server endpoints only")
     endpoints.add_argument("--moto-endpoint", required=True)
     endpoints.add_argument("--cognito-local-endpoint", required=True)
     endpoints.add_argument("--lambda-endpoint", required=True)
-    for p in (legacy, new, endpoints):
+    for p in (legacy, new, function, endpoints):
         p.add_argument("--env-file", required=True)
     args = parser.parse_args()
 
@@ -258,6 +332,8 @@ def main() -> None:
         values = create_legacy(args.moto_endpoint, args.shape)
     elif args.step == "new":
         values = create_new(args.cognito_local_endpoint, args.shape)
+    elif args.step == "function":
+        values = register_function(args.moto_endpoint, args.lambda_env, args.env_file)
     else:
         values = {
             "MOTO_ENDPOINT": args.moto_endpoint,
