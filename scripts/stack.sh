@@ -2,6 +2,7 @@
 # The local stack the end-to-end tests and the demo run against, on 127.0.0.1 only:
 #
 #   moto          the legacy, case-sensitive pool and the ledger table    MOTO_PORT (5055)
+#                 (scripts/stack/moto_server.py)
 #   cognito-local the new, case-insensitive pool that invokes the triggers COGNITO_LOCAL_PORT (9229)
 #   lambda        `cargo lambda watch` serving cognito-migrate-trigger    LAMBDA_PORT (9001)
 #
@@ -86,7 +87,7 @@ port_of() {
 # signalled) if its process still runs that program, in case the PID was reused.
 cmdline_marker() {
   case "$1" in
-    moto) echo "moto_server" ;;
+    moto) echo "scripts/stack/moto_server.py" ;;
     cognito-local) echo "cognito-local/lib/bin/start.js" ;;
     lambda) echo "cargo-lambda lambda watch" ;;
   esac
@@ -182,7 +183,8 @@ launch() {
 
 start_moto() {
   stop_server moto
-  launch moto "$STACK_DIR" moto_server -H "$HOST" -p "$MOTO_PORT"
+  # moto's server, one request at a time, with transactions that copy each table once (see there).
+  launch moto "$STACK_DIR" "$PYTHON" "$ROOT/scripts/stack/moto_server.py" "$HOST" "$MOTO_PORT"
 }
 
 # The shapes: the setting when given, else (on reset) the recorded one, else the default.

@@ -51,7 +51,7 @@ stack_processes() { # processes of this stack, found by their command lines and 
   for environ in /proc/[0-9]*/environ; do
     pid="${environ#/proc/}" pid="${pid%/environ}"
     cmd="$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")" || continue
-    if [[ "$cmd" == *"moto_server -H 127.0.0.1 -p $MOTO_PORT"* || "$cmd" == *"-P $LAMBDA_PORT "* ]] ||
+    if [[ "$cmd" == *"moto_server.py 127.0.0.1 $MOTO_PORT"* || "$cmd" == *"-P $LAMBDA_PORT "* ]] ||
       tr '\0' '\n' 2>/dev/null <"$environ" | grep -qx -e "PORT=$COGNITO_LOCAL_PORT" -e "AWS_LAMBDA_RUNTIME_API=http://127.0.0.1:$LAMBDA_PORT/.rt/cognito-migrate-trigger"; then
       echo "$pid"
     fi
