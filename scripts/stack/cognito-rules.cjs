@@ -127,7 +127,13 @@ function migrateUser(services) {
         userPoolId,
         validationData,
       });
-    } catch {
+    } catch (error) {
+      // §1 a refused migration (the event returned unchanged; the shim throws a plain Error)
+      // answers the generic message when the client has PreventUserExistenceErrors.
+      const client = await services.cognito.getAppClient(ctx, clientId);
+      if (!(error instanceof errors.CognitoError) && client?.PreventUserExistenceErrors === 'ENABLED') {
+        throw new errors.NotAuthorizedError('Incorrect username or password.');
+      }
       throw new errors.NotAuthorizedError();
     }
     const options = userPool.options;
@@ -250,4 +256,4 @@ UserPoolServiceImpl.prototype.saveUser = async function saveUser(ctx, user) {
 };
 
 module.exports = { checkNewUsername, checkWritable, migratedUsername, lambdaConfig };
-console.log('cognito-rules: active (alias formats, generated usernames, migration usernames, WriteAttributes, wrong passwords, LambdaConfig)');
+console.log('cognito-rules: active (alias formats, generated usernames, migration usernames, WriteAttributes, wrong passwords, refused migrations, LambdaConfig)');

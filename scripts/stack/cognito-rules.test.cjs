@@ -62,7 +62,7 @@ const SHAPES = {
   alias: { AliasAttributes: ['email', 'preferred_username'] },
 };
 
-async function pool(shape) {
+async function pool(shape, clientSettings = {}) {
   const s = await services();
   const call = (target, req) => Router(s)(target)(ctx, req);
   const { UserPool } = await call('CreateUserPool', {
@@ -71,7 +71,11 @@ async function pool(shape) {
     Schema: SCHEMA,
     ...SHAPES[shape],
   });
-  const { UserPoolClient } = await call('CreateUserPoolClient', { UserPoolId: UserPool.Id, ClientName: 'app' });
+  const { UserPoolClient } = await call('CreateUserPoolClient', {
+    UserPoolId: UserPool.Id,
+    ClientName: 'app',
+    ...clientSettings,
+  });
   const signIn = (username) =>
     call('InitiateAuth', {
       ClientId: UserPoolClient.ClientId,
@@ -172,6 +176,18 @@ test('a returned username that is taken is refused', async () => {
   assert.equal(m.error, null);
   answer = { userAttributes: { email: 'joe@x.com', username: 'TAKEN' }, finalUserStatus: 'CONFIRMED' };
   await assert.rejects(m.signIn('joe@x.com'), { code: 'UsernameExistsException' });
+});
+
+test('a refused migration answers the generic message when the client prevents user existence errors', async () => {
+  for (const [settings, message] of [
+    [{ PreventUserExistenceErrors: 'ENABLED' }, 'Incorrect username or password.'],
+    [{}, 'User not authorized'],
+  ]) {
+    const p = await pool('username', settings);
+    answer = { userAttributes: {}, finalUserStatus: null };
+    await assert.rejects(p.signIn('nobody'), { code: 'NotAuthorizedException', message });
+    assert.deepEqual(await p.users(), []);
+  }
 });
 
 test('DescribeUserPool reports the triggers cognito-local invokes, as ARNs', async () => {
