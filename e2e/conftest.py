@@ -35,7 +35,8 @@ def env(tmp_path_factory) -> dict[str, str]:
     env["AUDIT_JSON"] = str(out / "audit.json")
     index = stack.run_cli(env, "index", "--legacy-pool-id", env["LEGACY_USER_POOL_ID"], "--table", env["LEDGER_TABLE"])
     print(
-        f"session setup: reset, seeded {stats['users']} users in {stats['seconds']:.1f} s, "
+        f"session setup: reset (new pool {env['NEW_POOL_SHAPE']} shape, legacy pool {stats['shape']} shape), "
+        f"seeded {stats['users']} users in {stats['seconds']:.1f} s, "
         f"{index.stdout.strip() or index.stderr.strip().splitlines()[-1]}; {time.monotonic() - started:.1f} s in all",
         file=sys.stderr,
     )

@@ -15,6 +15,20 @@ What goes in (deterministic: the same seed gives the same users, names and passw
 - Groups with a description, a precedence and a role ARN, and one user in more than 60 groups
   (AdminListGroupsForUser pages at 60).
 
+The users take the form the legacy pool's shape allows (`LEGACY_POOL_SHAPE` in the stack's env,
+set by `STACK_LEGACY_POOL_SHAPE`; see scripts/stack/setup.py):
+
+- `username` (the default): plain usernames, a third of the bulk and every email scenario user
+  an email address, with email as a plain attribute. The users below exactly as written.
+- `email`: email as the username. Each user is created with its email and gets a generated
+  username; a handle becomes its `preferred_username` attribute.
+- `alias`: handles with email and `preferred_username` aliases. An email-shaped username becomes
+  the handle before its `@` (`Pat.Lee@Acme.com` is `Pat.Lee`, email `Pat.Lee@Acme.com`), and every
+  fifth bulk user has a `preferred_username`.
+
+A username the pool's settings forbid (an email-format username where email is an alias) is
+refused before anything is created, as Cognito would refuse it.
+
 Prints one summary line (counts and the time taken), never a password. Also importable: the
 tests read `SCENARIOS` and `CANARY` from here rather than from a file.
 """
@@ -24,11 +38,12 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import string
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import boto3
 from botocore.config import Config
@@ -175,6 +190,43 @@ def read_env(path: str) -> dict[str, str]:
         return dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line)
 
 
+SHAPES = ("username", "email", "alias")
+EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
+PHONE = re.compile(r"^\+[0-9]{4,15}$")
+
+
+def in_shape(user: Scenario, shape: str, index: int) -> Scenario:
+    """The user as a legacy pool of this shape holds it (`username`: what the create calls take)."""
+    if shape == "username":
+        return user
+    if shape == "email":
+        extra = dict(user.extra)
+        if user.username != user.email:
+            extra["preferred_username"] = user.username
+        return replace(user, username=user.email, extra=extra)
+    if shape == "alias":
+        handle = user.username.split("@", 1)[0] if EMAIL.match(user.username) else user.username
+        extra = dict(user.extra)
+        if index % 5 == 0 and "preferred_username" not in extra:
+            extra["preferred_username"] = f"{handle.replace('.', '')}{index}"
+        return replace(user, username=handle, extra=extra)
+    raise SystemExit(f"seed: unknown legacy pool shape {shape!r} (one of {', '.join(SHAPES)})")
+
+
+def check_username(pool: dict, username: str) -> None:
+    """What Cognito refuses and moto accepts (cognito-facts.md §8)."""
+    aliases = pool.get("AliasAttributes") or []
+    username_attributes = pool.get("UsernameAttributes") or []
+    if "email" in aliases and EMAIL.match(username):
+        raise SystemExit(f"seed: {username!r}: an email-format username in a pool with email as an alias")
+    if "phone_number" in aliases and PHONE.match(username):
+        raise SystemExit(f"seed: {username!r}: a phone-format username in a pool with phone_number as an alias")
+    if username_attributes and not any(
+        (EMAIL if name == "email" else PHONE).match(username) for name in username_attributes
+    ):
+        raise SystemExit(f"seed: {username!r}: not a value of {username_attributes}, which are this pool's usernames")
+
+
 def legacy_client(endpoint: str, max_pool: int = 32):
     return boto3.client(
         "cognito-idp",
@@ -196,6 +248,8 @@ def _attributes(user: Scenario) -> list[dict[str, str]]:
     if user.phone:
         attrs["phone_number"] = user.phone
         attrs["phone_number_verified"] = "true"
+    if user.extra.get("preferred_username"):
+        attrs["preferred_username"] = user.extra["preferred_username"]
     return [{"Name": k, "Value": v} for k, v in attrs.items()]
 
 
@@ -229,10 +283,14 @@ def seed(env: dict[str, str], bulk: int = 1000, workers: int = 16) -> dict[str, 
     started = time.monotonic()
     idp = legacy_client(env["MOTO_ENDPOINT"], max_pool=workers * 2)
     pool_id, client_id = env["LEGACY_USER_POOL_ID"], env["LEGACY_CLIENT_ID"]
-    users = list(SCENARIOS.values()) + bulk_users(bulk)
+    shape = env.get("LEGACY_POOL_SHAPE", "username")
+    users = [in_shape(u, shape, i) for i, u in enumerate(list(SCENARIOS.values()) + bulk_users(bulk))]
     names = [u.username for u in users]
     if len(set(names)) != len(names):
         raise SystemExit("seed: duplicate usernames in the seed data")
+    pool = idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    for name in names:
+        check_username(pool, name)
 
     groups = [(name, desc, prec) for name, desc, prec in NAMED_GROUPS]
     groups += [(f"team-{i:02d}", f"Team {i} of the Acme organisation", 100 + i) for i in range(1, 9)]
@@ -257,6 +315,7 @@ def seed(env: dict[str, str], bulk: int = 1000, workers: int = 16) -> dict[str, 
         )
     finished = time.monotonic()
     return {
+        "shape": shape,
         "users": len(users),
         "groups": len(groups),
         "memberships": len(memberships),
@@ -273,7 +332,7 @@ def main() -> None:
     args = parser.parse_args()
     stats = seed(read_env(args.env_file), bulk=args.bulk, workers=args.workers)
     print(
-        f"seed: {stats['users']} legacy users, {stats['groups']} groups, {stats['memberships']} memberships "
+        f"seed: {stats['users']} legacy users ({stats['shape']} shape), {stats['groups']} groups, {stats['memberships']} memberships "
         f"in {stats['seconds']:.1f} s (users {stats['users_seconds']:.1f} s)",
     )
 

@@ -7,6 +7,8 @@
 #
 # Usage: scripts/demo.sh [--keep]
 #   --keep   leave the stack running at the end and print how to reach it and how to stop it.
+# The pools' shapes come from STACK_NEW_POOL_SHAPE and STACK_LEGACY_POOL_SHAPE (scripts/stack.sh);
+# the demo prints the ones it runs with.
 # Without --keep, and whenever the demo is interrupted, every server it started is stopped.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -65,6 +67,15 @@ set -a
 # shellcheck disable=SC1091
 . .stack/env
 set +a
+shape_words() {
+  case "$1" in
+    username) echo "plain usernames" ;;
+    email) echo "email as the username" ;;
+    alias) echo "usernames with email and preferred_username aliases" ;;
+    *) echo "$1" ;;
+  esac
+}
+log "pool shapes: new pool $NEW_POOL_SHAPE ($(shape_words "$NEW_POOL_SHAPE")), legacy pool $LEGACY_POOL_SHAPE ($(shape_words "$LEGACY_POOL_SHAPE"))"
 
 title "Seeding the legacy pool (moto)"
 run python e2e/seed.py
@@ -106,6 +117,7 @@ ${B}The stack is still running.${R}
   legacy pool (moto):          $MOTO_ENDPOINT   pool $LEGACY_USER_POOL_ID, client $LEGACY_CLIENT_ID
   ledger (DynamoDB on moto):   $MOTO_ENDPOINT   table $LEDGER_TABLE
   new pool (cognito-local):    $COGNITO_LOCAL_ENDPOINT   pool $NEW_USER_POOL_ID, client $NEW_CLIENT_ID
+  pool shapes:                 new $NEW_POOL_SHAPE, legacy $LEGACY_POOL_SHAPE
   trigger (cargo lambda watch): $LAMBDA_ENDPOINT/2015-03-31/functions/cognito-migrate-trigger/invocations
   every setting: .stack/env; logs: .stack/logs/ (the Lambda's decisions: .stack/logs/lambda.log)
 
@@ -113,6 +125,12 @@ Try it (dummy credentials; the endpoints are local):
   export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1
   aws --endpoint-url $COGNITO_LOCAL_ENDPOINT cognito-idp admin-get-user --user-pool-id $NEW_USER_POOL_ID --username name@acme.com
   $VENV/bin/python -c "import boto3; print(boto3.client('cognito-idp', endpoint_url='$COGNITO_LOCAL_ENDPOINT', region_name='us-east-1', aws_access_key_id='local', aws_secret_access_key='local').list_users(UserPoolId='$NEW_USER_POOL_ID')['Users'])"
+
+Check the trigger's configuration as on AWS (the function record lives in moto's Lambda API):
+  env AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 \\
+    AWS_ENDPOINT_URL=$LAMBDA_API_ENDPOINT AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=$COGNITO_LOCAL_ENDPOINT \\
+    LEGACY_ENDPOINT_URL=$MOTO_ENDPOINT $CLI doctor --function $TRIGGER_FUNCTION \\
+    --new-pool-id $NEW_USER_POOL_ID --new-client-id $NEW_CLIENT_ID
 
 Stop it with: scripts/stack.sh stop
 EOF

@@ -2,8 +2,14 @@
 # The local stack the end-to-end tests and the demo run against, on 127.0.0.1 only:
 #
 #   moto          the legacy, case-sensitive pool and the ledger table    MOTO_PORT (5055)
+#                 (scripts/stack/moto_server.py)
 #   cognito-local the new, case-insensitive pool that invokes the triggers COGNITO_LOCAL_PORT (9229)
 #   lambda        `cargo lambda watch` serving cognito-migrate-trigger    LAMBDA_PORT (9001)
+#
+# cognito-local runs with two preloads: scripts/stack/case-insensitive-shim.cjs (case-insensitive
+# lookups, sub, token group overrides) and scripts/stack/cognito-rules.cjs (the rules Cognito
+# enforces per pool shape and app client). moto also holds the trigger's function record (its
+# variables, and the new pool's permission to invoke it), so `cognito-migrate doctor` runs locally.
 #
 # Usage: scripts/stack.sh start|stop|status|reset|env|lambda-restart
 #
@@ -20,6 +26,13 @@
 #
 # Settings (environment):
 #   MOTO_PORT, COGNITO_LOCAL_PORT, LAMBDA_PORT   the ports above.
+#   STACK_NEW_POOL_SHAPE=username|email|alias (default username)   the new pool's sign-in shape:
+#       plain usernames; email as the username (Cognito generates usernames); usernames with email
+#       and preferred_username aliases. Recorded as NEW_POOL_SHAPE in .stack/env.
+#   STACK_LEGACY_POOL_SHAPE=username|email|alias (default username)   the legacy pool's: plain
+#       usernames (email addresses among them, no aliases); email as the username; handles with
+#       email and preferred_username aliases. Recorded as LEGACY_POOL_SHAPE; e2e/seed.py shapes
+#       its users by it. `reset` keeps the recorded shapes unless these are set.
 #   STACK_LAMBDA_ENV="K=V K2=@NAME"   adds or overrides variables of the Lambda, separated by
 #       whitespace (values cannot hold spaces). `@NAME` stands for NAME's value in .stack/env,
 #       e.g. "LEGACY_CLIENT_ID=@LEGACY_SECRET_CLIENT_ID LEGACY_CLIENT_SECRET=@LEGACY_SECRET_CLIENT_SECRET".
@@ -53,6 +66,8 @@ LOG_DIR="$STACK_DIR/logs"
 ENV_FILE="$STACK_DIR/env"
 COGNITO_LOCAL_DIR="$STACK_DIR/cognito-local"
 PYTHON="$VENV/bin/python"
+# moto's account, in which the function record lives; cognito-local reports trigger ARNs in it.
+LAMBDA_ACCOUNT=123456789012
 
 MOTO_ENDPOINT="http://$HOST:$MOTO_PORT"
 COGNITO_LOCAL_ENDPOINT="http://$HOST:$COGNITO_LOCAL_PORT"
@@ -72,7 +87,7 @@ port_of() {
 # signalled) if its process still runs that program, in case the PID was reused.
 cmdline_marker() {
   case "$1" in
-    moto) echo "moto_server" ;;
+    moto) echo "scripts/stack/moto_server.py" ;;
     cognito-local) echo "cognito-local/lib/bin/start.js" ;;
     lambda) echo "cargo-lambda lambda watch" ;;
   esac
@@ -168,18 +183,27 @@ launch() {
 
 start_moto() {
   stop_server moto
-  launch moto "$STACK_DIR" moto_server -H "$HOST" -p "$MOTO_PORT"
+  # moto's server, one request at a time, with transactions that copy each table once (see there).
+  launch moto "$STACK_DIR" "$PYTHON" "$ROOT/scripts/stack/moto_server.py" "$HOST" "$MOTO_PORT"
+}
+
+# The shapes: the setting when given, else (on reset) the recorded one, else the default.
+pool_shape() { # pool_shape SETTING KEY
+  local value="${!1:-}"
+  [ -n "$value" ] || value="$( [ -f "$ENV_FILE" ] && env_value "$2" )"
+  echo "${value:-username}"
 }
 
 setup_legacy() {
   "$PYTHON" "$ROOT/scripts/stack/setup.py" legacy --env-file "$ENV_FILE" --moto-endpoint "$MOTO_ENDPOINT" \
+    --shape "$LEGACY_SHAPE" \
     >>"$LOG_DIR/setup.log" 2>&1 || { tail -n 40 "$LOG_DIR/setup.log" >&2; stop_all; exit 1; }
 }
 
 write_cognito_local_config() {
   mkdir -p "$COGNITO_LOCAL_DIR/.cognito/db"
   # UserPoolDefaults.UsernameAttributes=[] keeps cognito-local's default (email as username)
-  # out of our pool, which uses aliases like the legacy one.
+  # out of pools that do not ask for it: each pool's shape is its own.
   cat >"$COGNITO_LOCAL_DIR/.cognito/config.json" <<EOF
 {
   "LambdaClient": {
@@ -206,20 +230,24 @@ start_cognito_local() {
   rm -rf "$COGNITO_LOCAL_DIR"
   write_cognito_local_config
   launch cognito-local "$COGNITO_LOCAL_DIR" env HOST="$HOST" PORT="$COGNITO_LOCAL_PORT" \
-    node -r "$ROOT/scripts/stack/case-insensitive-shim.cjs" "$ROOT/node_modules/cognito-local/lib/bin/start.js"
+    COGNITO_LOCAL_LAMBDA_ACCOUNT="$LAMBDA_ACCOUNT" \
+    node -r "$ROOT/scripts/stack/case-insensitive-shim.cjs" -r "$ROOT/scripts/stack/cognito-rules.cjs" \
+    "$ROOT/node_modules/cognito-local/lib/bin/start.js"
   # The shim checks its patches asynchronously; an open port alone does not prove they hold.
-  local deadline=$((SECONDS + 10))
-  until grep -q 'case-insensitive-shim: active' "$LOG_DIR/cognito-local.log"; do
-    if ! live_pid cognito-local >/dev/null || ((SECONDS >= deadline)); then
-      fail_start cognito-local "started without its case-insensitive shim"
-    fi
-    sleep 0.2
+  local deadline=$((SECONDS + 10)) preload
+  for preload in case-insensitive-shim cognito-rules; do
+    until grep -q "$preload: active" "$LOG_DIR/cognito-local.log"; do
+      if ! live_pid cognito-local >/dev/null || ((SECONDS >= deadline)); then
+        fail_start cognito-local "started without its preload $preload"
+      fi
+      sleep 0.2
+    done
   done
 }
 
 setup_new() {
   "$PYTHON" "$ROOT/scripts/stack/setup.py" new --env-file "$ENV_FILE" \
-    --cognito-local-endpoint "$COGNITO_LOCAL_ENDPOINT" \
+    --cognito-local-endpoint "$COGNITO_LOCAL_ENDPOINT" --shape "$NEW_SHAPE" \
     >>"$LOG_DIR/setup.log" 2>&1 || { tail -n 40 "$LOG_DIR/setup.log" >&2; stop_all; exit 1; }
 }
 
@@ -281,10 +309,17 @@ build_trigger() {
   fi
 }
 
+# The function record in moto's Lambda API, with the variables the function runs with.
+register_function() {
+  "$PYTHON" "$ROOT/scripts/stack/setup.py" function --env-file "$ENV_FILE" --moto-endpoint "$MOTO_ENDPOINT" \
+    --lambda-env "$1" >>"$LOG_DIR/setup.log" 2>&1 || { tail -n 40 "$LOG_DIR/setup.log" >&2; stop_all; exit 1; }
+}
+
 start_lambda() {
   stop_server lambda
   local env_file reload=()
   env_file="$(write_lambda_env)" || { stop_all; exit 1; }
+  register_function "$env_file"
   [ "$STACK_LAMBDA_RELOAD" = 1 ] || reload=(--ignore-changes)
   # The function inherits the watcher's environment: none of the caller's AWS settings (a
   # profile, a session token, an endpoint) may reach it, only lambda.env.
@@ -345,6 +380,7 @@ prepare_dirs() {
 cmd_start() {
   prepare_dirs
   stop_all
+  NEW_SHAPE="${STACK_NEW_POOL_SHAPE:-username}" LEGACY_SHAPE="${STACK_LEGACY_POOL_SHAPE:-username}"
   rm -f "$ENV_FILE"
   : >"$LOG_DIR/setup.log"
   build_trigger
@@ -366,6 +402,8 @@ cmd_reset() {
       exit 1
     fi
   done
+  NEW_SHAPE="$(pool_shape STACK_NEW_POOL_SHAPE NEW_POOL_SHAPE)"
+  LEGACY_SHAPE="$(pool_shape STACK_LEGACY_POOL_SHAPE LEGACY_POOL_SHAPE)"
   : >"$LOG_DIR/setup.log"
   if ! curl -fsS -X POST "$MOTO_ENDPOINT/moto-api/reset" >/dev/null; then
     echo "stack: resetting moto failed" >&2

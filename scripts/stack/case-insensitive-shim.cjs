@@ -30,9 +30,9 @@
 //    trigger returns. Returning the event unchanged (no `finalUserStatus`, no attributes), which
 //    is how a Lambda refuses a migration, would create an empty CONFIRMED user and let the
 //    sign-in through; a response without `finalUserStatus` would make the user CONFIRMED where
-//    Cognito makes it RESET_REQUIRED; one without `userAttributes.username` would get a random
-//    username where Cognito uses the name that was typed. We refuse the first (the client gets
-//    NotAuthorizedException and nothing is stored) and fill in the other two as Cognito does.
+//    Cognito makes it RESET_REQUIRED. We refuse the first (the client gets NotAuthorizedException
+//    and nothing is stored) and fill in the second as Cognito does. Which username the user gets
+//    is cognito-rules.cjs's business (it depends on the pool's shape).
 //
 // Deliberately NOT changed: cognito-local sends `request.groupConfiguration` as `{}` to
 // PreTokenGeneration (real Cognito lists the user's current groups there), and it runs
@@ -221,9 +221,6 @@ LambdaService.prototype.invoke = async function invoke(ctx, trigger, event) {
   }
   const filled = { ...response, userAttributes: { ...(attributes ?? {}) } };
   if (!filled.finalUserStatus) filled.finalUserStatus = 'RESET_REQUIRED';
-  if (!filled.userAttributes.username && typeof event?.username === 'string') {
-    filled.userAttributes.username = event.username;
-  }
   return filled;
 };
 
@@ -295,8 +292,8 @@ async function selfCheck() {
   }
   if (!migrationRefused) fail('invoke patch did not refuse an unchanged UserMigration event');
   const filled = await answering({ userAttributes: { email: 'a@b.c' } }).invoke(ctx, 'UserMigration', migration);
-  if (filled.finalUserStatus !== 'RESET_REQUIRED' || filled.userAttributes.username !== 'Typed') {
-    fail('invoke patch did not fill finalUserStatus and username like Cognito');
+  if (filled.finalUserStatus !== 'RESET_REQUIRED') {
+    fail('invoke patch did not fill finalUserStatus like Cognito');
   }
 
   const triggers = {

@@ -2,7 +2,9 @@
 # Checks scripts/stack.sh end to end on a stack of its own (.stack/selftest, ports 15055, 19229,
 # 19001 unless set), so it never disturbs a stack already running in .stack/: start, status,
 # start again without strays, the shim's case-insensitive lookups, an InitiateAuth that reaches
-# the Lambda endpoint, reset, stop. Exits non-zero on the first failed check.
+# the Lambda endpoint, Cognito's rules per pool shape (scripts/stack/selftest_rules.py and, in
+# process, scripts/stack/cognito-rules.test.cjs), what `doctor` reads, reset, stop. Exits
+# non-zero if any check failed.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 export STACK_DIR="${SELFTEST_STACK_DIR:-$ROOT/.stack/selftest}"
@@ -49,7 +51,7 @@ stack_processes() { # processes of this stack, found by their command lines and 
   for environ in /proc/[0-9]*/environ; do
     pid="${environ#/proc/}" pid="${pid%/environ}"
     cmd="$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")" || continue
-    if [[ "$cmd" == *"moto_server -H 127.0.0.1 -p $MOTO_PORT"* || "$cmd" == *"-P $LAMBDA_PORT "* ]] ||
+    if [[ "$cmd" == *"moto_server.py 127.0.0.1 $MOTO_PORT"* || "$cmd" == *"-P $LAMBDA_PORT "* ]] ||
       tr '\0' '\n' 2>/dev/null <"$environ" | grep -qx -e "PORT=$COGNITO_LOCAL_PORT" -e "AWS_LAMBDA_RUNTIME_API=http://127.0.0.1:$LAMBDA_PORT/.rt/cognito-migrate-trigger"; then
       echo "$pid"
     fi
@@ -63,7 +65,8 @@ check "status: all three alive" "$STACK" status
 check "env: every key set" "$PYTHON" - "$STACK_DIR/env" <<'EOF'
 import sys
 keys = """LEGACY_USER_POOL_ID LEGACY_CLIENT_ID LEGACY_SECRET_CLIENT_ID LEGACY_SECRET_CLIENT_SECRET
-LEDGER_TABLE NEW_USER_POOL_ID NEW_CLIENT_ID MOTO_ENDPOINT COGNITO_LOCAL_ENDPOINT LAMBDA_ENDPOINT""".split()
+LEDGER_TABLE NEW_USER_POOL_ID NEW_USER_POOL_ARN NEW_CLIENT_ID MOTO_ENDPOINT COGNITO_LOCAL_ENDPOINT LAMBDA_ENDPOINT
+NEW_POOL_SHAPE LEGACY_POOL_SHAPE TRIGGER_FUNCTION TRIGGER_FUNCTION_ARN LAMBDA_API_ENDPOINT""".split()
 env = dict(line.rstrip("\n").split("=", 1) for line in open(sys.argv[1]) if "=" in line)
 missing = [k for k in keys if not env.get(k)]
 if missing:
@@ -86,7 +89,7 @@ set -a
 . "$STACK_DIR/env"
 set +a
 before="$(invocations)"
-check "moto, cognito-local and the Lambda endpoint behave" "$PYTHON" - <<'EOF'
+check "moto, cognito-local and the Lambda endpoint behave" env ROOT="$ROOT" "$PYTHON" - <<'EOF'
 import os, sys, time
 import boto3
 from botocore.config import Config
@@ -105,8 +108,10 @@ def expect(what, cond):
 legacy = client("cognito-idp", os.environ["MOTO_ENDPOINT"])
 pool = legacy.describe_user_pool(UserPoolId=os.environ["LEGACY_USER_POOL_ID"])["UserPool"]
 expect("legacy pool is case-sensitive", pool.get("UsernameConfiguration", {}).get("CaseSensitive") is True)
-expect("legacy pool aliases email and preferred_username",
-       sorted(pool.get("AliasAttributes", [])) == ["email", "preferred_username"])
+shape = os.environ["LEGACY_POOL_SHAPE"]
+expect(f"legacy pool has the {shape} shape",
+       (pool.get("AliasAttributes") or [], pool.get("UsernameAttributes") or [])
+       == {"username": ([], []), "email": ([], ["email"]), "alias": (["email", "preferred_username"], [])}[shape])
 secret_client = legacy.describe_user_pool_client(UserPoolId=pool["Id"], ClientId=os.environ["LEGACY_SECRET_CLIENT_ID"])
 expect("legacy secret client has its secret",
        secret_client["UserPoolClient"].get("ClientSecret") == os.environ["LEGACY_SECRET_CLIENT_SECRET"])
@@ -114,18 +119,22 @@ table = client("dynamodb", os.environ["MOTO_ENDPOINT"]).describe_table(TableName
 expect("ledger table keyed by pk/sk",
        [(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]] == [("pk", "HASH"), ("sk", "RANGE")])
 # moto keeps the legacy pool exact: another case is another (unknown) user.
-legacy.admin_create_user(UserPoolId=pool["Id"], Username="Legacy.User", MessageAction="SUPPRESS")
+legacy.admin_create_user(UserPoolId=pool["Id"], Username="Legacy.User@Example.com" if shape == "email" else "Legacy.User",
+                         MessageAction="SUPPRESS")
 try:
-    legacy.admin_get_user(UserPoolId=pool["Id"], Username="legacy.user")
+    legacy.admin_get_user(UserPoolId=pool["Id"], Username="legacy.user@example.com" if shape == "email" else "legacy.user")
     expect("legacy pool lookups are exact", False)
 except legacy.exceptions.UserNotFoundException:
     expect("legacy pool lookups are exact", True)
 
 new = client("cognito-idp", os.environ["COGNITO_LOCAL_ENDPOINT"])
-pool_id = os.environ["NEW_USER_POOL_ID"]
-new.admin_create_user(UserPoolId=pool_id, Username="Mixed@Case.com", MessageAction="SUPPRESS")
-got = new.admin_get_user(UserPoolId=pool_id, Username="mixed@case.com")
-expect("new pool: AdminGetUser mixed@case.com finds Mixed@Case.com", got["Username"] == "Mixed@Case.com")
+# The shim's lookups, in a pool with aliases like deploy/template.yaml's (not the stack's own).
+sys.path.insert(0, os.path.join(os.environ["ROOT"], "scripts", "stack"))
+import setup
+pool_id = setup.create_new(os.environ["COGNITO_LOCAL_ENDPOINT"], "alias")["NEW_USER_POOL_ID"]
+new.admin_create_user(UserPoolId=pool_id, Username="Mixed.Case", MessageAction="SUPPRESS")
+got = new.admin_get_user(UserPoolId=pool_id, Username="mixed.case")
+expect("new pool: AdminGetUser mixed.case finds Mixed.Case", got["Username"] == "Mixed.Case")
 attrs = {a["Name"]: a["Value"] for a in got["UserAttributes"]}
 expect("new pool: the user has a sub", bool(attrs.get("sub")))
 new.admin_create_user(UserPoolId=pool_id, Username="second.user", MessageAction="SUPPRESS", UserAttributes=[
@@ -137,7 +146,7 @@ expect("new pool: verified email alias matches in any case",
 expect("new pool: preferred_username alias matches in any case",
        new.admin_get_user(UserPoolId=pool_id, Username="SECONDPREF")["Username"] == "second.user")
 try:
-    new.admin_create_user(UserPoolId=pool_id, Username="MIXED@case.com", MessageAction="SUPPRESS")
+    new.admin_create_user(UserPoolId=pool_id, Username="MIXED.case", MessageAction="SUPPRESS")
     expect("new pool: usernames are unique whatever their case", False)
 except new.exceptions.UsernameExistsException:
     expect("new pool: usernames are unique whatever their case", True)
@@ -159,7 +168,7 @@ except new.exceptions.NotAuthorizedException:
     expect("InitiateAuth for an unknown user is refused", True)
 expect("the trigger wait is bounded (about 5 s)", time.monotonic() - started < 8)
 try:
-    new.admin_get_user(UserPoolId=pool_id, Username="Nobody@Example.com")
+    new.admin_get_user(UserPoolId=os.environ["NEW_USER_POOL_ID"], Username="Nobody@Example.com")
     expect("a refused migration stores no user", False)
 except new.exceptions.UserNotFoundException:
     expect("a refused migration stores no user", True)
@@ -167,6 +176,11 @@ sys.exit(0 if ok else 1)
 EOF
 after="$(invocations)"
 check "the InitiateAuth reached the Lambda endpoint ($before -> $after invocations logged)" test "$after" -gt "$before"
+
+echo "== Cognito's rules, per pool shape"
+check "direct calls on every shape" "$PYTHON" "$ROOT/scripts/stack/selftest_rules.py" "$STACK_DIR/env"
+check "migration responses through cognito-local's InitiateAuth, in process" \
+  node --test --test-reporter=dot "$ROOT/scripts/stack/cognito-rules.test.cjs"
 
 echo "== reset"
 old_pool="$NEW_USER_POOL_ID"
