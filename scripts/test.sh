@@ -31,6 +31,9 @@ for features in unicode-tables tools; do
 done
 cargo test -p cognito-migrate-core --no-default-features --lib --locked -- keys::host
 
+step "fuzzing: each cargo-fuzz target for 30 s"
+bash scripts/fuzz.sh 30
+
 step "deploy template: cfn-lint and the role against the code"
 bash scripts/check-deploy.sh
 
