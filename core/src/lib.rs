@@ -23,6 +23,7 @@
 
 pub mod attributes;
 pub mod audit;
+pub mod counters;
 pub mod event;
 pub mod finish;
 pub mod groups;
@@ -30,6 +31,7 @@ pub mod keys;
 pub mod ledger;
 pub mod migrate;
 pub mod policy;
+pub mod settings;
 pub mod signup;
 pub mod simulate;
 pub mod user;
