@@ -22,10 +22,11 @@ use cognito_migrate_core::{canonical_username, match_key};
 use futures::StreamExt;
 use serde_json::Value;
 
-use crate::clients::Clients;
+use cognito_migrate_aws::AwsError;
+use cognito_migrate_aws::clients::Clients;
+use cognito_migrate_aws::ledger::{LedgerRecord, MigrationWrite, partition_key};
+
 use crate::config::{Config, ConfigError};
-use crate::error::AwsError;
-use crate::ledger::{LedgerRecord, MigrationWrite, partition_key};
 
 /// The generic answer of a migration that cannot run; it says nothing about any account.
 pub const UNAVAILABLE_MESSAGE: &str = "Migration is unavailable.";
@@ -79,9 +80,9 @@ impl Deps {
     /// Reads the environment and builds the clients. A configuration error is logged once,
     /// naming the variable, and kept.
     pub async fn from_env() -> Self {
-        match Config::from_env() {
+        match crate::config::from_env() {
             Ok(config) => {
-                let sdk = crate::clients::load_sdk_config().await;
+                let sdk = cognito_migrate_aws::clients::load_sdk_config().await;
                 let clients = Clients::from_config(&config, &sdk).await;
                 Self::ready(config, clients)
             }
