@@ -148,7 +148,10 @@ async fn one_chain_or_sixteen_find_every_user_with_groups_and_flags() {
         assert_eq!(users.len(), USERS, "{options:?}");
         found.push(users);
     }
-    assert_eq!(found[0], found[1], "one chain and sixteen read the same users");
+    assert_eq!(
+        found[0], found[1],
+        "one chain and sixteen read the same users"
+    );
     assert_eq!(found[0], found[2]);
 
     let users = &found[0];

@@ -8,6 +8,9 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use cognito_migrate_aws::AwsError;
+use cognito_migrate_aws::clients::Clients;
+use cognito_migrate_aws::ledger::{LedgerRecord, MigrationWrite, partition_key};
 use cognito_migrate_core::attributes::LEGACY_USERNAME;
 use cognito_migrate_core::event::{PreSignUpSource, TriggerEvent, TriggerSource, mask_identifier};
 use cognito_migrate_core::groups::plan_groups;
@@ -21,10 +24,6 @@ use cognito_migrate_core::signup::{
 use cognito_migrate_core::{canonical_username, match_key};
 use futures::StreamExt;
 use serde_json::Value;
-
-use cognito_migrate_aws::AwsError;
-use cognito_migrate_aws::clients::Clients;
-use cognito_migrate_aws::ledger::{LedgerRecord, MigrationWrite, partition_key};
 
 use crate::config::{Config, ConfigError};
 

@@ -2,7 +2,7 @@
 //! which of the settings that make a migration silently do nothing are wrong, each with its fix.
 //!
 //! The reads are [`cognito_migrate_aws::cli::doctor`]; [`judge`] turns what they found into the
-//! checklist, without AWS; [`render`] prints it.
+//! checklist, without AWS; [`render()`] prints it.
 
 mod judge;
 mod permission;
