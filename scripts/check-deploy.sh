@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the deploy template: cfn-lint, the tests of check_iam.py, and check_iam.py itself against
-# the trigger's real sources. Usage: scripts/check-deploy.sh [--allow-empty]
-#   --allow-empty  passes check_iam.py while lambda/src makes no AWS call yet (it warns).
+# the AWS adapter's real sources (aws/src), which also fails on any AWS call outside that crate.
+# Usage: scripts/check-deploy.sh [--allow-empty]
+#   --allow-empty  passes check_iam.py while aws/src makes no AWS call yet (it warns).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 iam_args=()
@@ -25,5 +26,5 @@ cfn-lint deploy/template.yaml
 log "check_iam.py tests"
 python -m unittest discover -s deploy/tests -t deploy/tests
 
-log "check_iam.py: the trigger role against lambda/src"
-python scripts/check_iam.py --src lambda/src --template deploy/template.yaml "${iam_args[@]}"
+log "check_iam.py: the trigger role against aws/src, and no AWS call outside it"
+python scripts/check_iam.py --src aws/src --root . --template deploy/template.yaml "${iam_args[@]}"

@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
 """Check that the trigger's IAM role grants exactly the AWS actions its Rust code calls.
 
-Reads the Rust sources of the trigger (lambda/src), works out which AWS actions they call on
+Reads the Rust sources of the AWS adapter (aws/src, the crate cognito-migrate-aws, which owns
+every AWS SDK call of the project), works out which AWS actions the trigger's calls make on
 which resource, and compares them with what the trigger's role in the SAM template grants, on
 each resource and both ways: an action called but not granted fails (AccessDenied at run time),
 and an action granted but never called fails too (the role must stay least-privilege).
+
+It also fails when a `.send()` appears in a Rust source anywhere else in the workspace (--root):
+a call made outside the adapter would escape this check. Integration tests (folders named
+`tests`) are not read: they seed the local servers with the SDK.
 
 Conventions the Lambda code follows so that this script can see its calls
 -------------------------------------------------------------------------
@@ -14,18 +19,18 @@ Conventions the Lambda code follows so that this script can see its calls
    `.customize()` and `.into_paginator()`. A builder kept in a variable and sent later is
    reported as an error, because the operation cannot be seen at the `.send()`.
 2. The resource a call acts on is told by where the call is written, per FILE_CLASSES below:
-   the file's name, or else the name of the nearest folder it is in (relative to lambda/src),
+   the file's name, or else the name of the nearest folder it is in (relative to aws/src),
    starts with
        legacy_role ... STS calls that obtain credentials for the legacy pool (the LegacyRoleArn)
        legacy      ... calls on the legacy user pool
        new_pool    ... calls on the new user pool
        ledger      ... calls on the ledger table
    (longest prefix first, so legacy_role.rs is not a legacy-pool file). For example
-   lambda/src/aws/legacy_pool.rs, lambda/src/aws/new_pool.rs, lambda/src/aws/ledger.rs,
-   lambda/src/aws/legacy_role.rs. A `.send()` in any other file is an error.
+   aws/src/legacy_pool.rs, aws/src/new_pool.rs, aws/src/ledger/write.rs (the folder names
+   it), aws/src/legacy_role.rs. A `.send()` in any other file is an error.
    Code that only the operator CLI runs, never the trigger, lives in a folder named `cli` or a
-   file or folder whose name starts with `cli_` (lambda/src/aws/cli/legacy_scan.rs,
-   lambda/src/aws/cli_import.rs); it is not read, since the trigger's role need not allow it.
+   file or folder whose name starts with `cli_` (aws/src/cli/legacy_scan.rs,
+   aws/src/cli/import_job.rs); it is not read, since the trigger's role need not allow it.
 3. DynamoDB transactions are authorised per item: in a ledger file, the item builders
    `Update::builder()`, `ConditionCheck::builder()`, `Put::builder()`, `Delete::builder()` and
    `Get::builder()` count as UpdateItem, ConditionCheckItem, PutItem, DeleteItem and GetItem.
@@ -44,6 +49,7 @@ Exit status: 0 when the grants match the calls, 1 when they do not, 2 on bad inp
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -319,6 +325,34 @@ def scan_sources(src: Path) -> CodeScan:
     return scan
 
 
+# Folders never read for calls outside the adapter: build output, dependencies, and integration
+# tests, which seed the local servers with the SDK.
+OUTSIDE_SKIPPED_DIRS = {"target", "node_modules", ".git", "tests"}
+
+
+def sends_outside(root: Path, adapter: Path) -> list[str]:
+    """Every `.send()` in a Rust source under `root` that is not in the `adapter` folder."""
+    if not root.is_dir():
+        raise InputError(f"{root}: not a folder")
+    adapter = adapter.resolve()
+    errors = []
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        dirs[:] = sorted(d for d in dirs if d not in OUTSIDE_SKIPPED_DIRS and (here / d).resolve() != adapter)
+        for name in sorted(files):
+            if not name.endswith(".rs"):
+                continue
+            path = here / name
+            text = blank_comments_and_literals(path.read_text(encoding="utf-8"))
+            for m in SEND.finditer(text):
+                line = text.count("\n", 0, m.start()) + 1
+                errors.append(
+                    f"{path.relative_to(root)}:{line}: `.send()` outside the AWS adapter ({adapter.name}/);"
+                    " every AWS SDK call belongs in the cognito-migrate-aws crate"
+                )
+    return errors
+
+
 # ---------------------------------------------------------------------------------------------
 # Template side
 
@@ -480,7 +514,13 @@ def compare(called: dict[str, set[str]], granted: dict[str, set[str]]) -> tuple[
 def main(argv: list[str] | None = None) -> int:
     root = Path(__file__).resolve().parent.parent
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--src", type=Path, default=root / "lambda" / "src", help="the trigger's Rust sources")
+    parser.add_argument("--src", type=Path, default=root / "aws" / "src", help="the AWS adapter's Rust sources")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=root,
+        help="the workspace: no Rust source in it may call `.send()` outside the adapter (the folder holding --src)",
+    )
     parser.add_argument("--template", type=Path, default=root / "deploy" / "template.yaml")
     parser.add_argument(
         "--allow-empty",
@@ -492,6 +532,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         scan = scan_sources(args.src)
+        outside = sends_outside(args.root, args.src.resolve().parent)
         granted, template_errors = granted_actions(load_template(args.template))
     except InputError as err:
         print(f"check_iam: {err}", file=sys.stderr)
@@ -503,7 +544,7 @@ def main(argv: list[str] | None = None) -> int:
         for rel in scan.skipped:
             print(f"  not read (operator code): {rel}")
 
-    errors = scan.errors + template_errors
+    errors = scan.errors + outside + template_errors
     for error in errors:
         print(f"check_iam: {error}", file=sys.stderr)
 

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use cognito_migrate_core::policy::{CollisionPolicy, MfaPolicy, TemporaryPasswordPolicy};
 
-use crate::scan::{ScanOptions, Verify};
 use crate::simulate;
+use cognito_migrate_aws::cli::legacy_scan::{ScanOptions, Verify};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -212,6 +212,30 @@ pub(crate) struct FinishArgs {
     pub(crate) stop_after: Option<usize>,
 }
 
+/// How the scan proves that its chains together saw every user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum VerifyArg {
+    /// Compare with `DescribeUserPool`'s `EstimatedNumberOfUsers`, read before and after the
+    /// scan: one cheap call, but only an estimate on a pool that changes meanwhile.
+    Estimate,
+    /// Run one more chain without a filter alongside the others and require that it found no
+    /// user the filtered chains missed (users only it found are still indexed). Exact, but it
+    /// makes about N/60 more sequential `ListUsers` calls: as slow as one chain.
+    Scan,
+    /// No check.
+    None,
+}
+
+impl From<VerifyArg> for Verify {
+    fn from(arg: VerifyArg) -> Self {
+        match arg {
+            VerifyArg::Estimate => Self::Estimate,
+            VerifyArg::Scan => Self::Scan,
+            VerifyArg::None => Self::None,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct ScanArgs {
     /// Parallel ListUsers chains: 1 scans without filters; 2-16 share the 16 `sub` prefixes,
@@ -219,8 +243,8 @@ pub(crate) struct ScanArgs {
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub(crate) chains: u16,
     /// How to check that the chains together saw every user.
-    #[arg(long, value_enum, default_value_t = Verify::Estimate)]
-    pub(crate) verify: Verify,
+    #[arg(long, value_enum, default_value_t = VerifyArg::Estimate)]
+    pub(crate) verify: VerifyArg,
     /// Also read each user's MFA settings, with one AdminGetUser per user. ListUsers shows only
     /// the legacy SMS MFAOptions; SMS or TOTP set through SetUserMFAPreference (what current
     /// pools use) is visible only this way.
@@ -236,7 +260,7 @@ impl ScanArgs {
     pub(crate) fn options(&self) -> ScanOptions {
         ScanOptions {
             chains: usize::from(self.chains),
-            verify: self.verify,
+            verify: self.verify.into(),
         }
     }
 

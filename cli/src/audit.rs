@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 
 use crate::BadInput;
 use crate::progress;
-use crate::scan::{LegacyScan, ScanOptions, ScanReport};
+use cognito_migrate_aws::cli::legacy_scan::{LegacyScan, ScanOptions, ScanReport};
 
 /// Audits an export (`aws cognito-idp list-users` output, NDJSON, ...).
 pub fn from_file(path: &Path) -> anyhow::Result<AuditReport> {

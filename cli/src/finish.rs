@@ -5,8 +5,6 @@
 //! the new pool is completed only when it carries this user's `custom:legacy_sub` (an earlier
 //! run created it); otherwise it is someone else's and is listed as a conflict.
 
-mod csv_job;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -14,7 +12,15 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
-use aws_config::SdkConfig;
+use cognito_migrate_aws::AwsError;
+use cognito_migrate_aws::cli::import_job as csv_job;
+use cognito_migrate_aws::cli::legacy_scan::LegacyScan;
+use cognito_migrate_aws::cli::new_pool::Created;
+use cognito_migrate_aws::clients::{self, LegacyAccess, SdkConfig};
+use cognito_migrate_aws::ledger::{Ledger, LedgerRecord};
+use cognito_migrate_aws::limiter::Limiter;
+use cognito_migrate_aws::new_pool::NewPool;
+use cognito_migrate_aws::retry::Backoff;
 use cognito_migrate_core::attributes::{AttributeMapping, LEGACY_SUB, TargetSchema};
 use cognito_migrate_core::finish::csv::{
     CsvHeader, MAX_BYTES_PER_FILE, MAX_USERS_PER_FILE, split_files,
@@ -22,19 +28,12 @@ use cognito_migrate_core::finish::csv::{
 use cognito_migrate_core::finish::{self as plan, FinishPlan, Method, SkipReason};
 use cognito_migrate_core::groups::GroupSpec;
 use cognito_migrate_core::ledger::FinishMethod;
-use cognito_migrate_lambda::cli_new_pool::{self, Created};
-use cognito_migrate_lambda::ledger::{Ledger, LedgerRecord};
-use cognito_migrate_lambda::new_pool::NewPool;
-use cognito_migrate_lambda::{AwsError, sdk_user};
 use futures::StreamExt as _;
 use tokio::sync::Mutex;
 
 use crate::BadInput;
 use crate::args::{FinishArgs, FinishMethodArg};
-use crate::aws::{self, LegacyAccess};
-use crate::limiter::Limiter;
 use crate::progress;
-use crate::retry::Backoff;
 
 /// Milliseconds since the Unix epoch.
 #[must_use]
@@ -97,7 +96,7 @@ pub async fn command(
     args: &FinishArgs,
 ) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let ledger = Ledger::new(aws::dynamodb_client(sdk), &args.table);
+    let ledger = Ledger::new(clients::dynamodb_client(sdk), &args.table);
     let counting = ledger.has_counters().await?;
     let ledger = ledger.with_counters(counting);
     let records = ledger
@@ -139,11 +138,10 @@ pub async fn command(
         (_, role) => role.clone(),
     };
 
-    let legacy = aws::legacy_client(sdk, access, &args.legacy_pool_id).await;
-    let legacy_groups = legacy_groups(&legacy, &args.legacy_pool_id)
+    let legacy_groups = legacy_groups(sdk, access, &args.legacy_pool_id)
         .await
         .context("listing the legacy pool's groups")?;
-    let new_pool = NewPool::new(aws_sdk_cognitoidentityprovider::Client::new(sdk));
+    let new_pool = NewPool::new(clients::cognito_client(sdk));
     let existing = new_pool
         .group_names(&args.new_pool_id)
         .await
@@ -196,24 +194,19 @@ pub async fn command(
     })
 }
 
+/// The legacy pool's groups by name, with description, precedence and role.
 async fn legacy_groups(
-    client: &aws_sdk_cognitoidentityprovider::Client,
+    sdk: &SdkConfig,
+    access: &LegacyAccess,
     pool_id: &str,
 ) -> Result<BTreeMap<String, GroupSpec>, AwsError> {
-    let mut pages = client
-        .list_groups()
-        .user_pool_id(pool_id)
-        .limit(60)
-        .into_paginator()
-        .send();
-    let mut groups = BTreeMap::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| AwsError::from_sdk("ListGroups", &e))?;
-        for group in page.groups().iter().filter_map(sdk_user::group_spec) {
-            groups.insert(group.name.clone(), group);
-        }
-    }
-    Ok(groups)
+    let scan = LegacyScan::new(clients::legacy_client(sdk, access, pool_id).await, pool_id);
+    Ok(scan
+        .group_specs()
+        .await?
+        .into_iter()
+        .map(|group| (group.name.clone(), group))
+        .collect())
 }
 
 impl Run {
@@ -232,12 +225,13 @@ impl Run {
         {
             return Outcome::NotStarted;
         }
-        let pool = self.new_pool.client();
         let created = self
             .backoff
             .run(&self.retries, || async {
                 self.limiters.creation.acquire().await;
-                cli_new_pool::create_user(pool, &self.new_pool_id, &new_name, &attributes).await
+                self.new_pool
+                    .create_user(&self.new_pool_id, &new_name, &attributes)
+                    .await
             })
             .await;
         let outcome = match created {
@@ -253,7 +247,9 @@ impl Run {
                     .backoff
                     .run(&self.retries, || async {
                         self.limiters.update.acquire().await;
-                        cli_new_pool::user_attributes(pool, &self.new_pool_id, &new_name).await
+                        self.new_pool
+                            .user_attributes(&self.new_pool_id, &new_name)
+                            .await
                     })
                     .await;
                 match found {
@@ -326,10 +322,10 @@ impl Run {
         bar: &indicatif::ProgressBar,
         concurrency: usize,
     ) -> anyhow::Result<Vec<(&'r LedgerRecord, Outcome)>> {
-        let pool = self.new_pool.client();
         self.limiters.update.acquire().await;
         let header = CsvHeader::new(
-            cli_new_pool::csv_header(pool, &self.new_pool_id)
+            self.new_pool
+                .csv_header(&self.new_pool_id)
                 .await
                 .context("reading the new pool's CSV header")?,
         )
@@ -375,7 +371,7 @@ impl Run {
         for (index, file) in files.iter().enumerate() {
             bar.set_message(format!("import job {} of {}", index + 1, files.len()));
             let result = csv_job::import_file(
-                pool,
+                &self.new_pool,
                 &self.new_pool_id,
                 &settings,
                 index,

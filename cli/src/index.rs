@@ -4,15 +4,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
+use cognito_migrate_aws::cli::legacy_scan::{LegacyScan, ScanOptions, ScanReport};
+use cognito_migrate_aws::ledger::Ledger;
+use cognito_migrate_aws::retry::Backoff;
 use cognito_migrate_core::ledger::directory_keys;
 use cognito_migrate_core::user::LegacyUser;
-use cognito_migrate_lambda::ledger::Ledger;
 use futures::{StreamExt as _, TryStreamExt as _};
 use tokio::sync::mpsc;
 
 use crate::progress;
-use crate::retry::Backoff;
-use crate::scan::{LegacyScan, ScanOptions, ScanReport};
 
 /// What one run did.
 #[derive(Debug)]
@@ -167,7 +167,7 @@ pub async fn run(
         users: report.users,
         items: items.load(Ordering::Relaxed),
         removed: removed.load(Ordering::Relaxed),
-        groups: groups.names.len(),
+        groups: groups.groups.len(),
         memberships: groups.memberships(),
         elapsed: started.elapsed(),
         retries: scan.stats.retries.load(Ordering::Relaxed) + write_retries.load(Ordering::Relaxed),

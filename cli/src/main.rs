@@ -1,17 +1,18 @@
 //! `cognito-migrate`: the operator tool of a migration from a case-sensitive Cognito user pool
 //! to a case-insensitive one through the user-migration trigger.
+//!
+//! This crate holds the arguments ([`args`]), one module per command (`audit`, `index`,
+//! `doctor`, `simulate`, `status`, `finish`) and their rendering. It makes no AWS call itself:
+//! the scans, ledger writes, imports and configuration reads are in the `cognito-migrate-aws`
+//! crate (its `cli` module), and the decisions in `cognito-migrate-core`.
 
 mod args;
 mod audit;
-mod aws;
 mod doctor;
 mod finish;
 mod index;
 mod input;
-mod limiter;
 mod progress;
-mod retry;
-mod scan;
 mod simulate;
 mod status;
 
@@ -21,14 +22,15 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Parser as _;
+use cognito_migrate_aws::cli::legacy_scan::LegacyScan;
+use cognito_migrate_aws::clients::{self, LegacyAccess};
+use cognito_migrate_aws::ledger::Ledger;
 use cognito_migrate_core::attributes::TargetSchema;
 use cognito_migrate_core::migrate::{MigrationConfig, TargetSchemaOrDefault};
 use cognito_migrate_core::policy::Policy;
-use cognito_migrate_lambda::ledger::Ledger;
 use serde_json::Value;
 
 use crate::args::{AuditArgs, Cli, Command, SimulateArgs};
-use crate::scan::LegacyScan;
 
 /// Input the operator must fix: a missing or malformed file, an impossible combination of
 /// options. Exits with status 2, like a usage error.
@@ -89,20 +91,20 @@ fn main() -> ExitCode {
 }
 
 async fn aws_command(cli: &Cli) -> anyhow::Result<ExitCode> {
-    let sdk = aws::sdk_config(cli.region.as_deref()).await;
-    let access = aws::LegacyAccess {
-        region: cli.legacy_region.clone(),
-        endpoint_url: cli.legacy_endpoint_url.clone(),
-        role_arn: cli.legacy_role_arn.clone(),
-    };
+    let sdk = clients::load_operator_sdk_config(cli.region.as_deref()).await;
+    let access = LegacyAccess::of_operator(
+        cli.legacy_region.clone(),
+        cli.legacy_endpoint_url.clone(),
+        cli.legacy_role_arn.clone(),
+    );
     match &cli.command {
         Command::Index(args) => {
             let scan = LegacyScan::new(
-                aws::legacy_client(&sdk, &access, &args.legacy_pool_id).await,
+                clients::legacy_client(&sdk, &access, &args.legacy_pool_id).await,
                 &args.legacy_pool_id,
             )
             .with_mfa_reads(args.scan.mfa_reads());
-            let ledger = Ledger::new(aws::dynamodb_client(&sdk), &args.table);
+            let ledger = Ledger::new(clients::dynamodb_client(&sdk), &args.table);
             // New users are counted once a ledger has counters (`status --recount` starts them).
             let counting = ledger.has_counters().await?;
             let ledger = ledger.with_counters(counting);
@@ -126,9 +128,11 @@ async fn aws_command(cli: &Cli) -> anyhow::Result<ExitCode> {
             let report = if let Some(path) = &args.from_file {
                 audit::from_file(path)?
             } else if let Some(pool_id) = &args.legacy_pool_id {
-                let scan =
-                    LegacyScan::new(aws::legacy_client(&sdk, &access, pool_id).await, pool_id)
-                        .with_mfa_reads(args.scan.mfa_reads());
+                let scan = LegacyScan::new(
+                    clients::legacy_client(&sdk, &access, pool_id).await,
+                    pool_id,
+                )
+                .with_mfa_reads(args.scan.mfa_reads());
                 let (report, scanned) = audit::from_pool(&scan, args.scan.options()).await?;
                 if !scan.reads_mfa() {
                     eprintln!(
@@ -168,7 +172,7 @@ async fn aws_command(cli: &Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Status(args) => {
-            let ledger = Ledger::new(aws::dynamodb_client(&sdk), &args.table);
+            let ledger = Ledger::new(clients::dynamodb_client(&sdk), &args.table);
             if args.recount {
                 eprintln!("{}", status::recount(&ledger, args.segments).await?);
             }

@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use cognito_migrate_lambda::cli_ledger::Counters;
-use cognito_migrate_lambda::ledger::{Ledger, counter};
+use cognito_migrate_aws::cli::ledger::Counters;
+use cognito_migrate_aws::ledger::{Ledger, counter};
 use serde::Serialize;
 
 /// Days in the rate's window.

@@ -15,9 +15,9 @@ use aws_sdk_cognitoidentityprovider::types::{
 };
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Environment, FunctionCode, Runtime};
+use cognito_migrate_aws::ledger::entry_to_items;
 use cognito_migrate_core::ledger::LedgerEntry;
 use cognito_migrate_core::user::LegacyUser;
-use cognito_migrate_lambda::ledger::entry_to_items;
 use common::{CliRun, Moto};
 use serde_json::Value;
 

@@ -13,9 +13,9 @@ use aws_sdk_cognitoidentityprovider::types::{
     AttributeDataType, AttributeType, MessageActionType, SchemaAttributeType, UserType,
     UsernameConfigurationType,
 };
+use cognito_migrate_aws::ledger::Ledger;
 use cognito_migrate_core::ledger::{FinishMethod, MigrationState};
 use cognito_migrate_core::migrate::ReasonCode;
-use cognito_migrate_lambda::ledger::Ledger;
 use common::{CliRun, Moto};
 use futures::StreamExt as _;
 

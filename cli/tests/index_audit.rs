@@ -11,9 +11,9 @@ use aws_sdk_cognitoidentityprovider::types::{
     SoftwareTokenMfaSettingsType, UsernameConfigurationType,
 };
 use aws_sdk_dynamodb::types::AttributeValue;
+use cognito_migrate_aws::ledger::{Ledger, partition_key, sort_key};
 use cognito_migrate_core::ledger::MigrationState;
 use cognito_migrate_core::match_key;
-use cognito_migrate_lambda::ledger::{Ledger, partition_key, sort_key};
 use common::{CliRun, Moto, temp_dir};
 use futures::StreamExt as _;
 use serde_json::Value;

@@ -8,14 +8,12 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use cognito_migrate_aws::cli::ledger::Counters;
+use cognito_migrate_aws::ledger::{Ledger, LedgerRecord, MigrationWrite, counter, partition_key};
 use cognito_migrate_core::ledger::{FinishMethod, LedgerEntry, directory_keys};
 use cognito_migrate_core::match_key;
 use cognito_migrate_core::migrate::ReasonCode;
 use cognito_migrate_core::user::LegacyUser;
-use cognito_migrate_lambda::cli_ledger::Counters;
-use cognito_migrate_lambda::ledger::{
-    Ledger, LedgerRecord, MigrationWrite, counter, partition_key,
-};
 use common::Moto;
 use serde_json::Value;
 

@@ -26,6 +26,7 @@
 
 pub mod attributes;
 pub mod audit;
+pub mod counters;
 pub mod event;
 pub mod finish;
 pub mod groups;
@@ -34,6 +35,7 @@ pub mod ledger;
 pub mod migrate;
 pub mod policy;
 pub mod reason;
+pub mod settings;
 pub mod signup;
 pub mod simulate;
 pub mod trigger;

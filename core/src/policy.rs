@@ -58,6 +58,10 @@ pub struct Policy {
     pub max_candidates: usize,
     /// The adapter's time budget for one invocation, in milliseconds (Cognito waits 5,000).
     pub deadline_ms: u64,
+    /// The least time a refused sign-in takes, in milliseconds, so that a disabled, unknown,
+    /// ambiguous or wrong-password refusal cannot be told apart by how fast it comes back.
+    /// Approvals are never held.
+    pub refusal_floor_ms: u64,
 }
 
 impl Default for Policy {
@@ -68,6 +72,7 @@ impl Default for Policy {
             temporary_password: TemporaryPasswordPolicy::default(),
             max_candidates: 4,
             deadline_ms: 3_500,
+            refusal_floor_ms: 1_000,
         }
     }
 }

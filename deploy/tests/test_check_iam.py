@@ -29,22 +29,29 @@ _spec.loader.exec_module(check_iam)
 
 
 class Workspace:
-    """A scratch source tree and template for one test."""
+    """A scratch workspace for one test: the adapter's sources in `aws/src`, a template."""
 
     def __init__(self, test: unittest.TestCase, overlay: str | None = None, base: str | None = "complete"):
         self._dir = Path(tempfile.mkdtemp(prefix="check-iam-"))
         test.addCleanup(shutil.rmtree, self._dir)
-        self.src = self._dir / "src"
+        self.root = self._dir / "workspace"
+        self.src = self.root / "aws" / "src"
         if base:
             shutil.copytree(FIXTURES / base, self.src)
         else:
-            self.src.mkdir()
+            self.src.mkdir(parents=True)
         if overlay:
             shutil.copytree(FIXTURES / overlay, self.src, dirs_exist_ok=True)
         self.template = TEMPLATE
 
     def write(self, relative: str, text: str) -> None:
         path = self.src / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+    def write_outside(self, relative: str, text: str) -> None:
+        """A file of the workspace outside the adapter crate (`relative` to the workspace)."""
+        path = self.root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
 
@@ -57,7 +64,9 @@ class Workspace:
     def run(self, *extra: str) -> tuple[int, str]:
         out = io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-            code = check_iam.main(["--src", str(self.src), "--template", str(self.template), *extra])
+            code = check_iam.main(
+                ["--src", str(self.src), "--root", str(self.root), "--template", str(self.template), *extra]
+            )
         return code, out.getvalue()
 
 
@@ -169,6 +178,33 @@ class Conventions(unittest.TestCase):
         code, out = ws.run()
         self.assertEqual(code, 1)
         self.assertIn("client.rs:1: `.send()` outside the resource files", out)
+
+    def test_a_call_outside_the_adapter_crate_fails(self):
+        ws = Workspace(self)
+        ws.write_outside("cli/src/doctor.rs", "// c.get_policy().send()\nasync fn f(c: &Client) {\n c.get_policy().send().await;\n}\n")
+        ws.write_outside("lambda/src/handler.rs", 'fn f() { let s = "x.send()"; }\n')
+        code, out = ws.run()
+        self.assertEqual(code, 1, out)
+        self.assertIn("cli/src/doctor.rs:3: `.send()` outside the AWS adapter (aws/)", out)
+        self.assertNotIn("handler.rs", out)
+        self.assertNotIn("missing", out)
+
+    def test_a_call_in_a_crate_named_like_a_resource_is_still_outside(self):
+        ws = Workspace(self)
+        ws.write_outside("lambda/src/ledger.rs", "async fn f(c: &Client) { c.query().send().await; }\n")
+        code, out = ws.run()
+        self.assertEqual(code, 1, out)
+        self.assertIn("lambda/src/ledger.rs:1: `.send()` outside the AWS adapter", out)
+
+    def test_integration_tests_and_build_output_are_not_read_for_calls(self):
+        ws = Workspace(self)
+        ws.write_outside("cli/tests/common/mod.rs", "async fn seed(c: &Client) { c.create_user_pool().send().await; }\n")
+        ws.write_outside("target/debug/build/out.rs", "fn f(c: &Client) { c.scan().send(); }\n")
+        code, out = ws.run()
+        self.assertEqual(code, 0, out)
+
+    def test_the_real_workspace_calls_aws_only_from_the_adapter(self):
+        self.assertEqual(check_iam.sends_outside(ROOT, ROOT / "aws"), [])
 
     def test_folders_classify_their_files(self):
         self.assertEqual(check_iam.classify(Path("legacy/mod.rs")), ("LegacyPool", "cognito-idp"))

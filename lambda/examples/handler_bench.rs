@@ -10,13 +10,14 @@ use aws_sdk_cognitoidentityprovider::types::AuthenticationResultType;
 use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput;
 use aws_smithy_mocks::{MockResponseInterceptor, Rule, create_mock_http_client, mock};
+use cognito_migrate_aws::Clients;
+use cognito_migrate_aws::ledger::{Ledger, entry_to_items};
+use cognito_migrate_aws::legacy_pool::LegacyPool;
+use cognito_migrate_aws::new_pool::NewPool;
 use cognito_migrate_core::ledger::LedgerEntry;
 use cognito_migrate_core::user::LegacyUser;
 use cognito_migrate_lambda::config::Config;
-use cognito_migrate_lambda::ledger::{Ledger, entry_to_items};
-use cognito_migrate_lambda::legacy::LegacyPool;
-use cognito_migrate_lambda::new_pool::NewPool;
-use cognito_migrate_lambda::{Clients, Deps, handle};
+use cognito_migrate_lambda::{Deps, handle};
 
 fn interceptor(rules: &[&Rule]) -> MockResponseInterceptor {
     rules

@@ -12,22 +12,23 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use cognito_migrate_core::event::{TriggerEvent, mask_identifier};
+use cognito_migrate_core::event::{TriggerEvent, TriggerSource, mask_identifier};
 use cognito_migrate_core::groups::GroupPlan;
 use cognito_migrate_core::ledger::{LedgerEntry, directory_keys};
 use cognito_migrate_core::match_key;
 use cognito_migrate_core::reason::ReasonCode;
 use cognito_migrate_core::trigger::{
-    self, Answer, Context, Invocation, Outcome, Request, WriteResult,
+    self, Answer, Context, Invocation, Outcome, Request, Verdict, WriteResult,
 };
 use cognito_migrate_core::user::LegacyUser;
 use futures::StreamExt;
 use serde_json::Value;
 
-use crate::clients::Clients;
+use cognito_migrate_aws::AwsError;
+use cognito_migrate_aws::clients::Clients;
+use cognito_migrate_aws::ledger::{LedgerRecord, MigrationWrite, partition_key};
+
 use crate::config::{Config, ConfigError};
-use crate::error::AwsError;
-use crate::ledger::{LedgerRecord, MigrationWrite, partition_key};
 
 pub use cognito_migrate_core::trigger::Failure as TriggerError;
 
@@ -61,9 +62,9 @@ impl Deps {
     /// Reads the environment and builds the clients. A configuration error is logged once,
     /// naming the variable, and kept.
     pub async fn from_env() -> Self {
-        match Config::from_env() {
+        match crate::config::from_env() {
             Ok(config) => {
-                let sdk = crate::clients::load_sdk_config().await;
+                let sdk = cognito_migrate_aws::clients::load_sdk_config().await;
                 let clients = Clients::from_config(&config, &sdk).await;
                 Self::ready(config, clients)
             }
@@ -136,10 +137,18 @@ pub async fn decide(deps: &Deps, event: &TriggerEvent) -> Outcome {
         Err(_) => trigger::unconfigured(event),
         Ok(ready) => {
             let deadline = ready.config.deadline();
-            match tokio::time::timeout(deadline, run(ready, event, &progress)).await {
+            let outcome = match tokio::time::timeout(deadline, run(ready, event, &progress)).await {
                 Ok(outcome) => outcome,
                 Err(_) => trigger::timed_out(event),
+            };
+            // A refused sign-in comes back no sooner than the floor, whatever the work behind
+            // it: one ledger query for a disabled user, a lookup and a password check for a
+            // wrong password. Approvals are never held.
+            if outcome.verdict == Verdict::Refused && is_migration(event) {
+                let floor = Duration::from_millis(ready.config.migration.policy.refusal_floor_ms);
+                tokio::time::sleep(floor.saturating_sub(started.elapsed())).await;
             }
+            outcome
         }
     };
     log_decision(event, &outcome, &progress, started.elapsed());
@@ -164,6 +173,13 @@ fn log_decision(event: &TriggerEvent, outcome: &Outcome, progress: &Progress, el
         elapsed_ms,
         "decision"
     );
+}
+
+fn is_migration(event: &TriggerEvent) -> bool {
+    matches!(
+        event.source(),
+        TriggerSource::UserMigrationAuthentication | TriggerSource::UserMigrationForgotPassword
+    )
 }
 
 fn log_aws(context: &'static str, error: &AwsError) {

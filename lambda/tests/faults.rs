@@ -14,16 +14,16 @@ use aws_sdk_cognitoidentityprovider::types::error::{
     TooManyRequestsException, UserNotConfirmedException,
 };
 use aws_smithy_mocks::{MockResponseInterceptor, Rule, create_mock_http_client, mock};
+use cognito_migrate_aws::legacy_pool::LegacyPool;
 use cognito_migrate_core::ledger::MigrationState;
 use cognito_migrate_lambda::handler::{Deps, handle};
-use cognito_migrate_lambda::legacy::LegacyPool;
 use support::{PASSWORD, Stack, sign_in};
 
 /// Deps whose legacy pool answers from `rule`, over the real client configuration.
 async fn deps_with_legacy(stack: &Stack, rule: &Rule, extra: &[(&str, &str)]) -> Deps {
     let config = stack.config(extra);
     let mut clients = stack.clients(&config).await;
-    let real = cognito_migrate_lambda::clients::legacy_client(&config.legacy, &stack.sdk).await;
+    let real = support::legacy_client(&stack.sdk, &config).await;
     let mocked = Client::from_conf(
         real.config()
             .to_builder()

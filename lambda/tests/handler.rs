@@ -6,12 +6,12 @@ mod support;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
+use cognito_migrate_aws::legacy_pool::secret_hash;
 use cognito_migrate_core::ledger::MigrationState;
 use cognito_migrate_core::migrate::ReasonCode;
 use cognito_migrate_core::signup::SIGN_UP_REFUSED_MESSAGE;
 use cognito_migrate_lambda::config::Config;
 use cognito_migrate_lambda::handler::{Deps, TriggerError, handle};
-use cognito_migrate_lambda::legacy::secret_hash;
 use serde_json::{Value, json};
 use support::{PASSWORD, Stack, capture_logs, capture_logs_at, fixture, sign_in};
 

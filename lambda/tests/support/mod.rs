@@ -29,12 +29,15 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_types::config_bag::ConfigBag;
-use cognito_migrate_lambda::clients::{trigger_retries, trigger_timeouts};
+use cognito_migrate_aws::Clients;
+use cognito_migrate_aws::cli::legacy_scan::{LegacyScan, ScanOptions, Verify};
+use cognito_migrate_aws::clients::{LegacyAccess, trigger_retries, trigger_timeouts};
+use cognito_migrate_aws::ledger::{Ledger, LedgerRecord, item_to_record};
+use cognito_migrate_aws::legacy_pool::LegacyPool;
+use cognito_migrate_aws::new_pool::NewPool;
+use cognito_migrate_core::user::LegacyUser;
+use cognito_migrate_lambda::Deps;
 use cognito_migrate_lambda::config::Config;
-use cognito_migrate_lambda::ledger::{Ledger, LedgerRecord, item_to_record};
-use cognito_migrate_lambda::legacy::LegacyPool;
-use cognito_migrate_lambda::new_pool::NewPool;
-use cognito_migrate_lambda::{Clients, Deps, cli_legacy_scan};
 use serde_json::Value;
 
 pub type Idp = aws_sdk_cognitoidentityprovider::Client;
@@ -339,8 +342,7 @@ impl Stack {
             aws_sdk_cognitoidentityprovider::config::Builder::from(sdk)
                 .interceptor(self.log.clone())
         };
-        let legacy_client =
-            cognito_migrate_lambda::clients::legacy_client(&config.legacy, &self.sdk).await;
+        let legacy_client = legacy_client(&self.sdk, config).await;
         let legacy_client = Idp::from_conf(
             legacy_client
                 .config()
@@ -440,27 +442,29 @@ impl Stack {
             .unwrap();
     }
 
-    /// Runs the operator's index over the legacy pool into the ledger, as the CLI will.
+    /// Runs the operator's index over the legacy pool into the ledger, with the CLI's scan:
+    /// groups first, then the users (one chain), each page filed as it arrives.
     pub async fn index(&self) {
-        let config = self.config(&[]);
-        let legacy = LegacyPool::new(Idp::new(&self.sdk), &config.legacy);
-        let memberships = cli_legacy_scan::memberships(&legacy).await.unwrap();
+        let scan = LegacyScan::new(Idp::new(&self.sdk), &self.legacy_pool_id);
+        let groups = scan.groups(1).await.unwrap();
         let ledger = self.ledger();
-        cli_legacy_scan::scan_users(&legacy, |mut users| {
-            cli_legacy_scan::attach_groups(&mut users, &memberships);
-            let ledger = ledger.clone();
-            async move {
+        let (sink, mut pages) = tokio::sync::mpsc::channel::<Vec<LegacyUser>>(4);
+        let writer = async move {
+            while let Some(users) = pages.recv().await {
                 for result in ledger
                     .upsert_indexed_users(&users, 1_700_000_000_000, 16)
                     .await
                 {
-                    result?;
+                    result.unwrap();
                 }
-                Ok(())
             }
-        })
-        .await
-        .unwrap();
+        };
+        let options = ScanOptions {
+            chains: 1,
+            verify: Verify::None,
+        };
+        let (report, ()) = tokio::join!(scan.users(options, Some(&groups), sink), writer);
+        report.unwrap();
     }
 
     /// Every user item of the ledger (not counters, not claims), sorted by key, as records.
@@ -578,4 +582,14 @@ pub fn capture_logs() -> (LogBuffer, tracing::subscriber::DefaultGuard) {
         buffer.clone(),
     ));
     (buffer, guard)
+}
+
+/// The trigger's legacy client for `config`, through the one legacy-client builder.
+pub async fn legacy_client(sdk: &SdkConfig, config: &Config) -> Idp {
+    cognito_migrate_aws::clients::legacy_client(
+        sdk,
+        &LegacyAccess::of_trigger(&config.legacy),
+        &config.legacy.user_pool_id,
+    )
+    .await
 }

@@ -22,9 +22,9 @@ impl NewPool {
         Self { client }
     }
 
-    /// The client, for operator code.
+    /// The client, for the operator calls of [`crate::cli`].
     #[must_use]
-    pub fn client(&self) -> &Client {
+    pub(crate) fn client(&self) -> &Client {
         &self.client
     }
 

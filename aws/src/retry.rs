@@ -10,7 +10,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use cognito_migrate_lambda::AwsError;
+use crate::error::AwsError;
 
 /// How long and how often to retry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +86,10 @@ pub fn is_transient(error: &AwsError) -> bool {
                 | "TransactionConflictException"
         ),
         AwsError::Timeout { .. } | AwsError::Transport { .. } => true,
-        AwsError::Conflict { .. } | AwsError::MalformedItem(_) => false,
+        AwsError::Conflict { .. }
+        | AwsError::MalformedItem(_)
+        | AwsError::MalformedAnswer { .. }
+        | AwsError::Stopped => false,
     }
 }
 

@@ -1,77 +1,32 @@
-//! Operator-only ledger calls for `cognito-migrate status` and `finish`: reading and rebuilding
-//! the aggregate counters, a parallel scan of every user, and the bulk-finish mark. The trigger
-//! never runs these (`Scan`, `BatchWriteItem`), so they live apart from [`crate::ledger`].
+//! Operator-only ledger calls for `cognito-migrate index`, `status` and `finish`: filing users
+//! under their keys, reading and rebuilding the aggregate counters, a parallel scan of every
+//! user, and the bulk-finish mark. The trigger never runs these (`Scan`, `BatchWriteItem`,
+//! `DeleteItem`, the index's `UpdateItem`s), so they live apart from [`crate::ledger`].
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, DeleteRequest, PutRequest, TransactWriteItem, Update, WriteRequest,
+    AttributeValue, DeleteRequest, PutRequest, ReturnValue, TransactWriteItem, Update, WriteRequest,
 };
-use cognito_migrate_core::ledger::{FinishMethod, MigrationState};
+pub use cognito_migrate_core::counters::Counters;
+use cognito_migrate_core::counters::{self as counter, CounterDelta};
+use cognito_migrate_core::ledger::{FinishMethod, MigrationState, directory_keys};
 use cognito_migrate_core::match_key;
+use cognito_migrate_core::user::LegacyUser;
 use futures::StreamExt as _;
-use serde::Serialize;
 
 use crate::error::AwsError;
 use crate::ledger::{
-    CounterDelta, Item, Ledger, LedgerRecord, attr, counter, item_to_record, partition_key,
-    sort_key,
+    Item, Ledger, LedgerRecord, STATE_ATTRIBUTES, attr, counter_updates, item_to_record, n,
+    partition_key, s, sort_key,
 };
 
-/// The counters as stored: totals summed over the shards, and per-day counts.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Counters {
-    /// Counter name to value (`users`, `pending`, `refused_ambiguous`, ...).
-    pub totals: BTreeMap<String, i64>,
-    /// Day (`YYYY-MM-DD`, UTC) to counter name to value.
-    pub days: BTreeMap<String, BTreeMap<String, i64>>,
-    /// Counter items read (or written, after a recount).
-    pub items: usize,
-}
-
-impl Counters {
-    /// One total, 0 when absent.
-    #[must_use]
-    pub fn total(&self, name: &str) -> i64 {
-        self.totals.get(name).copied().unwrap_or(0)
-    }
-
-    fn add_delta(&mut self, delta: &CounterDelta) {
-        for (name, by) in &delta.totals {
-            *self.totals.entry(name.clone()).or_insert(0) += by;
-        }
-        for (day, counts) in &delta.days {
-            let into = self.days.entry(day.clone()).or_default();
-            for (name, by) in counts {
-                *into.entry(name.clone()).or_insert(0) += by;
-            }
-        }
-    }
-
-    /// The counters of one set of primary records, as a recount computes them.
-    #[must_use]
-    pub fn of_records<'a>(records: impl IntoIterator<Item = &'a LedgerRecord>) -> Self {
-        let mut counters = Self::default();
-        for record in records {
-            let mut delta = CounterDelta::enter(&record.entry.state);
-            delta.add(counter::USERS.into(), 1);
-            counters.add_delta(&delta);
-        }
-        counters
-            .totals
-            .retain(|name, value| *value != 0 || name == counter::USERS);
-        counters
-    }
-}
-
-fn s(value: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(value.into())
-}
-
-fn n(value: i64) -> AttributeValue {
-    AttributeValue::N(value.to_string())
+/// The counters of a set of primary records, as a recount computes them.
+#[must_use]
+pub fn counters_of_records<'a>(records: impl IntoIterator<Item = &'a LedgerRecord>) -> Counters {
+    Counters::of_states(records.into_iter().map(|r| &r.entry.state))
 }
 
 fn number(value: &AttributeValue) -> Option<i64> {
@@ -308,7 +263,7 @@ impl Ledger {
     /// Rebuilds the counters from a full parallel scan and stores them. Returns them.
     pub async fn recount(&self, segments: u16) -> Result<Counters, AwsError> {
         let users = self.scan_users(segments).await?;
-        let mut counters = Counters::of_records(&users);
+        let mut counters = counters_of_records(&users);
         counters.items = self.replace_counters(&counters).await?;
         Ok(counters)
     }
@@ -344,10 +299,7 @@ impl Ledger {
         } else {
             record.keys.clone()
         };
-        let method_word = match method {
-            FinishMethod::CsvImport => "csv-import",
-            FinishMethod::AdminCreateUser => "admin-create-user",
-        };
+        let method_word = counter::method_word(method);
         let mut items = Vec::new();
         for pk in &copies {
             let mut update = Update::builder()
@@ -389,12 +341,15 @@ impl Ledger {
             items.push(TransactWriteItem::builder().update(update).build());
         }
         if self.counts() {
-            let mut delta = CounterDelta::enter(&record.entry.state).negated();
-            delta.merge(&CounterDelta::enter(&MigrationState::Finished {
-                method,
-                at_ms,
-            }));
-            items.extend(delta.updates(self.table(), counter::shard_of(username))?);
+            let delta = CounterDelta::transition(
+                Some(&record.entry.state),
+                &MigrationState::Finished { method, at_ms },
+            );
+            items.extend(counter_updates(
+                &delta,
+                self.table(),
+                counter::shard_of(username),
+            )?);
         }
         self.transact(items).await
     }
@@ -466,12 +421,6 @@ impl Ledger {
     }
 }
 
-/// The `pk` of a user's own item.
-#[must_use]
-pub fn own_partition_key(legacy_username: &str) -> String {
-    partition_key(&match_key(legacy_username))
-}
-
 fn build_error() -> AwsError {
     AwsError::Transport {
         operation: "BatchWriteItem",
@@ -479,66 +428,136 @@ fn build_error() -> AwsError {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use cognito_migrate_core::ledger::LedgerEntry;
-    use cognito_migrate_core::migrate::ReasonCode;
-    use cognito_migrate_core::user::LegacyUser;
-
-    use super::*;
-
-    fn record(name: &str, state: MigrationState) -> LedgerRecord {
-        LedgerRecord {
-            entry: LedgerEntry {
-                user: LegacyUser::new(name, BTreeMap::new()),
-                state,
-                groups_copied: false,
-                groups_copied_at_ms: None,
-            },
-            keys: vec![own_partition_key(name)],
-            pk: own_partition_key(name),
-            primary: true,
-            indexed_at_ms: Some(1),
-            groups_copied_at_ms: None,
+impl Ledger {
+    /// Files (or refreshes) one legacy user under each of its keys: `user`, `keys`, `primary`
+    /// and `indexedAtMs` are rewritten, an existing state and `groupsCopied` are kept. Idempotent.
+    ///
+    /// The item under the username's own key is written first; a copy under a key the user did
+    /// not have before (an e-mail address changed since the last run) starts with that item's
+    /// state, so a migrated user is not `pending` under its new address. Returns the keys the
+    /// user had and no longer has, whose copies are stale (`remove_stale_copies` deletes them).
+    pub async fn upsert_indexed_user(
+        &self,
+        user: &LegacyUser,
+        now_ms: i64,
+    ) -> Result<Vec<String>, AwsError> {
+        let user_json = serde_json::to_string(user)
+            .map_err(|e| AwsError::MalformedItem(format!("the user does not serialise: {e}")))?;
+        let mut keys: Vec<String> = directory_keys(user).iter().map(partition_key).collect();
+        let own = partition_key(&match_key(&user.username));
+        // The own key first: its earlier version tells the state and the keys the user had.
+        keys.sort_by_key(|pk| *pk != own);
+        let key_list = AttributeValue::L(keys.iter().map(s).collect());
+        let mut primary_before: Option<Item> = None;
+        for pk in &keys {
+            let is_primary = *pk == own;
+            let mut names: HashMap<String, String> = [
+                ("#user", attr::USER),
+                ("#keys", attr::KEYS),
+                ("#primary", attr::PRIMARY),
+                ("#indexedAtMs", attr::INDEXED_AT_MS),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+            let mut values: Item = HashMap::from([
+                (":user".to_owned(), s(&user_json)),
+                (":keys".to_owned(), key_list.clone()),
+                (":primary".to_owned(), AttributeValue::Bool(is_primary)),
+                (":now".to_owned(), n(now_ms)),
+            ]);
+            let mut expression = String::from(
+                "SET #user = :user, #keys = :keys, #primary = :primary, #indexedAtMs = :now",
+            );
+            // A new copy takes the primary's state attributes; an existing one keeps its own.
+            let carried: Vec<(&str, AttributeValue)> = match primary_before
+                .as_ref()
+                .filter(|before| before.contains_key(attr::STATE))
+            {
+                Some(before) => STATE_ATTRIBUTES
+                    .iter()
+                    .filter_map(|&name| Some((name, before.get(name)?.clone())))
+                    .collect(),
+                None => vec![
+                    (attr::STATE, s("pending")),
+                    (attr::GROUPS_COPIED, AttributeValue::Bool(false)),
+                ],
+            };
+            for (i, (name, value)) in carried.into_iter().enumerate() {
+                use std::fmt::Write as _;
+                let _ = write!(expression, ", #c{i} = if_not_exists(#c{i}, :c{i})");
+                names.insert(format!("#c{i}"), name.to_owned());
+                values.insert(format!(":c{i}"), value);
+            }
+            let answer = self
+                .client()
+                .update_item()
+                .table_name(self.table())
+                .key(attr::PK, s(pk))
+                .key(attr::SK, s(sort_key(&user.username)))
+                .update_expression(expression)
+                .set_expression_attribute_names(Some(names))
+                .set_expression_attribute_values(Some(values))
+                .set_return_values(is_primary.then_some(ReturnValue::AllOld))
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("UpdateItem", &e))?;
+            if is_primary {
+                let before = answer.attributes.unwrap_or_default();
+                // Only the write that created the primary item sees no earlier state, so a
+                // user is counted once however often it is indexed. A crash between the two
+                // writes leaves that user uncounted until `status --recount`.
+                if self.counts() && !before.contains_key(attr::STATE) {
+                    self.add_counters(&CounterDelta::new_user(), &user.username)
+                        .await?;
+                }
+                primary_before = Some(before);
+            }
         }
+        let had: Vec<String> = primary_before
+            .as_ref()
+            .and_then(|before| before.get(attr::KEYS))
+            .and_then(|keys| keys.as_l().ok())
+            .map(|list| list.iter().filter_map(|k| k.as_s().ok().cloned()).collect())
+            .unwrap_or_default();
+        Ok(had.into_iter().filter(|pk| !keys.contains(pk)).collect())
     }
 
-    #[test]
-    fn counts_users_by_state_reason_method_and_day() {
-        let day_ms = 1_764_201_600_000; // 2025-11-27T00:00:00Z
-        let records = [
-            record("a", MigrationState::Pending),
-            record(
-                "b",
-                MigrationState::Migrated {
-                    new_username: "b".into(),
-                    at_ms: day_ms + 5,
-                },
-            ),
-            record(
-                "c",
-                MigrationState::Refused {
-                    reason: ReasonCode::Ambiguous,
-                    at_ms: day_ms,
-                },
-            ),
-            record(
-                "d",
-                MigrationState::Finished {
-                    method: FinishMethod::AdminCreateUser,
-                    at_ms: day_ms - 1,
-                },
-            ),
-        ];
-        let counters = Counters::of_records(&records);
-        assert_eq!(counters.total("users"), 4);
-        assert_eq!(counters.total("pending"), 1);
-        assert_eq!(counters.total("migrated"), 1);
-        assert_eq!(counters.total("refused_ambiguous"), 1);
-        assert_eq!(counters.total("finished_admin-create-user"), 1);
-        assert_eq!(counters.days["2025-11-27"]["migrated"], 1);
-        assert_eq!(counters.days["2025-11-26"]["finished"], 1);
-        assert_eq!(counter::day_of(0), "1970-01-01");
-        assert_eq!(counter::day_of(951_782_400_000), "2000-02-29");
+    /// Applies a delta outside any transaction (one `UpdateItem` per counter item).
+    async fn add_counters(&self, delta: &CounterDelta, username: &str) -> Result<(), AwsError> {
+        for item in counter_updates(delta, self.table(), counter::shard_of(username))? {
+            let Some(update) = item.update else { continue };
+            self.client()
+                .update_item()
+                .table_name(update.table_name)
+                .set_key(Some(update.key))
+                .update_expression(update.update_expression)
+                .set_expression_attribute_names(update.expression_attribute_names)
+                .set_expression_attribute_values(update.expression_attribute_values)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("UpdateItem", &e))?;
+        }
+        Ok(())
+    }
+
+    /// [`Self::upsert_indexed_user`] for many users, `concurrency` at a time. Returns one result
+    /// per user, in the order given.
+    pub async fn upsert_indexed_users(
+        &self,
+        users: &[LegacyUser],
+        now_ms: i64,
+        concurrency: usize,
+    ) -> Vec<Result<(), AwsError>> {
+        let mut results: Vec<(usize, Result<(), AwsError>)> =
+            futures::stream::iter(users.iter().enumerate())
+                .map(|(i, user)| async move {
+                    (i, self.upsert_indexed_user(user, now_ms).await.map(drop))
+                })
+                .buffer_unordered(concurrency.max(1))
+                .collect()
+                .await;
+        results.sort_by_key(|(i, _)| *i);
+        results.into_iter().map(|(_, r)| r).collect()
     }
 }

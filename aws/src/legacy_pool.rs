@@ -9,11 +9,11 @@ use base64::Engine;
 use cognito_migrate_core::event::Password;
 use cognito_migrate_core::groups::GroupSpec;
 use cognito_migrate_core::migrate::{Challenge, PasswordOutcome};
+use cognito_migrate_core::settings::LegacyPoolConfig;
 use cognito_migrate_core::user::LegacyUser;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::config::LegacyPoolConfig;
 use crate::error::AwsError;
 use crate::sdk_user;
 
@@ -65,12 +65,6 @@ impl LegacyPool {
     #[must_use]
     pub fn user_pool_id(&self) -> &str {
         &self.user_pool_id
-    }
-
-    /// The client, for operator code (the index scan).
-    #[must_use]
-    pub fn client(&self) -> &Client {
-        &self.client
     }
 
     /// Checks `password` for the exact legacy `username` with `ADMIN_USER_PASSWORD_AUTH`.

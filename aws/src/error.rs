@@ -6,7 +6,7 @@
 use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::result::SdkError;
 
-/// A failed AWS call or an unreadable ledger item.
+/// A failed AWS call, an unreadable answer or ledger item.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AwsError {
     /// The service answered with an error code.
@@ -40,6 +40,17 @@ pub enum AwsError {
     /// A ledger item that this code cannot read.
     #[error("malformed ledger item: {0}")]
     MalformedItem(String),
+    /// An answer that lacks what the operation needs.
+    #[error("{operation}: the answer has {problem}")]
+    MalformedAnswer {
+        /// The SDK operation.
+        operation: &'static str,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// The consumer of a scan stopped taking its pages.
+    #[error("the scan's consumer stopped")]
+    Stopped,
 }
 
 impl AwsError {

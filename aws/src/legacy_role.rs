@@ -1,5 +1,5 @@
 //! STS credentials for the legacy pool, when it lives in another account: the only STS use of
-//! the trigger (`sts:AssumeRole` on `LEGACY_ROLE_ARN`).
+//! the trigger (`sts:AssumeRole` on `LEGACY_ROLE_ARN`), and of the CLI's `--legacy-role-arn`.
 
 use aws_config::Region;
 use aws_config::SdkConfig;
@@ -9,10 +9,11 @@ use aws_config::sts::AssumeRoleProvider;
 pub async fn assumed_role_credentials(
     sdk: &SdkConfig,
     role_arn: &str,
+    session_name: &str,
     region: Option<Region>,
 ) -> AssumeRoleProvider {
     let mut builder = AssumeRoleProvider::builder(role_arn)
-        .session_name("cognito-migrate-trigger")
+        .session_name(session_name)
         .configure(sdk);
     if let Some(region) = region {
         builder = builder.region(region);

@@ -5,6 +5,7 @@ use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
+use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_cognitoidentityprovider::operation::admin_get_user::{
     AdminGetUserError, AdminGetUserOutput,
@@ -20,6 +21,7 @@ use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, mock};
 use cognito_migrate_core::finish::csv::{CsvHeader, MAX_BYTES_PER_FILE, split_files};
 
 use super::*;
+use crate::limiter::Limiter;
 
 /// One request the local server received: its head and body.
 type Received = Arc<Mutex<Vec<(String, String)>>>;
@@ -193,7 +195,7 @@ async fn run(client: &Client) -> FileOutcome {
     let (file, subs) = file();
     let fast = Limiter::new(10_000);
     import_file(
-        client,
+        &NewPool::new(client.clone()),
         "eu-west-1_New",
         &settings(),
         0,

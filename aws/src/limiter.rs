@@ -1,6 +1,7 @@
 //! Pacing per Cognito quota category: a token bucket holding one token, refilled at the
-//! category's rate, shared by every task of a run (`finish`, the scan's MFA reads). A bucket of one never bursts above the
-//! per-second quota, which Cognito counts per account across both pools.
+//! category's rate, shared by every task of a run (`finish`, the scan's MFA reads). A bucket of
+//! one never bursts above the per-second quota, which Cognito counts per account across both
+//! pools.
 
 use std::time::Duration;
 

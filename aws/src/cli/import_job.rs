@@ -1,4 +1,4 @@
-//! The CSV import path of `finish`: one Cognito user import job per file (`CreateUserImportJob`,
+//! The CSV import path of `cognito-migrate finish`: one Cognito user import job per file (`CreateUserImportJob`,
 //! the upload to its pre-signed URL, `StartUserImportJob`, `DescribeUserImportJob` until the
 //! job ends), then which of the file's users really are in the new pool.
 //!
@@ -10,18 +10,18 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aws_sdk_cognitoidentityprovider::Client;
 use bytes::Bytes;
 use cognito_migrate_core::attributes::LEGACY_SUB;
 use cognito_migrate_core::finish::csv::CsvFile;
-use cognito_migrate_lambda::AwsError;
-use cognito_migrate_lambda::cli_new_pool::{self, ImportJobStatus};
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::client::legacy::Client as HttpClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
+use crate::cli::new_pool::ImportJobStatus;
+use crate::error::AwsError;
 use crate::limiter::Limiter;
+use crate::new_pool::NewPool;
 
 /// Uploads import files to their pre-signed URLs over HTTPS (or HTTP, for a local server).
 #[derive(Debug, Clone)]
@@ -122,7 +122,7 @@ pub struct FileOutcome {
     reason = "one call site; a struct would only rename them"
 )]
 pub async fn import_file(
-    client: &Client,
+    pool: &NewPool,
     pool_id: &str,
     settings: &JobSettings,
     index: usize,
@@ -140,17 +140,17 @@ pub async fn import_file(
     };
     let job_name = format!("{}-{index:03}", settings.job_name_prefix);
     resource.acquire().await;
-    let (job_id, url) =
-        match cli_new_pool::create_import_job(client, pool_id, &job_name, &settings.logs_role_arn)
-            .await
-        {
-            Ok(created) => created,
-            Err(error) => {
-                outcome.problem = Some(error.to_string());
-                outcome.users = missing(file);
-                return outcome;
-            }
-        };
+    let (job_id, url) = match pool
+        .create_import_job(pool_id, &job_name, &settings.logs_role_arn)
+        .await
+    {
+        Ok(created) => created,
+        Err(error) => {
+            outcome.problem = Some(error.to_string());
+            outcome.users = missing(file);
+            return outcome;
+        }
+    };
     outcome.job_id = Some(job_id.clone());
     if let Err(problem) = uploader.put(&url, file.text.clone()).await {
         outcome.problem = Some(problem);
@@ -158,12 +158,12 @@ pub async fn import_file(
         return outcome;
     }
     resource.acquire().await;
-    if let Err(error) = cli_new_pool::start_import_job(client, pool_id, &job_id).await {
+    if let Err(error) = pool.start_import_job(pool_id, &job_id).await {
         outcome.problem = Some(error.to_string());
         outcome.users = missing(file);
         return outcome;
     }
-    let status = match poll(client, pool_id, &job_id, settings).await {
+    let status = match poll(pool, pool_id, &job_id, settings).await {
         Ok(status) => status,
         Err(problem) => {
             // Whatever the job did so far is checked below, user by user.
@@ -186,7 +186,7 @@ pub async fn import_file(
             Presence::Imported
         } else {
             read.acquire().await;
-            check(client, pool_id, username, legacy_subs.get(username)).await
+            check(pool, pool_id, username, legacy_subs.get(username)).await
         };
         outcome.users.push((username.clone(), presence));
     }
@@ -201,12 +201,12 @@ fn missing(file: &CsvFile) -> Vec<(String, Presence)> {
 }
 
 async fn check(
-    client: &Client,
+    pool: &NewPool,
     pool_id: &str,
     username: &str,
     legacy_sub: Option<&String>,
 ) -> Presence {
-    match cli_new_pool::user_attributes(client, pool_id, username).await {
+    match pool.user_attributes(pool_id, username).await {
         Ok(None) => Presence::Missing,
         Ok(Some(found)) if legacy_sub.is_some() && found.get(LEGACY_SUB) == legacy_sub => {
             Presence::Imported
@@ -218,7 +218,7 @@ async fn check(
 
 /// Describes the job until it ends, waiting longer each time.
 async fn poll(
-    client: &Client,
+    pool: &NewPool,
     pool_id: &str,
     job_id: &str,
     settings: &JobSettings,
@@ -226,7 +226,7 @@ async fn poll(
     let started = tokio::time::Instant::now();
     let mut wait = settings.poll_first;
     loop {
-        match cli_new_pool::describe_import_job(client, pool_id, job_id).await {
+        match pool.describe_import_job(pool_id, job_id).await {
             Ok(status) if status.is_final() => return Ok(status),
             Ok(_) => {}
             Err(AwsError::Service { code, .. }) if code == "TooManyRequestsException" => {}

@@ -8,31 +8,32 @@
 //! trusted as far as it is checked: every user a chain returns must carry that chain's prefix
 //! (otherwise the server ignores the filter and the scan falls back to one unfiltered chain),
 //! and the union is compared with the pool's own count (see [`Verify`]).
+//!
+//! Every call is retried on throttling with [`Backoff`], on top of the SDK's own few attempts.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use anyhow::Context as _;
 use aws_sdk_cognitoidentityprovider::Client;
-use aws_sdk_cognitoidentityprovider::types::UserType;
+use cognito_migrate_core::groups::GroupSpec;
 use cognito_migrate_core::user::LegacyUser;
-use cognito_migrate_lambda::{AwsError, sdk_user};
 use futures::{StreamExt as _, TryStreamExt as _};
-use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+use crate::error::AwsError;
 use crate::limiter::Limiter;
 use crate::retry::Backoff;
+use crate::sdk_user;
 
 /// `ListUsers`, `ListUsersInGroup` and `ListGroups` return at most 60 a page.
-const PAGE: i32 = 60;
+pub const PAGE_SIZE: i32 = 60;
 
 /// `AdminGetUser` calls in flight for one page, when MFA settings are read.
 const MFA_READS_IN_FLIGHT: usize = 8;
 
 /// How the scan proves that its chains together saw every user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verify {
     /// Compare with `DescribeUserPool`'s `EstimatedNumberOfUsers`, read before and after the
     /// scan: one cheap call, but only an estimate on a pool that changes meanwhile.
@@ -111,8 +112,8 @@ impl ScanReport {
 /// Every group and its members.
 #[derive(Debug, Default)]
 pub struct GroupIndex {
-    /// Group names, in `ListGroups` order.
-    pub names: Vec<String>,
+    /// The groups, in `ListGroups` order.
+    pub groups: Vec<GroupSpec>,
     by_user: HashMap<String, Vec<String>>,
 }
 
@@ -209,30 +210,6 @@ pub fn filter_violation(prefix: &str, user: &LegacyUser) -> Option<String> {
     }
 }
 
-/// A `ListUsers` entry in the JSON shape of the API, so that it is read by the same code as an
-/// export file.
-fn user_json(user: &UserType) -> Value {
-    let attributes: Vec<Value> = user
-        .attributes()
-        .iter()
-        .map(|a| json!({"Name": a.name(), "Value": a.value()}))
-        .collect();
-    let mfa: Vec<Value> = user
-        .mfa_options()
-        .iter()
-        .map(|o| json!({"DeliveryMedium": o.delivery_medium().map(aws_sdk_cognitoidentityprovider::types::DeliveryMediumType::as_str), "AttributeName": o.attribute_name()}))
-        .collect();
-    json!({
-        "Username": user.username(),
-        "Attributes": attributes,
-        "Enabled": user.enabled(),
-        "UserStatus": user.user_status().map(aws_sdk_cognitoidentityprovider::types::UserStatusType::as_str),
-        "MFAOptions": mfa,
-        "UserCreateDate": user.user_create_date().map(aws_sdk_cognitoidentityprovider::primitives::DateTime::as_secs_f64),
-        "UserLastModifiedDate": user.user_last_modified_date().map(aws_sdk_cognitoidentityprovider::primitives::DateTime::as_secs_f64),
-    })
-}
-
 impl LegacyScan {
     /// Scans `pool_id` through `client`.
     #[must_use]
@@ -265,7 +242,7 @@ impl LegacyScan {
 
     /// Adds the factors of `AdminGetUser`'s `UserMFASettingList` to `user`. A user deleted since
     /// its page was listed keeps what `ListUsers` showed.
-    async fn read_mfa(&self, limiter: &Limiter, user: &mut LegacyUser) -> anyhow::Result<()> {
+    async fn read_mfa(&self, limiter: &Limiter, user: &mut LegacyUser) -> Result<(), AwsError> {
         let answer = self
             .backoff
             .run(&self.stats.retries, || {
@@ -288,7 +265,7 @@ impl LegacyScan {
             Err(AwsError::Service { code, .. }) if code == "UserNotFoundException" => {
                 return Ok(());
             }
-            Err(error) => return Err(error).context("reading a user's MFA settings"),
+            Err(error) => return Err(error),
         };
         let read = sdk_user::from_admin_get_user(&answer).mfa;
         user.mfa.sms |= read.sms;
@@ -298,7 +275,7 @@ impl LegacyScan {
     }
 
     /// `EstimatedNumberOfUsers`.
-    pub async fn estimated_users(&self) -> anyhow::Result<i64> {
+    pub async fn estimated_users(&self) -> Result<i64, AwsError> {
         let answer = self
             .backoff
             .run(&self.stats.retries, || async {
@@ -338,34 +315,40 @@ impl LegacyScan {
         }
     }
 
+    /// Every group of the pool, with description, precedence and role: the one `ListGroups`
+    /// pager of the legacy pool.
+    pub async fn group_specs(&self) -> Result<Vec<GroupSpec>, AwsError> {
+        self.all_pages(|token| {
+            let request = self
+                .client
+                .list_groups()
+                .user_pool_id(&self.pool_id)
+                .limit(PAGE_SIZE)
+                .set_next_token(token);
+            async move {
+                let page = request
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("ListGroups", &e))?;
+                let groups = page
+                    .groups()
+                    .iter()
+                    .filter_map(sdk_user::group_spec)
+                    .collect();
+                Ok((groups, page.next_token))
+            }
+        })
+        .await
+    }
+
     /// Every group and its members, `concurrency` groups at a time.
-    pub async fn groups(&self, concurrency: usize) -> anyhow::Result<GroupIndex> {
-        let names: Vec<String> = self
-            .all_pages(|token| {
-                let request = self
-                    .client
-                    .list_groups()
-                    .user_pool_id(&self.pool_id)
-                    .limit(PAGE)
-                    .set_next_token(token);
-                async move {
-                    let page = request
-                        .send()
-                        .await
-                        .map_err(|e| AwsError::from_sdk("ListGroups", &e))?;
-                    let names = page
-                        .groups()
-                        .iter()
-                        .filter_map(|g| g.group_name().map(str::to_owned))
-                        .collect();
-                    Ok((names, page.next_token))
-                }
-            })
-            .await?;
-        let members: Vec<(String, Vec<String>)> = futures::stream::iter(names.clone())
+    pub async fn groups(&self, concurrency: usize) -> Result<GroupIndex, AwsError> {
+        let groups = self.group_specs().await?;
+        let names: Vec<String> = groups.iter().map(|g| g.name.clone()).collect();
+        let members: Vec<(String, Vec<String>)> = futures::stream::iter(names)
             .map(|group| async move {
                 let members = self.members(&group).await?;
-                anyhow::Ok((group, members))
+                Ok::<_, AwsError>((group, members))
             })
             .buffer_unordered(concurrency.max(1))
             .try_collect()
@@ -380,17 +363,17 @@ impl LegacyScan {
             groups.sort();
             groups.dedup();
         }
-        Ok(GroupIndex { names, by_user })
+        Ok(GroupIndex { groups, by_user })
     }
 
-    async fn members(&self, group: &str) -> anyhow::Result<Vec<String>> {
+    async fn members(&self, group: &str) -> Result<Vec<String>, AwsError> {
         self.all_pages(|token| {
             let request = self
                 .client
                 .list_users_in_group()
                 .user_pool_id(&self.pool_id)
                 .group_name(group)
-                .limit(PAGE)
+                .limit(PAGE_SIZE)
                 .set_next_token(token);
             async move {
                 let page = request
@@ -406,14 +389,13 @@ impl LegacyScan {
             }
         })
         .await
-        .context("listing the members of a group")
     }
 
     async fn list_users_page(
         &self,
         filter: Option<&str>,
         token: Option<String>,
-    ) -> anyhow::Result<(Vec<LegacyUser>, Option<String>)> {
+    ) -> Result<(Vec<LegacyUser>, Option<String>), AwsError> {
         let page = self
             .backoff
             .run(&self.stats.retries, || {
@@ -421,7 +403,7 @@ impl LegacyScan {
                     .client
                     .list_users()
                     .user_pool_id(&self.pool_id)
-                    .limit(PAGE)
+                    .limit(PAGE_SIZE)
                     .set_filter(filter.map(str::to_owned))
                     .set_pagination_token(token.clone());
                 async move {
@@ -436,11 +418,15 @@ impl LegacyScan {
         let mut users = page
             .users()
             .iter()
-            .map(|u| LegacyUser::from_aws_json(&user_json(u)))
-            .collect::<Result<Vec<_>, _>>()
-            .context("ListUsers returned a user record that cannot be read")?;
+            .map(|u| {
+                sdk_user::from_user_type(u).ok_or(AwsError::MalformedAnswer {
+                    operation: "ListUsers",
+                    problem: "a user record without a username",
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         if let Some(limiter) = &self.mfa_reads {
-            futures::stream::iter(users.iter_mut().map(anyhow::Ok))
+            futures::stream::iter(users.iter_mut().map(Ok::<_, AwsError>))
                 .try_for_each_concurrent(MFA_READS_IN_FLIGHT, |user| self.read_mfa(limiter, user))
                 .await?;
         }
@@ -454,7 +440,7 @@ impl LegacyScan {
         options: ScanOptions,
         groups: Option<&GroupIndex>,
         sink: mpsc::Sender<Vec<LegacyUser>>,
-    ) -> anyhow::Result<ScanReport> {
+    ) -> Result<ScanReport, AwsError> {
         let shared = Shared::default();
         let estimate_before = if options.verify == Verify::Estimate {
             Some(self.estimated_users().await?)
@@ -526,7 +512,7 @@ impl LegacyScan {
         queue: &Mutex<Vec<String>>,
         groups: Option<&GroupIndex>,
         sink: &mpsc::Sender<Vec<LegacyUser>>,
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), AwsError> {
         loop {
             let Some(prefix) = queue.lock().unwrap_or_else(PoisonError::into_inner).pop() else {
                 return Ok(());
@@ -563,7 +549,7 @@ impl LegacyScan {
         by: u8,
         groups: Option<&GroupIndex>,
         sink: &mpsc::Sender<Vec<LegacyUser>>,
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), AwsError> {
         let mut token = None;
         loop {
             let (users, next) = self.list_users_page(None, token).await?;
@@ -588,13 +574,11 @@ fn with_groups(mut user: LegacyUser, groups: Option<&GroupIndex>) -> LegacyUser 
     user
 }
 
-async fn send(sink: &mpsc::Sender<Vec<LegacyUser>>, page: Vec<LegacyUser>) -> anyhow::Result<()> {
+async fn send(sink: &mpsc::Sender<Vec<LegacyUser>>, page: Vec<LegacyUser>) -> Result<(), AwsError> {
     if page.is_empty() {
         return Ok(());
     }
-    sink.send(page)
-        .await
-        .map_err(|_| anyhow::anyhow!("the scan's consumer stopped"))
+    sink.send(page).await.map_err(|_| AwsError::Stopped)
 }
 
 #[cfg(test)]

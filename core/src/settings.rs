@@ -1,0 +1,489 @@
+//! The trigger's configuration: a map of variable names to values (the function's environment,
+//! or the variables `doctor` reads from the deployed function) parsed into a validated
+//! [`TriggerConfig`]. Pure: the caller reads the environment and hands the values over.
+//!
+//! | variable                    | required | meaning                                                  |
+//! |-----------------------------|----------|----------------------------------------------------------|
+//! | `LEGACY_USER_POOL_ID`       | yes      | `region_id` of the legacy (case-sensitive) pool          |
+//! | `LEGACY_CLIENT_ID`          | yes      | legacy app client with `ALLOW_ADMIN_USER_PASSWORD_AUTH`   |
+//! | `LEGACY_CLIENT_SECRET`      | no       | that client's secret (adds `SECRET_HASH`)                |
+//! | `LEGACY_REGION`             | no       | default: the pool id's prefix, else `AWS_REGION`         |
+//! | `LEGACY_ROLE_ARN`           | no       | role assumed through STS for legacy-pool calls           |
+//! | `LEGACY_ENDPOINT_URL`       | no       | the legacy pool at another endpoint                      |
+//! | `LEDGER_TABLE`              | yes      | the ledger table                                         |
+//! | `NEW_USER_POOL_ID`          | no       | default: each event's `userPoolId`                       |
+//! | `COLLISION_POLICY`          | no       | `refuse` (default), `most-recent`                        |
+//! | `MFA_POLICY`                | no       | `refuse`, `reset-required`, `sms` (default)              |
+//! | `TEMPORARY_PASSWORD_POLICY` | no       | `refuse`, `reset-required` (default)                     |
+//! | `MAX_CANDIDATES`            | no       | 1..=20, default 4                                        |
+//! | `DEADLINE_MS`               | no       | 500..=4500, default 3500                                 |
+//! | `REFUSAL_FLOOR_MS`          | no       | 0..=4000, default 1000, at most the deadline less 300    |
+//! | `NEW_POOL_USERNAME_ATTRIBUTES` | no    | comma list of `email`, `phone_number`                    |
+//! | `TARGET_SCHEMA`             | no       | comma list of the new pool's attribute names             |
+//! | `ATTRIBUTE_RENAMES`         | no       | `old=new,...`                                            |
+//! | `ATTRIBUTE_DROPS`           | no       | comma list                                               |
+//!
+//! Endpoints for local servers come only from the SDK's own `AWS_ENDPOINT_URL*` variables, plus
+//! `LEGACY_ENDPOINT_URL` for the legacy pool's client.
+//!
+//! ```
+//! use std::collections::HashMap;
+//! use cognito_migrate_core::settings::TriggerConfig;
+//!
+//! let vars = HashMap::from([
+//!     ("LEGACY_USER_POOL_ID".to_owned(), "eu-west-1_AbC123".to_owned()),
+//!     ("LEGACY_CLIENT_ID".to_owned(), "client".to_owned()),
+//!     ("LEDGER_TABLE".to_owned(), "ledger".to_owned()),
+//! ]);
+//! let config = TriggerConfig::from_map(&vars).unwrap();
+//! assert_eq!(config.legacy.region.as_deref(), Some("eu-west-1"));
+//!
+//! let error = TriggerConfig::from_map(&HashMap::new()).unwrap_err();
+//! assert_eq!(error.variable, "LEGACY_USER_POOL_ID");
+//! ```
+
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::attributes::{AttributeMapping, TargetSchema};
+use crate::migrate::{MigrationConfig, TargetSchemaOrDefault};
+use crate::policy::Policy;
+
+/// A missing or malformed variable. Names the variable, never echoes a secret's value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    /// The environment variable.
+    pub variable: &'static str,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, problem: impl Into<String>) -> Self {
+        Self {
+            variable,
+            problem: problem.into(),
+        }
+    }
+}
+
+/// The legacy pool and how to reach it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LegacyPoolConfig {
+    /// `LEGACY_USER_POOL_ID`.
+    pub user_pool_id: String,
+    /// `LEGACY_CLIENT_ID`.
+    pub client_id: String,
+    /// `LEGACY_CLIENT_SECRET`.
+    pub client_secret: Option<String>,
+    /// `LEGACY_REGION`, or the pool id's prefix, or `AWS_REGION`.
+    pub region: Option<String>,
+    /// `LEGACY_ROLE_ARN`.
+    pub role_arn: Option<String>,
+    /// `LEGACY_ENDPOINT_URL`.
+    pub endpoint_url: Option<String>,
+}
+
+impl std::fmt::Debug for LegacyPoolConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LegacyPoolConfig")
+            .field("user_pool_id", &self.user_pool_id)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("region", &self.region)
+            .field("role_arn", &self.role_arn)
+            .field("endpoint_url", &self.endpoint_url)
+            .finish()
+    }
+}
+
+/// Everything the trigger needs to know besides the event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TriggerConfig {
+    /// The legacy pool.
+    pub legacy: LegacyPoolConfig,
+    /// `LEDGER_TABLE`.
+    pub ledger_table: String,
+    /// `NEW_USER_POOL_ID`.
+    pub new_user_pool_id: Option<String>,
+    /// Policy, schema and attribute mapping for the core.
+    pub migration: MigrationConfig,
+}
+
+impl TriggerConfig {
+    /// Reads the configuration from a map of variable names to values. Empty values count as
+    /// absent.
+    pub fn from_map<S: BuildHasher>(
+        vars: &HashMap<String, String, S>,
+    ) -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    /// Reads the configuration through `lookup` (a map, or a closure in tests). Empty values
+    /// count as absent.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let required =
+            |name: &'static str| get(name).ok_or_else(|| ConfigError::new(name, "is required"));
+
+        let user_pool_id = required("LEGACY_USER_POOL_ID")?;
+        let region_prefix = pool_id_region(&user_pool_id)
+            .map_err(|_| ConfigError::new("LEGACY_USER_POOL_ID", "must look like <region>_<id>"))?;
+        let client_id = required("LEGACY_CLIENT_ID")?;
+        // A secret is used verbatim: trimming would change the hash.
+        let client_secret = lookup("LEGACY_CLIENT_SECRET").filter(|v| !v.is_empty());
+        let region = get("LEGACY_REGION")
+            .or_else(|| region_prefix.map(str::to_owned))
+            .or_else(|| get("AWS_REGION"));
+        let role_arn = get("LEGACY_ROLE_ARN");
+        if let Some(arn) = &role_arn
+            && !(arn.starts_with("arn:") && arn.contains(":role/"))
+        {
+            return Err(ConfigError::new(
+                "LEGACY_ROLE_ARN",
+                "must be an IAM role ARN",
+            ));
+        }
+        let endpoint_url = get("LEGACY_ENDPOINT_URL");
+        if let Some(url) = &endpoint_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(ConfigError::new(
+                "LEGACY_ENDPOINT_URL",
+                "must be an http(s) URL",
+            ));
+        }
+        let ledger_table = required("LEDGER_TABLE")?;
+        let new_user_pool_id = get("NEW_USER_POOL_ID");
+        if let Some(id) = &new_user_pool_id
+            && pool_id_region(id).is_err()
+        {
+            return Err(ConfigError::new(
+                "NEW_USER_POOL_ID",
+                "must look like <region>_<id>",
+            ));
+        }
+
+        let defaults = Policy::default();
+        let policy = Policy {
+            collision: word(&get, "COLLISION_POLICY")?.unwrap_or(defaults.collision),
+            mfa: word(&get, "MFA_POLICY")?.unwrap_or(defaults.mfa),
+            temporary_password: word(&get, "TEMPORARY_PASSWORD_POLICY")?
+                .unwrap_or(defaults.temporary_password),
+            max_candidates: bounded(&get, "MAX_CANDIDATES", 1, 20)?
+                .unwrap_or(defaults.max_candidates),
+            deadline_ms: bounded(&get, "DEADLINE_MS", 500, 4500)?.unwrap_or(defaults.deadline_ms),
+            refusal_floor_ms: bounded(&get, "REFUSAL_FLOOR_MS", 0, 4000)?
+                .unwrap_or(defaults.refusal_floor_ms),
+        };
+        if policy.refusal_floor_ms + REFUSAL_FLOOR_MARGIN_MS > policy.deadline_ms {
+            return Err(ConfigError::new(
+                "REFUSAL_FLOOR_MS",
+                format!(
+                    "must leave {REFUSAL_FLOOR_MARGIN_MS} ms of the deadline ({} ms)",
+                    policy.deadline_ms
+                ),
+            ));
+        }
+        let schema = match get("TARGET_SCHEMA") {
+            None => TargetSchema::standard_with_legacy(),
+            Some(list) => {
+                let names = comma_list(&list);
+                if names.is_empty() {
+                    return Err(ConfigError::new("TARGET_SCHEMA", "names no attribute"));
+                }
+                TargetSchema::new(names)
+            }
+        };
+        let mut mapping = AttributeMapping::default();
+        if let Some(list) = get("ATTRIBUTE_RENAMES") {
+            for pair in comma_list(&list) {
+                let Some((old, new)) = pair.split_once('=') else {
+                    return Err(ConfigError::new(
+                        "ATTRIBUTE_RENAMES",
+                        "must be a list of old=new",
+                    ));
+                };
+                let (old, new) = (old.trim(), new.trim());
+                if old.is_empty() || new.is_empty() {
+                    return Err(ConfigError::new("ATTRIBUTE_RENAMES", "has an empty name"));
+                }
+                mapping.renames.insert(old.to_owned(), new.to_owned());
+            }
+        }
+        if let Some(list) = get("ATTRIBUTE_DROPS") {
+            mapping.drops.extend(comma_list(&list));
+        }
+
+        Ok(Self {
+            legacy: LegacyPoolConfig {
+                user_pool_id,
+                client_id,
+                client_secret,
+                region,
+                role_arn,
+                endpoint_url,
+            },
+            ledger_table,
+            new_user_pool_id,
+            migration: MigrationConfig {
+                policy,
+                schema: TargetSchemaOrDefault(schema),
+                mapping,
+                new_pool_username_attributes: username_attributes(&get)?,
+            },
+        })
+    }
+
+    /// The time budget of one invocation.
+    #[must_use]
+    pub fn deadline(&self) -> Duration {
+        Duration::from_millis(self.migration.policy.deadline_ms)
+    }
+}
+
+/// A user pool id that is not `<region>_<id>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a user pool id looks like <region>_<id>")]
+pub struct MalformedPoolId;
+
+/// The Region a user pool id names: `eu-west-1_AbC` gives `Some("eu-west-1")`. Local servers
+/// use prefixes that are not Regions (`local_x`): those give `None`, and the caller's own
+/// Region applies. Anything but lowercase letters, digits and `-`, an `_`, then letters and
+/// digits, is malformed.
+///
+/// ```
+/// use cognito_migrate_core::settings::{MalformedPoolId, pool_id_region};
+///
+/// assert_eq!(pool_id_region("eu-west-1_AbC123"), Ok(Some("eu-west-1")));
+/// assert_eq!(pool_id_region("local_0jQ24xfC"), Ok(None));
+/// assert_eq!(pool_id_region("nounderscore"), Err(MalformedPoolId));
+/// assert_eq!(pool_id_region("EU-WEST-1_AbC"), Err(MalformedPoolId));
+/// ```
+pub fn pool_id_region(pool_id: &str) -> Result<Option<&str>, MalformedPoolId> {
+    let (region, id) = pool_id.split_once('_').ok_or(MalformedPoolId)?;
+    let well_formed = !region.is_empty()
+        && !id.is_empty()
+        && region
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && id.chars().all(|c| c.is_ascii_alphanumeric());
+    if !well_formed {
+        return Err(MalformedPoolId);
+    }
+    let looks_like_region = region.split('-').count() >= 3;
+    Ok(looks_like_region.then_some(region))
+}
+
+/// What a refusal floor must leave of the deadline, so that a floored refusal still answers
+/// in time.
+pub const REFUSAL_FLOOR_MARGIN_MS: u64 = 300;
+
+/// `NEW_POOL_USERNAME_ATTRIBUTES`: the new pool's `UsernameAttributes`, `email` and/or
+/// `phone_number`; unset or empty for a pool with plain usernames.
+fn username_attributes(get: impl Fn(&str) -> Option<String>) -> Result<Vec<String>, ConfigError> {
+    let names = get("NEW_POOL_USERNAME_ATTRIBUTES").map_or_else(Vec::new, |list| comma_list(&list));
+    if let Some(other) = names
+        .iter()
+        .find(|name| !matches!(name.as_str(), "email" | "phone_number"))
+    {
+        return Err(ConfigError::new(
+            "NEW_POOL_USERNAME_ATTRIBUTES",
+            format!("names `{other}`; Cognito's username attributes are email and phone_number"),
+        ));
+    }
+    Ok(names)
+}
+
+fn comma_list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn word<T: FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Option<T>, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    get(name)
+        .map(|v| {
+            v.parse()
+                .map_err(|e: T::Err| ConfigError::new(name, e.to_string()))
+        })
+        .transpose()
+}
+
+fn bounded<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    min: T,
+    max: T,
+) -> Result<Option<T>, ConfigError>
+where
+    T: FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let Some(text) = get(name) else {
+        return Ok(None);
+    };
+    match text.parse::<T>() {
+        Ok(value) if value >= min && value <= max => Ok(Some(value)),
+        _ => Err(ConfigError::new(
+            name,
+            format!("must be an integer from {min} to {max}"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{CollisionPolicy, MfaPolicy};
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    const BASE: [(&str, &str); 3] = [
+        ("LEGACY_USER_POOL_ID", "eu-west-1_AbC123"),
+        ("LEGACY_CLIENT_ID", "client"),
+        ("LEDGER_TABLE", "ledger"),
+    ];
+
+    #[test]
+    fn reads_the_minimum_with_defaults() {
+        let config = TriggerConfig::from_lookup(lookup(&BASE)).unwrap();
+        assert_eq!(config.legacy.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(config.migration.policy, Policy::default());
+        assert_eq!(
+            config.migration.schema.0,
+            TargetSchema::standard_with_legacy()
+        );
+        assert_eq!(config.deadline(), Duration::from_millis(3500));
+    }
+
+    #[test]
+    fn reads_every_knob() {
+        let mut pairs = BASE.to_vec();
+        pairs.extend([
+            ("LEGACY_REGION", "us-east-2"),
+            ("LEGACY_CLIENT_SECRET", " s3cret "),
+            ("COLLISION_POLICY", "most-recent"),
+            ("MFA_POLICY", "refuse"),
+            ("MAX_CANDIDATES", "7"),
+            ("DEADLINE_MS", "900"),
+            ("TARGET_SCHEMA", "email, custom:legacy_username"),
+            ("ATTRIBUTE_RENAMES", "custom:dept=custom:department"),
+            ("ATTRIBUTE_DROPS", "nickname,picture"),
+        ]);
+        let config = TriggerConfig::from_lookup(lookup(&pairs)).unwrap();
+        assert_eq!(config.legacy.region.as_deref(), Some("us-east-2"));
+        assert_eq!(config.legacy.client_secret.as_deref(), Some(" s3cret "));
+        assert!(!format!("{config:?}").contains("s3cret"));
+        assert_eq!(
+            config.migration.policy.collision,
+            CollisionPolicy::MostRecent
+        );
+        assert_eq!(config.migration.policy.mfa, MfaPolicy::Refuse);
+        assert_eq!(config.migration.policy.max_candidates, 7);
+        assert_eq!(config.migration.policy.deadline_ms, 900);
+        assert!(config.migration.schema.0.contains("custom:legacy_username"));
+        assert!(!config.migration.schema.0.contains("name"));
+        assert_eq!(
+            config.migration.mapping.renames["custom:dept"],
+            "custom:department"
+        );
+        assert!(config.migration.mapping.drops.contains("picture"));
+    }
+
+    #[test]
+    fn names_the_variable_at_fault() {
+        let missing = TriggerConfig::from_lookup(lookup(&BASE[1..])).unwrap_err();
+        assert_eq!(missing.variable, "LEGACY_USER_POOL_ID");
+        for (name, value) in [
+            ("LEGACY_USER_POOL_ID", "nounderscore"),
+            ("MAX_CANDIDATES", "0"),
+            ("MAX_CANDIDATES", "21"),
+            ("DEADLINE_MS", "4501"),
+            ("DEADLINE_MS", "fast"),
+            ("COLLISION_POLICY", "merge"),
+            ("ATTRIBUTE_RENAMES", "a"),
+            ("LEGACY_ROLE_ARN", "role"),
+            ("LEGACY_ENDPOINT_URL", "localhost:5000"),
+        ] {
+            let mut pairs = BASE.to_vec();
+            pairs.retain(|(k, _)| *k != name);
+            pairs.push((name, value));
+            let err = TriggerConfig::from_lookup(lookup(&pairs)).unwrap_err();
+            assert_eq!(err.variable, name, "{value}");
+        }
+    }
+
+    #[test]
+    fn local_pool_ids_fall_back_to_aws_region() {
+        let mut pairs = BASE.to_vec();
+        pairs[0] = ("LEGACY_USER_POOL_ID", "local_0jQ24xfC");
+        pairs.push(("AWS_REGION", "us-east-1"));
+        let config = TriggerConfig::from_lookup(lookup(&pairs)).unwrap();
+        assert_eq!(config.legacy.region.as_deref(), Some("us-east-1"));
+    }
+
+    #[test]
+    fn reads_a_map_of_variables() {
+        let vars: HashMap<String, String> = BASE
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .chain([("MAX_CANDIDATES".to_owned(), "9".to_owned())])
+            .collect();
+        let config = TriggerConfig::from_map(&vars).unwrap();
+        assert_eq!(config.legacy.user_pool_id, "eu-west-1_AbC123");
+        assert_eq!(config.migration.policy.max_candidates, 9);
+        let mut broken = vars;
+        broken.insert("DEADLINE_MS".to_owned(), "5000".to_owned());
+        assert_eq!(
+            TriggerConfig::from_map(&broken).unwrap_err().variable,
+            "DEADLINE_MS"
+        );
+    }
+
+    #[test]
+    fn one_rule_gives_the_region_of_a_pool_id() {
+        for (id, region) in [
+            ("eu-west-1_AbC123", Ok(Some("eu-west-1"))),
+            ("us-gov-west-1_x9", Ok(Some("us-gov-west-1"))),
+            ("ap-southeast-2_Q", Ok(Some("ap-southeast-2"))),
+            ("local_0jQ24xfC", Ok(None)),
+            ("us-east_AbC", Ok(None)),
+            ("nounderscore", Err(MalformedPoolId)),
+            ("", Err(MalformedPoolId)),
+            ("_AbC", Err(MalformedPoolId)),
+            ("eu-west-1_", Err(MalformedPoolId)),
+            ("EU-WEST-1_AbC", Err(MalformedPoolId)),
+            ("eu-west-1_Ab-C", Err(MalformedPoolId)),
+            ("eu-west-1_Ab_C", Err(MalformedPoolId)),
+            ("eu west-1_AbC", Err(MalformedPoolId)),
+            ("eu-west-1_AbÇ", Err(MalformedPoolId)),
+        ] {
+            assert_eq!(pool_id_region(id), region, "{id:?}");
+        }
+    }
+}
