@@ -183,18 +183,12 @@ impl TriggerConfig {
             max_candidates: bounded(&get, "MAX_CANDIDATES", 1, 20)?
                 .unwrap_or(defaults.max_candidates),
             deadline_ms: bounded(&get, "DEADLINE_MS", 500, 4500)?.unwrap_or(defaults.deadline_ms),
-            refusal_floor_ms: bounded(&get, "REFUSAL_FLOOR_MS", 0, 4000)?
-                .unwrap_or(defaults.refusal_floor_ms),
+            refusal_floor_ms: 0,
         };
-        if policy.refusal_floor_ms + REFUSAL_FLOOR_MARGIN_MS > policy.deadline_ms {
-            return Err(ConfigError::new(
-                "REFUSAL_FLOOR_MS",
-                format!(
-                    "must leave {REFUSAL_FLOOR_MARGIN_MS} ms of the deadline ({} ms)",
-                    policy.deadline_ms
-                ),
-            ));
-        }
+        let policy = Policy {
+            refusal_floor_ms: refusal_floor(&get, policy.deadline_ms, defaults.refusal_floor_ms)?,
+            ..policy
+        };
         let schema = match get("TARGET_SCHEMA") {
             None => TargetSchema::standard_with_legacy(),
             Some(list) => {
@@ -205,25 +199,7 @@ impl TriggerConfig {
                 TargetSchema::new(names)
             }
         };
-        let mut mapping = AttributeMapping::default();
-        if let Some(list) = get("ATTRIBUTE_RENAMES") {
-            for pair in comma_list(&list) {
-                let Some((old, new)) = pair.split_once('=') else {
-                    return Err(ConfigError::new(
-                        "ATTRIBUTE_RENAMES",
-                        "must be a list of old=new",
-                    ));
-                };
-                let (old, new) = (old.trim(), new.trim());
-                if old.is_empty() || new.is_empty() {
-                    return Err(ConfigError::new("ATTRIBUTE_RENAMES", "has an empty name"));
-                }
-                mapping.renames.insert(old.to_owned(), new.to_owned());
-            }
-        }
-        if let Some(list) = get("ATTRIBUTE_DROPS") {
-            mapping.drops.extend(comma_list(&list));
-        }
+        let mapping = mapping(&get)?;
 
         Ok(Self {
             legacy: LegacyPoolConfig {
@@ -240,7 +216,7 @@ impl TriggerConfig {
                 policy,
                 schema: TargetSchemaOrDefault(schema),
                 mapping,
-                new_pool_username_attributes: username_attributes(&get)?,
+                new_pool_username_attributes: username_attributes(get)?,
             },
         })
     }
@@ -285,9 +261,51 @@ pub fn pool_id_region(pool_id: &str) -> Result<Option<&str>, MalformedPoolId> {
     Ok(looks_like_region.then_some(region))
 }
 
+/// `ATTRIBUTE_RENAMES` (`old=new,...`) and `ATTRIBUTE_DROPS` (a comma list).
+fn mapping(get: &impl Fn(&str) -> Option<String>) -> Result<AttributeMapping, ConfigError> {
+    let mut mapping = AttributeMapping::default();
+    if let Some(list) = get("ATTRIBUTE_RENAMES") {
+        for pair in comma_list(&list) {
+            let Some((old, new)) = pair.split_once('=') else {
+                return Err(ConfigError::new(
+                    "ATTRIBUTE_RENAMES",
+                    "must be a list of old=new",
+                ));
+            };
+            let (old, new) = (old.trim(), new.trim());
+            if old.is_empty() || new.is_empty() {
+                return Err(ConfigError::new("ATTRIBUTE_RENAMES", "has an empty name"));
+            }
+            mapping.renames.insert(old.to_owned(), new.to_owned());
+        }
+    }
+    if let Some(list) = get("ATTRIBUTE_DROPS") {
+        mapping.drops.extend(comma_list(&list));
+    }
+    Ok(mapping)
+}
+
 /// What a refusal floor must leave of the deadline, so that a floored refusal still answers
 /// in time.
 pub const REFUSAL_FLOOR_MARGIN_MS: u64 = 300;
+
+/// `REFUSAL_FLOOR_MS`: at most the deadline less [`REFUSAL_FLOOR_MARGIN_MS`]; unset, the
+/// default or, for a short deadline, as much of it as that leaves.
+fn refusal_floor(
+    get: &impl Fn(&str) -> Option<String>,
+    deadline_ms: u64,
+    default: u64,
+) -> Result<u64, ConfigError> {
+    let room = deadline_ms.saturating_sub(REFUSAL_FLOOR_MARGIN_MS);
+    match bounded(get, "REFUSAL_FLOOR_MS", 0, 4000)? {
+        Some(floor) if floor > room => Err(ConfigError::new(
+            "REFUSAL_FLOOR_MS",
+            format!("must leave {REFUSAL_FLOOR_MARGIN_MS} ms of the deadline ({deadline_ms} ms)"),
+        )),
+        Some(floor) => Ok(floor),
+        None => Ok(default.min(room)),
+    }
+}
 
 /// `NEW_POOL_USERNAME_ATTRIBUTES`: the new pool's `UsernameAttributes`, `email` and/or
 /// `phone_number`; unset or empty for a pool with plain usernames.
@@ -416,6 +434,33 @@ mod tests {
     }
 
     #[test]
+    fn the_refusal_floor_leaves_room_in_the_deadline() {
+        let floor = |pairs: &[(&str, &str)]| {
+            let mut all = BASE.to_vec();
+            all.extend_from_slice(pairs);
+            TriggerConfig::from_lookup(lookup(&all))
+                .unwrap()
+                .migration
+                .policy
+                .refusal_floor_ms
+        };
+        assert_eq!(floor(&[]), 1_000);
+        assert_eq!(floor(&[("DEADLINE_MS", "900")]), 600);
+        assert_eq!(floor(&[("REFUSAL_FLOOR_MS", "0")]), 0);
+        assert_eq!(
+            floor(&[("DEADLINE_MS", "4000"), ("REFUSAL_FLOOR_MS", "3700")]),
+            3_700
+        );
+        let mut all = BASE.to_vec();
+        all.push(("NEW_POOL_USERNAME_ATTRIBUTES", "email, phone_number"));
+        let config = TriggerConfig::from_lookup(lookup(&all)).unwrap();
+        assert_eq!(
+            config.migration.new_pool_username_attributes,
+            ["email", "phone_number"]
+        );
+    }
+
+    #[test]
     fn names_the_variable_at_fault() {
         let missing = TriggerConfig::from_lookup(lookup(&BASE[1..])).unwrap_err();
         assert_eq!(missing.variable, "LEGACY_USER_POOL_ID");
@@ -429,6 +474,9 @@ mod tests {
             ("ATTRIBUTE_RENAMES", "a"),
             ("LEGACY_ROLE_ARN", "role"),
             ("LEGACY_ENDPOINT_URL", "localhost:5000"),
+            ("REFUSAL_FLOOR_MS", "3300"),
+            ("REFUSAL_FLOOR_MS", "soon"),
+            ("NEW_POOL_USERNAME_ATTRIBUTES", "email,preferred_username"),
         ] {
             let mut pairs = BASE.to_vec();
             pairs.retain(|(k, _)| *k != name);
