@@ -23,7 +23,7 @@ use cognito_migrate_aws::new_pool::NewPool;
 use cognito_migrate_aws::retry::Backoff;
 use cognito_migrate_core::attributes::{AttributeMapping, LEGACY_SUB, TargetSchema};
 use cognito_migrate_core::finish::csv::{
-    CsvHeader, MAX_BYTES_PER_FILE, MAX_USERS_PER_FILE, split_files,
+    CsvHeader, CsvUser, MAX_BYTES_PER_FILE, MAX_USERS_PER_FILE, write_files,
 };
 use cognito_migrate_core::finish::{self as plan, FinishPlan, Method, SkipReason};
 use cognito_migrate_core::groups::GroupSpec;
@@ -168,21 +168,7 @@ pub async fn command(
     let concurrency = usize::from(args.concurrency);
     let outcomes: Vec<(&LedgerRecord, Outcome)> = match (method, import_role) {
         (Method::CsvImport, Some(role)) => run.csv_import(&todo, &role, &bar, concurrency).await?,
-        _ => {
-            futures::stream::iter(todo)
-                .map(|record| {
-                    let run = &run;
-                    let bar = &bar;
-                    async move {
-                        let outcome = run.finish_one(record).await;
-                        bar.inc(1);
-                        (record, outcome)
-                    }
-                })
-                .buffer_unordered(concurrency)
-                .collect()
-                .await
-        }
+        _ => run.one_by_one(todo.clone(), &bar, concurrency).await,
     };
     bar.finish_and_clear();
     let (text, complete) = render_outcomes(&outcomes, &run, started.elapsed());
@@ -192,6 +178,14 @@ pub async fn command(
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// What the CSV import path plans before it writes files.
+struct CsvPlan<'r> {
+    users: Vec<CsvUser>,
+    subs: BTreeMap<String, String>,
+    by_name: BTreeMap<String, &'r LedgerRecord>,
+    outcomes: Vec<(&'r LedgerRecord, Outcome)>,
 }
 
 /// The legacy pool's groups by name, with description, precedence and role.
@@ -315,6 +309,63 @@ impl Run {
 
     /// The CSV path: files built from the pool's header, one import job each, then groups and
     /// the ledger mark for the users each job really imported.
+    /// Each user's row data, or why it has none.
+    fn csv_plan<'r>(&self, todo: &[&'r LedgerRecord], bar: &indicatif::ProgressBar) -> CsvPlan<'r> {
+        let mut outcomes = Vec::new();
+        let mut users = Vec::new();
+        let mut subs = BTreeMap::new();
+        let mut by_name: BTreeMap<String, &'r LedgerRecord> = BTreeMap::new();
+        for &record in todo {
+            let user = &record.entry.user;
+            let planned = plan::new_username(user)
+                .map_err(|e| e.to_string())
+                .and_then(|name| {
+                    let attributes = plan::attributes(user, &self.schema, &self.mapping)
+                        .map_err(|e| e.to_string())?;
+                    Ok((name, attributes))
+                });
+            match planned {
+                Ok((name, attributes)) => {
+                    subs.insert(name.clone(), user.sub().unwrap_or_default().to_owned());
+                    by_name.insert(name.clone(), record);
+                    users.push(CsvUser {
+                        username: name,
+                        attributes,
+                        sms_mfa: user.mfa.sms,
+                    });
+                }
+                Err(why) => {
+                    bar.inc(1);
+                    outcomes.push((record, Outcome::Failed(why)));
+                }
+            }
+        }
+        CsvPlan {
+            users,
+            subs,
+            by_name,
+            outcomes,
+        }
+    }
+
+    /// Finishes these users with `AdminCreateUser`, a few at a time.
+    async fn one_by_one<'r>(
+        &self,
+        records: Vec<&'r LedgerRecord>,
+        bar: &indicatif::ProgressBar,
+        concurrency: usize,
+    ) -> Vec<(&'r LedgerRecord, Outcome)> {
+        futures::stream::iter(records)
+            .map(|record| async move {
+                let outcome = self.finish_one(record).await;
+                bar.inc(1);
+                (record, outcome)
+            })
+            .buffer_unordered(concurrency)
+            .collect()
+            .await
+    }
+
     async fn csv_import<'r>(
         &self,
         todo: &[&'r LedgerRecord],
@@ -330,36 +381,28 @@ impl Run {
                 .context("reading the new pool's CSV header")?,
         )
         .context("the new pool's CSV header")?;
-        let mut outcomes = Vec::new();
-        let mut rows = Vec::new();
-        let mut subs = BTreeMap::new();
-        let mut by_name: BTreeMap<String, &'r LedgerRecord> = BTreeMap::new();
-        for &record in todo {
-            let user = &record.entry.user;
-            let row = plan::new_username(user)
-                .map_err(|e| e.to_string())
-                .and_then(|name| {
-                    let attributes = plan::attributes(user, &self.schema, &self.mapping)
-                        .map_err(|e| e.to_string())?;
-                    let row = header
-                        .row(&name, &attributes, user.mfa.sms)
-                        .map_err(|e| format!("cannot be imported: {e}"))?;
-                    Ok((name, row))
-                });
-            match row {
-                Ok((name, row)) => {
-                    subs.insert(name.clone(), user.sub().unwrap_or_default().to_owned());
-                    by_name.insert(name.clone(), record);
-                    rows.push((name, row));
-                }
-                Err(why) => {
-                    bar.inc(1);
-                    outcomes.push((record, Outcome::Failed(why)));
-                }
-            }
+        let CsvPlan {
+            users,
+            subs,
+            by_name,
+            mut outcomes,
+        } = self.csv_plan(todo, bar);
+        let import = write_files(&header, users, MAX_USERS_PER_FILE, MAX_BYTES_PER_FILE);
+        // Users Cognito's import format cannot carry (a comma escaped ambiguously, a line break,
+        // a username with a space, ...) are created one by one instead.
+        if !import.unwritable.is_empty() {
+            eprintln!(
+                "{} user(s) the CSV format cannot carry are created with AdminCreateUser instead",
+                import.unwritable.len()
+            );
         }
-        let files = split_files(&header, rows, MAX_USERS_PER_FILE, MAX_BYTES_PER_FILE)
-            .context("splitting the import files")?;
+        let records: Vec<&'r LedgerRecord> = import
+            .unwritable
+            .iter()
+            .filter_map(|u| by_name.get(&u.username).copied())
+            .collect();
+        outcomes.extend(self.one_by_one(records, bar, concurrency).await);
+        let files = import.files;
         let uploader = csv_job::Uploader::new().context("setting up HTTPS for the upload")?;
         let settings = csv_job::JobSettings {
             logs_role_arn: logs_role_arn.to_owned(),

@@ -15,6 +15,8 @@
 //! - [`trigger`]: one invocation of any trigger source, the one decision path the Lambda and
 //!   the simulator both drive.
 //! - [`reason`]: the closed set of reason codes.
+//! - [`settings`]: the trigger's variables, parsed and validated.
+//! - [`counters`]: how each state change moves the ledger's counters.
 //! - [`signup`]: the pre sign-up guard.
 //! - [`groups`]: group plans and the token group override.
 //! - [`ledger`]: migration states and ledger records.

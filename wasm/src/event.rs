@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use cognito_migrate_core::event::{TriggerEvent, TriggerSource};
+use cognito_migrate_core::settings::pool_id_region;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use wasm_bindgen::prelude::*;
@@ -145,10 +146,8 @@ fn event_json(source: &str, fields: &EventFields) -> Result<Value, ExportError> 
         }
     };
     let pool = fields.user_pool_id.as_deref().unwrap_or(DEFAULT_POOL);
-    // A pool id is `<region>_<id>`.
-    let region = pool
-        .split_once('_')
-        .map_or("us-east-1", |(region, _)| region);
+    // The one pool-id-to-Region rule; a local or malformed id gives the default Region.
+    let region = pool_id_region(pool).ok().flatten().unwrap_or("us-east-1");
     Ok(json!({
         "version": "1",
         "triggerSource": source,
