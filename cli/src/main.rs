@@ -23,14 +23,14 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Parser as _;
 use cognito_migrate_aws::cli::legacy_scan::LegacyScan;
-use cognito_migrate_aws::clients::{self, LegacyAccess};
+use cognito_migrate_aws::clients::{self, LegacyAccess, SdkConfig};
 use cognito_migrate_aws::ledger::Ledger;
 use cognito_migrate_core::attributes::TargetSchema;
 use cognito_migrate_core::migrate::{MigrationConfig, TargetSchemaOrDefault};
 use cognito_migrate_core::policy::Policy;
 use serde_json::Value;
 
-use crate::args::{AuditArgs, Cli, Command, SimulateArgs};
+use crate::args::{AuditArgs, Cli, Command, IndexArgs, SimulateArgs};
 
 /// Input the operator must fix: a missing or malformed file, an impossible combination of
 /// options. Exits with status 2, like a usage error.
@@ -61,6 +61,9 @@ const EXIT_BAD_INPUT: u8 = 2;
 const EXIT_COLLISIONS: u8 = 3;
 const EXIT_INCOMPLETE: u8 = 4;
 
+/// Parallel `Scan` segments for the counters' baseline that `index` writes.
+const BASELINE_SEGMENTS: u16 = 8;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -90,6 +93,41 @@ fn main() -> ExitCode {
     }
 }
 
+/// `index`: the legacy pool into the ledger, then the counters' baseline when it has none.
+async fn index_command(
+    sdk: &SdkConfig,
+    access: &LegacyAccess,
+    args: &IndexArgs,
+) -> anyhow::Result<ExitCode> {
+    let scan = LegacyScan::new(
+        clients::legacy_client(sdk, access, &args.legacy_pool_id).await,
+        &args.legacy_pool_id,
+    )
+    .with_mfa_reads(args.scan.mfa_reads());
+    let ledger = Ledger::new(clients::dynamodb_client(sdk), &args.table);
+    // New users are counted once a ledger has counters (`status --recount` starts them).
+    let counting = ledger.has_counters().await?;
+    let ledger = ledger.with_counters(counting);
+    let summary = index::run(
+        &scan,
+        &ledger,
+        args.scan.options(),
+        usize::from(args.concurrency),
+    )
+    .await?;
+    for warning in &summary.warnings {
+        eprintln!("warning: {warning}");
+    }
+    println!("{}", summary.line());
+    if let Some(problem) = summary.scan.verification_failure() {
+        return Err(Incomplete(problem).into());
+    }
+    if let Some(line) = status::ensure_baseline(&ledger, BASELINE_SEGMENTS).await? {
+        eprintln!("{line}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn aws_command(cli: &Cli) -> anyhow::Result<ExitCode> {
     let sdk = clients::load_operator_sdk_config(cli.region.as_deref()).await;
     let access = LegacyAccess::of_operator(
@@ -98,32 +136,7 @@ async fn aws_command(cli: &Cli) -> anyhow::Result<ExitCode> {
         cli.legacy_role_arn.clone(),
     );
     match &cli.command {
-        Command::Index(args) => {
-            let scan = LegacyScan::new(
-                clients::legacy_client(&sdk, &access, &args.legacy_pool_id).await,
-                &args.legacy_pool_id,
-            )
-            .with_mfa_reads(args.scan.mfa_reads());
-            let ledger = Ledger::new(clients::dynamodb_client(&sdk), &args.table);
-            // New users are counted once a ledger has counters (`status --recount` starts them).
-            let counting = ledger.has_counters().await?;
-            let ledger = ledger.with_counters(counting);
-            let summary = index::run(
-                &scan,
-                &ledger,
-                args.scan.options(),
-                usize::from(args.concurrency),
-            )
-            .await?;
-            for warning in &summary.warnings {
-                eprintln!("warning: {warning}");
-            }
-            println!("{}", summary.line());
-            if let Some(problem) = summary.scan.verification_failure() {
-                return Err(Incomplete(problem).into());
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Index(args) => index_command(&sdk, &access, args).await,
         Command::Audit(args) => {
             let report = if let Some(path) = &args.from_file {
                 audit::from_file(path)?

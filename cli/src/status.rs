@@ -97,8 +97,10 @@ pub fn report(
         .sum();
     #[expect(clippy::cast_precision_loss, reason = "a rate for people to read")]
     let rate_per_day = recent as f64 / RATE_DAYS as f64;
-    let pending = counters.total(counter::PENDING);
-    let refused = counters.total(counter::REFUSED);
+    // A counter below zero means counts began without a baseline: never shown as such.
+    let total = |name: &str| counters.total(name).max(0);
+    let pending = total(counter::PENDING);
+    let refused = total(counter::REFUSED);
     let remaining = pending + refused;
     #[expect(clippy::cast_precision_loss, reason = "an estimate for people to read")]
     let days_to_finish = (rate_per_day > 0.0).then(|| remaining as f64 / rate_per_day);
@@ -121,10 +123,10 @@ pub fn report(
     };
     Status {
         table: table.to_owned(),
-        counted: counters.items > 0,
-        users: counters.total(counter::USERS),
-        migrated: counters.total(counter::MIGRATED),
-        finished: counters.total(counter::FINISHED),
+        counted: counters.total(counter::USERS) > 0,
+        users: total(counter::USERS),
+        migrated: total(counter::MIGRATED),
+        finished: total(counter::FINISHED),
         pending,
         refused,
         refused_by_reason: by_prefix("refused_"),
@@ -151,6 +153,23 @@ pub async fn run(ledger: &Ledger, now_ms: i64, window_days: i64) -> anyhow::Resu
         window_days,
         started.elapsed(),
     ))
+}
+
+/// True when the counters hold a baseline: a recount (by `index` or `status --recount`) has
+/// counted the users. Without one, the trigger's own counts (a migration moves one user from
+/// pending to migrated) start from nothing.
+pub async fn has_baseline(ledger: &Ledger) -> anyhow::Result<bool> {
+    Ok(ledger.counters().await?.total(counter::USERS) > 0)
+}
+
+/// Writes the counters' baseline when the ledger has none (a full parallel scan), so that
+/// `status` is right from the first sign-in on; `index` calls it when it has read every user.
+/// Returns the recount's summary line when it ran.
+pub async fn ensure_baseline(ledger: &Ledger, segments: u16) -> anyhow::Result<Option<String>> {
+    if has_baseline(ledger).await? {
+        return Ok(None);
+    }
+    recount(ledger, segments).await.map(Some)
 }
 
 /// Rebuilds the counters from a full parallel scan; returns the one-line summary.
@@ -181,7 +200,7 @@ pub fn render(status: &Status) -> String {
     if !status.counted {
         let _ = writeln!(
             out,
-            "ledger `{}` has no counters yet: run `cognito-migrate status --table {} --recount` once (a full scan) to start them.",
+            "ledger `{}` has no baseline count yet, so no figures are shown: run `cognito-migrate index` (it counts every user when it finishes) or `cognito-migrate status --table {} --recount` (a full scan of the ledger).",
             status.table, status.table
         );
         return out;

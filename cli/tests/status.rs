@@ -371,3 +371,51 @@ async fn status_reads_a_million_user_ledger_in_seconds() {
     assert!(status["finishDay"].is_string());
     assert!(seconds < 5.0, "status took {seconds:.2} s");
 }
+
+#[tokio::test]
+async fn without_a_baseline_status_shows_no_figures_and_never_a_negative_one() {
+    let moto = Moto::start();
+    let sdk = moto.sdk().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    common::create_ledger_table(&dynamodb, "ledger").await;
+    let plain = Ledger::new(dynamodb.clone(), "ledger");
+    let users: Vec<LegacyUser> = (0..6)
+        .map(|i| user(&format!("user{i}"), &format!("user{i}@example.com")))
+        .collect();
+    assert!(
+        plain
+            .upsert_indexed_users(&users, 1, 4)
+            .await
+            .iter()
+            .all(Result::is_ok)
+    );
+    // The trigger keeps counters from its first migration, whether or not a baseline exists.
+    let trigger = Ledger::new(dynamodb.clone(), "ledger").with_counters(true);
+    for name in ["user0", "user1"] {
+        let r = record(&trigger, name).await;
+        trigger
+            .record_migration(
+                &r,
+                &format!("{name}@example.com"),
+                cognito_migrate_cli_now(),
+            )
+            .await
+            .unwrap();
+    }
+    let (status, _) = status_json(&moto, "ledger", &[]);
+    assert_eq!(status["counted"], false, "no baseline yet: {status}");
+    for field in ["users", "pending", "refused", "migrated", "remaining"] {
+        assert!(status[field].as_i64().unwrap() >= 0, "{field}: {status}");
+    }
+    let text = moto.cli(&["status", "--table", "ledger"]);
+    assert!(text.stdout.contains("cognito-migrate index"), "{text:?}");
+
+    // The baseline (what `index` writes when it finishes) makes the figures right.
+    let recount = moto.cli(&["status", "--table", "ledger", "--recount"]);
+    assert_eq!(recount.code, Some(0), "{recount:?}");
+    let (status, _) = status_json(&moto, "ledger", &[]);
+    assert_eq!(status["counted"], true, "{status}");
+    assert_eq!(status["users"], 6, "{status}");
+    assert_eq!(status["migrated"], 2, "{status}");
+    assert_eq!(status["pending"], 4, "{status}");
+}
