@@ -108,6 +108,9 @@ grep '^index:' .stack/demo/index.out | sed 's/^/  /'
 title "Sign-ins to the new pool (cognito-local), as an Amplify app configured for migration sends them"
 run python e2e/demo_story.py .stack/demo/audit.json
 
+title "Where the migration stands: cognito-migrate status"
+run "${cli[@]}" status --table "$LEDGER_TABLE" | sed 's/^/  /'
+
 finished=1
 log "demo done in $(($(date +%s) - started))s"
 if [ "$keep" = 1 ]; then
