@@ -6,7 +6,7 @@
 //! identifiers cannot make a chain of equal hashes; equal hashes are chained all the same.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+use std::hash::{BuildHasherDefault, Hasher, RandomState};
 
 const NONE: u32 = u32::MAX;
 
@@ -59,8 +59,9 @@ pub(super) struct KeyTable {
 }
 
 impl KeyTable {
-    pub fn hash(&self, key: &str) -> u64 {
-        self.hasher.hash_one(key)
+    /// The hasher of the keys given to [`Self::find`] and [`Self::add`].
+    pub fn hasher(&self) -> &RandomState {
+        &self.hasher
     }
 
     fn key(&self, entry: &Entry) -> &str {
@@ -69,7 +70,8 @@ impl KeyTable {
             .unwrap_or_default()
     }
 
-    fn find(&self, key: &str, hash: u64) -> Option<u32> {
+    /// The entry of `key` (whose hash is `hash`), for [`Self::any_holder`] and [`Self::add`].
+    pub fn find(&self, key: &str, hash: u64) -> Option<u32> {
         let mut at = *self.index.get(&hash)?;
         while let Some(entry) = self.entries.get(at as usize) {
             if self.key(entry) == key {
@@ -80,12 +82,9 @@ impl KeyTable {
         None
     }
 
-    /// Whether some user already holds `key` (whose hash is `hash`) and passes `test`.
-    pub fn any_holder(&self, key: &str, hash: u64, test: impl Fn(u32, u8) -> bool) -> bool {
-        let Some(entry) = self
-            .find(key, hash)
-            .and_then(|at| self.entries.get(at as usize))
-        else {
+    /// Whether some user holding the key of entry `found` passes `test`.
+    pub fn any_holder(&self, found: Option<u32>, test: impl Fn(u32, u8) -> bool) -> bool {
+        let Some(entry) = found.and_then(|at| self.entries.get(at as usize)) else {
             return false;
         };
         match self.groups.get(entry.group as usize) {
@@ -97,10 +96,10 @@ impl KeyTable {
         }
     }
 
-    /// Records that `user` has `key` (whose hash is `hash`) in `fields`. A user adds each key
-    /// once.
-    pub fn add(&mut self, key: &str, hash: u64, user: u32, fields: u8) {
-        if let Some(at) = self.find(key, hash) {
+    /// Records that `user` has `key` (whose hash is `hash`, whose entry [`Self::find`] gave
+    /// as `found` since the last addition of that key) in `fields`. A user adds each key once.
+    pub fn add(&mut self, key: &str, hash: u64, found: Option<u32>, user: u32, fields: u8) {
+        if let Some(at) = found {
             let Some(entry) = self.entries.get_mut(at as usize) else {
                 return;
             };
@@ -162,10 +161,11 @@ mod tests {
         let mut table = KeyTable::default();
         // Force every key onto one hash: the chain must still tell them apart.
         for (user, key) in ["b", "a", "b", "c", "a", "b"].into_iter().enumerate() {
-            table.add(key, 7, u32::try_from(user).unwrap(), 1);
+            let found = table.find(key, 7);
+            table.add(key, 7, found, u32::try_from(user).unwrap(), 1);
         }
-        assert!(table.any_holder("c", 7, |user, _| user == 3));
-        assert!(!table.any_holder("d", 7, |_, _| true));
+        assert!(table.any_holder(table.find("c", 7), |user, _| user == 3));
+        assert!(!table.any_holder(table.find("d", 7), |_, _| true));
         assert_eq!(
             table.into_groups(),
             [
