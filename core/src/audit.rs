@@ -400,6 +400,14 @@ impl Auditor {
         self.state.add(&UserFacts::of(user), None);
     }
 
+    /// Makes room for about `users` more users at once: with an estimate (from the size of the
+    /// input, say) the tables do not grow, and copy themselves, step by step.
+    pub fn reserve(&mut self, users: usize) {
+        self.state.rows.reserve(users);
+        self.state.issues.reserve(users);
+        self.state.keys.reserve(users);
+    }
+
     /// Users read so far.
     #[must_use]
     pub fn users_seen(&self) -> u64 {

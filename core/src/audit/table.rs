@@ -59,6 +59,12 @@ pub(super) struct KeyTable {
 }
 
 impl KeyTable {
+    /// Makes room for `keys` more keys.
+    pub fn reserve(&mut self, keys: usize) {
+        self.index.reserve(keys);
+        self.entries.reserve(keys);
+    }
+
     /// The hasher of the keys given to [`Self::find`] and [`Self::add`].
     pub fn hasher(&self) -> &RandomState {
         &self.hasher

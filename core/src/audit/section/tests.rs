@@ -321,3 +321,12 @@ proptest! {
         prop_assert_eq!(in_sections(&text, &points, Readers::First).0, whole);
     }
 }
+
+#[test]
+fn room_made_in_advance_changes_nothing() {
+    let text = mixed_export();
+    let mut auditor = Auditor::new();
+    auditor.reserve(10_000);
+    auditor.push_text(&text);
+    assert_eq!(auditor.finish(), audit_export(&text));
+}
