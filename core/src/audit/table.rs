@@ -29,7 +29,7 @@ struct Group {
     members: Vec<(u32, u8)>,
 }
 
-/// Hashes are already hashes: the index uses them as they are.
+/// Hashes are already hashes: the index only spreads the 32 bits it keeps over 64.
 #[derive(Debug, Default)]
 struct PassThrough(u64);
 
@@ -47,12 +47,23 @@ impl Hasher for PassThrough {
     fn write_u64(&mut self, n: u64) {
         self.0 = n;
     }
+
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// The half of a hash the index keeps.
+fn half(hash: u64) -> u32 {
+    u32::try_from(hash >> 32).unwrap_or_default()
 }
 
 #[derive(Debug, Default)]
 pub(super) struct KeyTable {
     hasher: RandomState,
-    index: HashMap<u64, u32, BuildHasherDefault<PassThrough>>,
+    /// Half of each key's hash, to its latest entry: eight bytes a key instead of sixteen.
+    /// Keys that share it are chained like keys with equal hashes.
+    index: HashMap<u32, u32, BuildHasherDefault<PassThrough>>,
     entries: Vec<Entry>,
     text: String,
     groups: Vec<Group>,
@@ -78,7 +89,7 @@ impl KeyTable {
 
     /// The entry of `key` (whose hash is `hash`), for [`Self::any_holder`] and [`Self::add`].
     pub fn find(&self, key: &str, hash: u64) -> Option<u32> {
-        let mut at = *self.index.get(&hash)?;
+        let mut at = *self.index.get(&half(hash))?;
         while let Some(entry) = self.entries.get(at as usize) {
             if self.key(entry) == key {
                 return Some(at);
@@ -127,7 +138,7 @@ impl KeyTable {
         if at == NONE {
             return;
         }
-        let next = self.index.insert(hash, at).unwrap_or(NONE);
+        let next = self.index.insert(half(hash), at).unwrap_or(NONE);
         self.entries.push(Entry {
             start: self.text.len(),
             len,
