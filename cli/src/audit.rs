@@ -117,7 +117,7 @@ fn read_export(
             first: 0,
             jobs: (readers > 0).then_some(jobs),
             finished: &finished,
-            max_slots: 2 * readers + 1,
+            max_slots: 4 * readers,
             taken_as_read: 0,
         };
         let outcome = pipeline.run(cut);
