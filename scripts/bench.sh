@@ -1,17 +1,80 @@
 #!/usr/bin/env bash
 # Every performance figure in the README, with one command. Prints a table at the end.
-# Usage: scripts/bench.sh [--quick]
-#   --quick   shorter criterion runs (figures are noisier).
+# Usage: scripts/bench.sh [--quick] [audit]
+#   --quick   shorter criterion runs, one run of each audit (figures are noisier).
+#   audit     only the audit of an export file, ours next to a plain Python audit.
 # Run it on an otherwise idle machine: the figures are wall-clock times.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
 measure="--warm-up-time 2 --measurement-time 10"
-[ "${1:-}" = "--quick" ] && measure="--warm-up-time 1 --measurement-time 3"
+runs=3
+only_audit=false
+for arg in "$@"; do
+  case "$arg" in
+    --quick) measure="--warm-up-time 1 --measurement-time 3"; runs=1 ;;
+    audit) only_audit=true ;;
+    *) echo "usage: scripts/bench.sh [--quick] [audit]" >&2; exit 2 ;;
+  esac
+done
 
-bash scripts/bootstrap.sh
 work="$(mktemp -d)"
 trap 'scripts/stack.sh stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+
+audit_users=1000000
+time_v() { # label command...: runs it under /usr/bin/time -v, appends "seconds MiB" to $work/label
+  /usr/bin/time -v "${@:2}" >"$work/$1.out" 2>"$work/$1.time"
+  awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i] }
+              /Maximum resident set size/ { kib = $2 }
+              END { printf "%.2f %.0f\n", s, kib / 1024 }' "$work/$1.time" >>"$work/$1.runs"
+}
+best() { # label: the run with the shortest wall time, as "seconds MiB"
+  sort -n "$work/$1.runs" | head -1
+}
+audit_file_row() {
+  log "audit of a ${audit_users}-user export file: cognito-migrate next to a plain Python audit"
+  cargo build -q --release -p cognito-migrate-cli -p cognito-migrate-core --example audit_memory
+  "$CARGO_TARGET_DIR/release/examples/audit_memory" generate "$audit_users" >"$work/export.json"
+  for _ in $(seq "$runs"); do
+    time_v ours "$CARGO_TARGET_DIR/release/cognito-migrate" audit --from-file "$work/export.json" --out-dir "$work/audit"
+    time_v python python3 scripts/bench/audit.py "$work/export.json"
+  done
+  # The streamed audit writes the report of one pass over the whole text, byte for byte.
+  "$CARGO_TARGET_DIR/release/examples/audit_memory" report "$work/export.json" "$work/whole" >/dev/null
+  cmp "$work/audit/audit.json" "$work/whole/audit.json"
+  cmp "$work/audit/audit.md" "$work/whole/audit.md"
+  # Both must find the same collision groups, with the same users in them.
+  python3 - "$work/audit/audit.json" "$work/python.out" <<'PY'
+import json, sys
+ours = json.load(open(sys.argv[1]))
+python = json.loads(open(sys.argv[2]).read().splitlines()[-1])
+mine = (ours["totalUsers"], len(ours["collisions"]), ours["usersInCollisions"])
+theirs = (python["totalUsers"], python["collisionGroups"], python["usersInCollisions"])
+if mine != theirs:
+    sys.exit(f"the audits disagree (users, collision groups, users in them): {mine} vs {theirs}")
+print(f"both: {mine[0]} users, {mine[1]} collision groups, {mine[2]} users in them")
+PY
+}
+audit_file_figures() {
+  read -r ours_s ours_mib <<<"$(best ours)"
+  read -r python_s python_mib <<<"$(best python)"
+  local mib
+  mib=$(( $(stat -c %s "$work/export.json") / 1048576 ))
+  printf '| audit --from-file, %s users (%s MiB export): cognito-migrate / plain Python (json.load, casefold) | %s s, %s MiB / %s s, %s MiB |\n' \
+    "$audit_users" "$mib" "$ours_s" "$ours_mib" "$python_s" "$python_mib"
+  printf '| audit --from-file against Python: wall time / peak memory | %s times faster / %s times less |\n' \
+    "$(awk -v a="$python_s" -v b="$ours_s" 'BEGIN { printf "%.1f", a / b }')" \
+    "$(awk -v a="$python_mib" -v b="$ours_mib" 'BEGIN { printf "%.1f", a / b }')"
+}
+
+if $only_audit; then
+  audit_file_row
+  printf '\n| what | figure |\n|---|---|\n'
+  audit_file_figures
+  exit 0
+fi
+
+bash scripts/bootstrap.sh
 
 criterion_time() { # file [bench name]: the middle estimate of the (named bench's) last "time:"
   # (lines with "%" are criterion's change against the previous run)
@@ -30,6 +93,7 @@ cargo bench -q -p cognito-migrate-core --bench core -- audit --warm-up-time 1 --
 log "core: audit peak memory"
 cargo run -q --release -p cognito-migrate-core --example audit_memory -- whole >"$work/memory" 2>&1
 cargo run -q --release -p cognito-migrate-core --example audit_memory -- chunks >"$work/memory-chunks" 2>&1
+audit_file_row >"$work/agreement"
 
 log "trigger: handler time with mocked AWS answers (release)"
 cargo run -q --release -p cognito-migrate-lambda --example handler_bench >"$work/handler" 2>&1
@@ -69,3 +133,5 @@ printf '| npm package, gzipped .wasm: keys module / tools module | %s / %s bytes
   "$(grep 'bundler after wasm-opt' "$work/wasm" | sed -n 1p | awk '{print $(NF-2)}')" \
   "$(grep 'bundler after wasm-opt' "$work/wasm" | sed -n 2p | awk '{print $(NF-2)}')"
 printf '| index against moto | %s |\n' "$(grep '^index:' "$work/index" | tail -1)"
+audit_file_figures
+cat "$work/agreement"

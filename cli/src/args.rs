@@ -290,7 +290,8 @@ pub(crate) struct AuditArgs {
     /// Audit the live legacy pool.
     #[arg(long, env = "LEGACY_USER_POOL_ID")]
     pub(crate) legacy_pool_id: Option<String>,
-    /// Audit an export file instead (takes precedence over --legacy-pool-id).
+    /// Audit an export file instead, `-` for standard input (takes precedence over
+    /// --legacy-pool-id).
     #[arg(long, value_name = "EXPORT.json")]
     pub(crate) from_file: Option<PathBuf>,
     /// Where audit.md and audit.json are written.

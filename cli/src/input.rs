@@ -1,6 +1,8 @@
 //! Reading the files an operator hands to `simulate`: trigger events (plain, or captured from
-//! `CloudWatch` Logs) and legacy users in the shapes the AWS CLI prints.
+//! `CloudWatch` Logs) and legacy users in the shapes the AWS CLI prints; opening the export
+//! `audit` reads as a stream.
 
+use std::io::Read;
 use std::path::Path;
 
 use cognito_migrate_core::ledger::{LedgerEntry, MigrationState};
@@ -17,6 +19,16 @@ pub fn read_text(path: &Path) -> Result<String, BadInput> {
         .strip_prefix('\u{feff}')
         .map(str::to_owned)
         .unwrap_or(text))
+}
+
+/// Opens `path` for reading, or standard input for `-`; with the name messages give it.
+pub fn open_stream(path: &Path) -> Result<(Box<dyn Read + Send>, String), BadInput> {
+    if path == Path::new("-") {
+        return Ok((Box::new(std::io::stdin()), "standard input".to_owned()));
+    }
+    let file = std::fs::File::open(path)
+        .map_err(|e| BadInput(format!("{}: cannot be read: {e}", path.display())))?;
+    Ok((Box::new(file), path.display().to_string()))
 }
 
 /// An event found in a file, and how it was found.

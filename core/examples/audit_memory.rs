@@ -4,14 +4,17 @@
 //! cargo run --release -p cognito-migrate-core --example audit_memory -- [whole|chunks] [USERS]
 //! cargo run --release -p cognito-migrate-core --example audit_memory -- generate USERS > export.json
 //! cargo run --release -p cognito-migrate-core --example audit_memory -- file export.json
+//! cargo run --release -p cognito-migrate-core --example audit_memory -- report export.json DIR
 //! ```
 //!
 //! `whole` generates the export in memory and audits it in one call, so the peak includes the
-//! text itself (as in the CLI, which reads the file). `chunks` feeds the same export to an
+//! text itself (as in a program that reads the whole file first). `chunks` feeds the same export to an
 //! `Auditor` 64 KiB at a time as it is generated (as the browser reads a file), so the peak is
 //! the audit's own. `generate` prints the export; `file` reads an export (generated or real)
 //! into memory and audits it in one call. The peak is the process high-water mark, `VmHWM` in
-//! `/proc/self/status`.
+//! `/proc/self/status`. `report` writes the audit of the whole text as `audit.json` and
+//! `audit.md` into `DIR`, as `cognito-migrate audit` writes them: the reference a streamed
+//! audit must match byte for byte.
 
 #[path = "support/synthetic_export.rs"]
 mod synthetic_export;
@@ -80,6 +83,17 @@ fn main() {
             });
             out.flush().expect("stdout");
         }
+        "report" => {
+            let path = argument.expect("usage: audit_memory report PATH DIR");
+            let dir =
+                std::path::PathBuf::from(args.next().expect("usage: audit_memory report PATH DIR"));
+            let text = std::fs::read_to_string(&path).expect("a readable UTF-8 file");
+            let report = audit_export(&text);
+            std::fs::create_dir_all(&dir).expect("a folder for the report");
+            std::fs::write(dir.join("audit.md"), report.to_markdown()).expect("audit.md");
+            std::fs::write(dir.join("audit.json"), report.to_json() + "\n").expect("audit.json");
+            println!("report: {}", summary(&report));
+        }
         "file" => {
             let path = argument.expect("usage: audit_memory file PATH");
             let text = std::fs::read_to_string(&path).expect("a readable UTF-8 file");
@@ -140,7 +154,9 @@ fn main() {
             );
         }
         other => {
-            eprintln!("unknown mode `{other}`: use `whole`, `chunks`, `generate` or `file`");
+            eprintln!(
+                "unknown mode `{other}`: use `whole`, `chunks`, `generate`, `file` or `report`"
+            );
             std::process::exit(2);
         }
     }

@@ -14,8 +14,9 @@
 //!   beyond a shortened username; everything else is still audited.
 //!
 //! [`audit_export`] and [`audit_users`] do it in one call; an [`Auditor`] takes the input in
-//! chunks, so a browser can show progress while it reads a large file. The audit never panics
-//! on any input.
+//! chunks, so a browser can show progress while it reads a large file, and can have sections
+//! of the text read on other threads ([`Auditor::section_reader`], [`section_cut`]). The audit
+//! never panics on any input.
 //!
 //! ```
 //! use cognito_migrate_core::audit::{Category, audit_export};
@@ -38,6 +39,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::hash::{BuildHasher as _, RandomState};
 
 use serde::{Deserialize, Serialize};
 
@@ -53,7 +55,10 @@ mod key;
 mod markdown;
 mod record;
 mod scan;
+mod section;
 mod table;
+
+pub use self::section::{Section, SectionReader, section_cut};
 
 /// Input errors kept in a report; the rest are only counted.
 pub const MAX_REPORTED_ERRORS: usize = 1_000;
@@ -395,6 +400,14 @@ impl Auditor {
         self.state.add(&UserFacts::of(user), None);
     }
 
+    /// Makes room for about `users` more users at once: with an estimate (from the size of the
+    /// input, say) the tables do not grow, and copy themselves, step by step.
+    pub fn reserve(&mut self, users: usize) {
+        self.state.rows.reserve(users);
+        self.state.issues.reserve(users);
+        self.state.keys.reserve(users);
+    }
+
     /// Users read so far.
     #[must_use]
     pub fn users_seen(&self) -> u64 {
@@ -434,27 +447,91 @@ struct State {
     error_count: u64,
 }
 
+/// What one event of the splitter comes to.
+enum Outcome<'t> {
+    User(UserFacts<'t>, u64),
+    Error(u64, String),
+    Nothing,
+}
+
+fn outcome(event: Event<'_>) -> Outcome<'_> {
+    match event {
+        Event::Error { line, message } => Outcome::Error(line, message.to_owned()),
+        Event::User { facts, line } => Outcome::User(facts, line),
+        Event::Record(record) => match parse_user(record.text) {
+            Ok(facts) => Outcome::User(facts, record.line),
+            // While resynchronising, a broken multi-line fragment is part of the failure
+            // already reported.
+            Err(RecordError::Syntax { line, message }) => {
+                if !record.resync || record.single_line {
+                    let line = record.line.saturating_add(line as u64 - 1);
+                    Outcome::Error(line, format!("invalid JSON: {message}"))
+                } else {
+                    Outcome::Nothing
+                }
+            }
+            Err(RecordError::Invalid(UserRecordError::MissingUsername))
+                if record.resync && !record.single_line =>
+            {
+                Outcome::Nothing
+            }
+            Err(RecordError::Invalid(error)) => {
+                Outcome::Error(record.line, format!("not a user record: {error}"))
+            }
+        },
+    }
+}
+
+/// A key of one user: its text, the fields that give it, its hash.
+type PreparedKey<'a> = (Cow<'a, str>, u8, u64);
+
+/// One user read as far as that goes without the users before it: identifiers as kept for
+/// the report, keys and their hashes, categories.
+#[derive(Debug)]
+struct Prepared<'a> {
+    /// The username, `email` and `preferred_username`, cut by [`kept_value`]; empty when absent.
+    values: [&'a str; 3],
+    /// Each distinct key of the user once: a user whose username and e-mail share a key does
+    /// not collide with itself. The username's key, when it has one, comes first.
+    keys: [Option<PreparedKey<'a>>; 3],
+    /// The user's [`Category`] bits.
+    issues: u16,
+}
+
+impl<'a> Prepared<'a> {
+    fn of(facts: &'a UserFacts<'_>, hasher: &RandomState) -> Self {
+        let values = [
+            Some(&*facts.username),
+            facts.email.as_deref(),
+            facts.preferred_username.as_deref(),
+        ];
+        let mut keys: [Option<PreparedKey<'a>>; 3] = [None, None, None];
+        for (field, value) in IdentifierField::ALL.into_iter().zip(values) {
+            let Some(key) = value.map(identifier_key).filter(|key| !key.is_empty()) else {
+                continue;
+            };
+            if let Some((_, fields, _)) = keys.iter_mut().flatten().find(|(seen, ..)| *seen == key)
+            {
+                *fields |= field.bit();
+            } else if let Some(free) = keys.iter_mut().find(|slot| slot.is_none()) {
+                let hash = hasher.hash_one(&*key);
+                *free = Some((key, field.bit(), hash));
+            }
+        }
+        Self {
+            values: values.map(|value| kept_value(value.unwrap_or_default())),
+            keys,
+            issues: categories_of(facts).fold(0, |issues, category| issues | category.bit()),
+        }
+    }
+}
+
 impl State {
     fn take(&mut self, event: Event<'_>) {
-        match event {
-            Event::Error { line, message } => self.error(Some(line), message.to_owned()),
-            Event::User { facts, line } => self.add(&facts, Some(line)),
-            Event::Record(record) => match parse_user(record.text) {
-                Ok(facts) => self.add(&facts, Some(record.line)),
-                Err(RecordError::Syntax { line, message }) => {
-                    // While resynchronising, a broken multi-line fragment is part of the
-                    // failure already reported.
-                    if !record.resync || record.single_line {
-                        let line = record.line.saturating_add(line as u64 - 1);
-                        self.error(Some(line), format!("invalid JSON: {message}"));
-                    }
-                }
-                Err(RecordError::Invalid(UserRecordError::MissingUsername))
-                    if record.resync && !record.single_line => {}
-                Err(RecordError::Invalid(error)) => {
-                    self.error(Some(record.line), format!("not a user record: {error}"));
-                }
-            },
+        match outcome(event) {
+            Outcome::User(facts, line) => self.add(&facts, Some(line)),
+            Outcome::Error(line, message) => self.error(Some(line), message),
+            Outcome::Nothing => {}
         }
     }
 
@@ -480,40 +557,27 @@ impl State {
     }
 
     fn add(&mut self, facts: &UserFacts<'_>, line: Option<u64>) {
-        let values = [
-            Some(&*facts.username),
-            facts.email.as_deref(),
-            facts.preferred_username.as_deref(),
-        ];
-        // Each distinct key of this user once, with the fields that give it: a user whose
-        // username and e-mail share a key does not collide with itself.
-        let mut keys: [Option<(Cow<'_, str>, u8)>; 3] = [None, None, None];
-        for (field, value) in IdentifierField::ALL.into_iter().zip(values) {
-            let Some(key) = value.map(identifier_key).filter(|key| !key.is_empty()) else {
-                continue;
-            };
-            if let Some((_, fields)) = keys.iter_mut().flatten().find(|(seen, _)| *seen == key) {
-                *fields |= field.bit();
-            } else if let Some(free) = keys.iter_mut().find(|slot| slot.is_none()) {
-                *free = Some((key, field.bit()));
-            }
-        }
+        let user = Prepared::of(facts, self.keys.hasher());
+        self.commit(&user, line);
+    }
 
+    fn commit(&mut self, prepared: &Prepared<'_>, line: Option<u64>) {
+        let [username, ..] = prepared.values;
+        let first = prepared.keys[0]
+            .as_ref()
+            .map(|(key, fields, hash)| (*fields, self.keys.find(key, *hash)));
         // A legacy pool holds each username once: the same username again is the same record
         // exported twice (overlapping pages), not a second user.
-        let hashes = keys
-            .each_ref()
-            .map(|k| k.as_ref().map(|(key, _)| self.keys.hash(key)));
-        if let Some((Some((key, fields)), Some(hash))) = keys.first().zip(hashes.first())
+        if let Some((fields, found)) = first
             && fields & IdentifierField::Username.bit() != 0
         {
-            let kept = kept_value(&facts.username);
-            let seen = self.keys.any_holder(key, *hash, |user, fields| {
+            let seen = self.keys.any_holder(found, |user, fields| {
                 fields & IdentifierField::Username.bit() != 0
-                    && self.value(user, IdentifierField::Username) == kept
+                    && self.value(user, IdentifierField::Username) == username
             });
             if seen {
-                let username = quote(&facts.username);
+                // `kept_value` keeps far more than the characters `quote` shows.
+                let username = quote(username);
                 self.error(
                     line,
                     format!("user {username} appears again; this record is ignored"),
@@ -531,27 +595,28 @@ impl State {
 
         let start = self.text.len();
         let mut lengths = [0u32; 3];
-        for (length, value) in lengths.iter_mut().zip(values) {
-            let kept = kept_value(value.unwrap_or_default());
+        for (length, kept) in lengths.iter_mut().zip(prepared.values) {
             self.text.push_str(kept);
             // `kept_value` caps the length far below `u32::MAX`.
             *length = u32::try_from(kept.len()).unwrap_or(0);
         }
         self.rows.push(Row { start, lengths });
 
-        let mut issues = 0;
-        for category in categories_of(facts) {
-            issues |= category.bit();
-            if let Some(list) = self.categories.get_mut(category as usize) {
+        for category in Category::ALL {
+            if prepared.issues & category.bit() != 0
+                && let Some(list) = self.categories.get_mut(category as usize)
+            {
                 list.push(user);
             }
         }
-        self.issues.push(issues);
+        self.issues.push(prepared.issues);
 
-        for (entry, hash) in keys.into_iter().zip(hashes) {
-            if let (Some((key, fields)), Some(hash)) = (entry, hash) {
-                self.keys.add(&key, hash, user, fields);
-            }
+        for (n, (key, fields, hash)) in prepared.keys.iter().flatten().enumerate() {
+            let found = match first {
+                Some((_, found)) if n == 0 => found,
+                _ => self.keys.find(key, *hash),
+            };
+            self.keys.add(key, *hash, found, user, *fields);
         }
     }
 

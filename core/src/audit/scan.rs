@@ -78,8 +78,26 @@ enum Layout {
     MultiLine,
 }
 
+/// Where a splitter stands between two records, without line numbers or buffer offsets: two
+/// splitters at equal positions read the text that follows the same way, their line numbers
+/// apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "the splitter's own yes/no state, compared as a whole"
+)]
+pub(super) struct Position {
+    /// The open brackets, outermost first: closing byte, role, opened on the current line.
+    stack: Vec<(u8, Role, bool)>,
+    expect_entry: bool,
+    resync: bool,
+    skipping_line: bool,
+    line_has_text: bool,
+    layout: Layout,
+}
+
 /// Splitter state; every position is an offset into the caller's current buffer.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 #[expect(
     clippy::struct_excessive_bools,
     reason = "independent pieces of lexer state"
@@ -122,6 +140,72 @@ impl Default for Splitter {
 }
 
 impl Splitter {
+    /// Where the splitter stands, when it is between records: outside any string and holding
+    /// no record text. The last key read inside a record is left out: a record's `[` reads it
+    /// only after a key of that same record, so it never outlives the record.
+    pub fn position(&self) -> Option<Position> {
+        let between_records = !self.in_string
+            && !self.escaped
+            && self.capture.is_none()
+            && self.record_string_start.is_none()
+            && !self
+                .stack
+                .iter()
+                .any(|frame| matches!(frame.role, Role::Record | Role::User));
+        between_records.then(|| Position {
+            stack: self
+                .stack
+                .iter()
+                .map(|frame| (frame.close, frame.role, frame.line == self.line))
+                .collect(),
+            expect_entry: self.expect_entry,
+            resync: self.resync,
+            skipping_line: self.skipping_line,
+            line_has_text: self.line_has_text,
+            layout: self.layout,
+        })
+    }
+
+    /// A splitter at `position`, on line 1. Brackets opened on earlier lines get line 0: the
+    /// splitter only asks whether a bracket opened on the line it closes on, and for those
+    /// the answer is no either way.
+    pub fn at(position: &Position) -> Self {
+        Self {
+            stack: position
+                .stack
+                .iter()
+                .map(|&(close, role, this_line)| Frame {
+                    close,
+                    role,
+                    line: u64::from(this_line),
+                })
+                .collect(),
+            expect_entry: position.expect_entry,
+            resync: position.resync,
+            skipping_line: position.skipping_line,
+            line_has_text: position.line_has_text,
+            layout: position.layout,
+            ..Self::default()
+        }
+    }
+
+    /// The current line, from 1.
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// Moves every line number on by `by`: a splitter that read a section of the text on its
+    /// own continues with the lines of the whole text.
+    pub fn shift_lines(&mut self, by: u64) {
+        self.line = self.line.saturating_add(by);
+        for frame in &mut self.stack {
+            frame.line = frame.line.saturating_add(by);
+        }
+        if let Some(capture) = &mut self.capture {
+            capture.line = capture.line.saturating_add(by);
+        }
+    }
+
     /// Scans `text[from..]` (the text before `from` was scanned by an earlier call) and returns
     /// the offset from which the text must be kept for the next call: the start of a record
     /// that is not complete yet, or `text.len()`.

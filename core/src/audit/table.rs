@@ -6,7 +6,7 @@
 //! identifiers cannot make a chain of equal hashes; equal hashes are chained all the same.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+use std::hash::{BuildHasherDefault, Hasher, RandomState};
 
 const NONE: u32 = u32::MAX;
 
@@ -29,7 +29,7 @@ struct Group {
     members: Vec<(u32, u8)>,
 }
 
-/// Hashes are already hashes: the index uses them as they are.
+/// Hashes are already hashes: the index only spreads the 32 bits it keeps over 64.
 #[derive(Debug, Default)]
 struct PassThrough(u64);
 
@@ -47,20 +47,38 @@ impl Hasher for PassThrough {
     fn write_u64(&mut self, n: u64) {
         self.0 = n;
     }
+
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// The half of a hash the index keeps.
+fn half(hash: u64) -> u32 {
+    u32::try_from(hash >> 32).unwrap_or_default()
 }
 
 #[derive(Debug, Default)]
 pub(super) struct KeyTable {
     hasher: RandomState,
-    index: HashMap<u64, u32, BuildHasherDefault<PassThrough>>,
+    /// Half of each key's hash, to its latest entry: eight bytes a key instead of sixteen.
+    /// Keys that share it are chained like keys with equal hashes.
+    index: HashMap<u32, u32, BuildHasherDefault<PassThrough>>,
     entries: Vec<Entry>,
     text: String,
     groups: Vec<Group>,
 }
 
 impl KeyTable {
-    pub fn hash(&self, key: &str) -> u64 {
-        self.hasher.hash_one(key)
+    /// Makes room for `keys` more keys.
+    pub fn reserve(&mut self, keys: usize) {
+        self.index.reserve(keys);
+        self.entries.reserve(keys);
+    }
+
+    /// The hasher of the keys given to [`Self::find`] and [`Self::add`].
+    pub fn hasher(&self) -> &RandomState {
+        &self.hasher
     }
 
     fn key(&self, entry: &Entry) -> &str {
@@ -69,8 +87,9 @@ impl KeyTable {
             .unwrap_or_default()
     }
 
-    fn find(&self, key: &str, hash: u64) -> Option<u32> {
-        let mut at = *self.index.get(&hash)?;
+    /// The entry of `key` (whose hash is `hash`), for [`Self::any_holder`] and [`Self::add`].
+    pub fn find(&self, key: &str, hash: u64) -> Option<u32> {
+        let mut at = *self.index.get(&half(hash))?;
         while let Some(entry) = self.entries.get(at as usize) {
             if self.key(entry) == key {
                 return Some(at);
@@ -80,12 +99,9 @@ impl KeyTable {
         None
     }
 
-    /// Whether some user already holds `key` (whose hash is `hash`) and passes `test`.
-    pub fn any_holder(&self, key: &str, hash: u64, test: impl Fn(u32, u8) -> bool) -> bool {
-        let Some(entry) = self
-            .find(key, hash)
-            .and_then(|at| self.entries.get(at as usize))
-        else {
+    /// Whether some user holding the key of entry `found` passes `test`.
+    pub fn any_holder(&self, found: Option<u32>, test: impl Fn(u32, u8) -> bool) -> bool {
+        let Some(entry) = found.and_then(|at| self.entries.get(at as usize)) else {
             return false;
         };
         match self.groups.get(entry.group as usize) {
@@ -97,10 +113,10 @@ impl KeyTable {
         }
     }
 
-    /// Records that `user` has `key` (whose hash is `hash`) in `fields`. A user adds each key
-    /// once.
-    pub fn add(&mut self, key: &str, hash: u64, user: u32, fields: u8) {
-        if let Some(at) = self.find(key, hash) {
+    /// Records that `user` has `key` (whose hash is `hash`, whose entry [`Self::find`] gave
+    /// as `found` since the last addition of that key) in `fields`. A user adds each key once.
+    pub fn add(&mut self, key: &str, hash: u64, found: Option<u32>, user: u32, fields: u8) {
+        if let Some(at) = found {
             let Some(entry) = self.entries.get_mut(at as usize) else {
                 return;
             };
@@ -122,7 +138,7 @@ impl KeyTable {
         if at == NONE {
             return;
         }
-        let next = self.index.insert(hash, at).unwrap_or(NONE);
+        let next = self.index.insert(half(hash), at).unwrap_or(NONE);
         self.entries.push(Entry {
             start: self.text.len(),
             len,
@@ -162,10 +178,11 @@ mod tests {
         let mut table = KeyTable::default();
         // Force every key onto one hash: the chain must still tell them apart.
         for (user, key) in ["b", "a", "b", "c", "a", "b"].into_iter().enumerate() {
-            table.add(key, 7, u32::try_from(user).unwrap(), 1);
+            let found = table.find(key, 7);
+            table.add(key, 7, found, u32::try_from(user).unwrap(), 1);
         }
-        assert!(table.any_holder("c", 7, |user, _| user == 3));
-        assert!(!table.any_holder("d", 7, |_, _| true));
+        assert!(table.any_holder(table.find("c", 7), |user, _| user == 3));
+        assert!(!table.any_holder(table.find("d", 7), |_, _| true));
         assert_eq!(
             table.into_groups(),
             [
