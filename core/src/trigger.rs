@@ -283,6 +283,11 @@ pub struct Outcome {
     /// Each step, in plain language, for simulators and operators (never logged: it names
     /// users).
     pub trace: Vec<String>,
+    /// The least time, in milliseconds from the start of the invocation, before the answer is
+    /// returned: the refusal floor of a refused sign-in (`Policy::refusal_floor_ms`), so that
+    /// refusals cannot be told apart by how fast they come; 0 for everything else.
+    #[serde(skip)]
+    pub hold_ms: u64,
 }
 
 fn serialize_result<S: serde::Serializer>(
@@ -306,6 +311,7 @@ impl Outcome {
             password_checks: 0,
             group_plan: None,
             trace: Vec::new(),
+            hold_ms: 0,
         }
     }
 
@@ -550,6 +556,14 @@ impl<'a> Invocation<'a> {
                 outcome.password_checks = self.password_checks;
                 outcome.group_plan = self.group_plan;
                 outcome.trace = self.trace;
+                let sign_in = matches!(
+                    self.event.source(),
+                    TriggerSource::UserMigrationAuthentication
+                        | TriggerSource::UserMigrationForgotPassword
+                );
+                if sign_in && outcome.verdict == Verdict::Refused {
+                    outcome.hold_ms = self.context.config.policy.refusal_floor_ms;
+                }
                 outcome
             }
             _ => Outcome::new(

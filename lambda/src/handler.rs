@@ -12,13 +12,13 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use cognito_migrate_core::event::{TriggerEvent, TriggerSource, mask_identifier};
+use cognito_migrate_core::event::{TriggerEvent, mask_identifier};
 use cognito_migrate_core::groups::GroupPlan;
 use cognito_migrate_core::ledger::{LedgerEntry, directory_keys};
 use cognito_migrate_core::match_key;
 use cognito_migrate_core::reason::ReasonCode;
 use cognito_migrate_core::trigger::{
-    self, Answer, Context, Invocation, Outcome, Request, Verdict, WriteResult,
+    self, Answer, Context, Invocation, Outcome, Request, WriteResult,
 };
 use cognito_migrate_core::user::LegacyUser;
 use futures::StreamExt;
@@ -141,13 +141,10 @@ pub async fn decide(deps: &Deps, event: &TriggerEvent) -> Outcome {
                 Ok(outcome) => outcome,
                 Err(_) => trigger::timed_out(event),
             };
-            // A refused sign-in comes back no sooner than the floor, whatever the work behind
-            // it: one ledger query for a disabled user, a lookup and a password check for a
-            // wrong password. Approvals are never held.
-            if outcome.verdict == Verdict::Refused && is_migration(event) {
-                let floor = Duration::from_millis(ready.config.migration.policy.refusal_floor_ms);
-                tokio::time::sleep(floor.saturating_sub(started.elapsed())).await;
-            }
+            // A refused sign-in comes back no sooner than the floor the core set, whatever the
+            // work behind it; approvals are never held.
+            let hold = Duration::from_millis(outcome.hold_ms);
+            tokio::time::sleep(hold.saturating_sub(started.elapsed())).await;
             outcome
         }
     };
@@ -173,13 +170,6 @@ fn log_decision(event: &TriggerEvent, outcome: &Outcome, progress: &Progress, el
         elapsed_ms,
         "decision"
     );
-}
-
-fn is_migration(event: &TriggerEvent) -> bool {
-    matches!(
-        event.source(),
-        TriggerSource::UserMigrationAuthentication | TriggerSource::UserMigrationForgotPassword
-    )
 }
 
 fn log_aws(context: &'static str, error: &AwsError) {

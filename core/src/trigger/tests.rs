@@ -577,6 +577,26 @@ fn other_sources_configuration_errors_and_deadlines_have_their_outcomes() {
 }
 
 #[test]
+fn only_refused_sign_ins_are_held_to_the_floor() {
+    let entries = [pending("name@acme.com")];
+    let sign_in = event("user-migration-authentication", "name@acme.com");
+    let (_, refused) = drive(&sign_in, ledger(&entries, "", WriteResult::Recorded));
+    assert_eq!(refused.verdict, Verdict::Refused);
+    assert_eq!(refused.hold_ms, 1_000);
+    let (_, approved) = drive(
+        &sign_in,
+        ledger(&entries, "name@acme.com", WriteResult::Recorded),
+    );
+    assert_eq!(approved.hold_ms, 0);
+    let sign_up = event("pre-sign-up", "someone");
+    let (_, refused_sign_up) = drive(&sign_up, |_| {
+        Answer::Records(vec![pending("Name@Acme.com")])
+    });
+    assert_eq!(refused_sign_up.verdict, Verdict::Refused);
+    assert_eq!(refused_sign_up.hold_ms, 0);
+}
+
+#[test]
 fn an_invocation_left_unanswered_fails_closed() {
     let config = MigrationConfig::default();
     let e = event("user-migration-authentication", "name@acme.com");
