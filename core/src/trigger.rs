@@ -405,6 +405,7 @@ enum Phase<'a> {
     SignUp,
     PostAuthentication(post_authentication::Phase),
     TokenGeneration,
+    TokenGroups,
     Done(Box<Outcome>),
 }
 
@@ -534,6 +535,7 @@ impl<'a> Invocation<'a> {
             }
             Phase::PostAuthentication(phase) => self.post_authentication(phase, answer),
             Phase::TokenGeneration => self.token_generation(answer),
+            Phase::TokenGroups => self.token_groups(answer),
             done @ Phase::Done(_) => done,
         };
     }
@@ -721,8 +723,29 @@ impl<'a> Invocation<'a> {
             self.note("The groups were copied into the new pool at an earlier sign-in: the tokens carry them already.");
             return self.done(Verdict::Unchanged, Some(ReasonCode::GroupsAlreadyCopied));
         }
-        if let Some(response) = token_group_override(self.event, &entry.user.groups) {
-            self.note("The legacy groups are added to the first tokens' groups.");
+        // The groups the legacy pool has now, never the ones the index saw: a membership
+        // removed since must not reach a token.
+        self.ask(Request::LegacyGroups {
+            legacy_username: entry.user.username,
+        });
+        Phase::TokenGroups
+    }
+
+    fn token_groups(&mut self, answer: Answer) -> Phase<'a> {
+        let Answer::LegacyGroups(groups) = answer else {
+            self.note(
+                "The legacy groups could not be read: the tokens keep the new pool's groups.",
+            );
+            return self.done(Verdict::Unchanged, Some(ReasonCode::LegacyUnavailable));
+        };
+        // In name order, whatever order the legacy pool lists them in.
+        let mut names: Vec<String> = groups.into_iter().map(|g| g.name).collect();
+        names.sort_unstable();
+        if let Some(response) = token_group_override(self.event, &names) {
+            self.note(format!(
+                "The legacy groups, read now ({}), are added to the first tokens' groups.",
+                names.join(", ")
+            ));
             self.finish_with(Outcome::new(Verdict::GroupsAdded, None, Ok(response)))
         } else {
             self.note("Nothing to add: the event is returned unchanged.");

@@ -787,3 +787,57 @@ async fn no_personal_data_reaches_the_logs_even_at_trace() {
     }
     assert!(text.contains("t\u{2026}(12)"), "only masked forms:\n{text}");
 }
+
+#[tokio::test]
+async fn a_membership_removed_since_the_index_never_reaches_a_token() {
+    let stack = Stack::new().await;
+    stack
+        .create_user(
+            "Rae",
+            &[("email", "rae@acme.test"), ("email_verified", "true")],
+            PASSWORD,
+        )
+        .await;
+    for group in ["staff", "admins"] {
+        stack
+            .idp
+            .create_group()
+            .user_pool_id(&stack.legacy_pool_id)
+            .group_name(group)
+            .send()
+            .await
+            .unwrap();
+        stack
+            .idp
+            .admin_add_user_to_group()
+            .user_pool_id(&stack.legacy_pool_id)
+            .username("Rae")
+            .group_name(group)
+            .send()
+            .await
+            .unwrap();
+    }
+    stack.index().await;
+    // Rae is no longer an admin in the legacy pool; the ledger still says so.
+    stack
+        .idp
+        .admin_remove_user_from_group()
+        .user_pool_id(&stack.legacy_pool_id)
+        .username("Rae")
+        .group_name("admins")
+        .send()
+        .await
+        .unwrap();
+    let deps = stack.deps(&[]).await;
+    assert!(approved(
+        &handle(&deps, sign_in("rae", PASSWORD)).await.unwrap()
+    ));
+    let mut token = fixture("token_generation_authentication");
+    token["userName"] = "rae".into();
+    token["request"]["userAttributes"]["custom:legacy_username"] = "Rae".into();
+    let response = handle(&deps, token).await.unwrap();
+    assert_eq!(
+        response["response"]["claimsOverrideDetails"]["groupOverrideDetails"]["groupsToOverride"],
+        json!(["staff"])
+    );
+}

@@ -47,6 +47,15 @@ fn migrated(name: &str, new_username: &str) -> LedgerEntry {
     }
 }
 
+fn group(name: &str) -> GroupSpec {
+    GroupSpec {
+        name: name.into(),
+        description: None,
+        precedence: None,
+        role_arn: None,
+    }
+}
+
 /// Runs an invocation against a scripted adapter; returns every request made and the outcome.
 fn drive(
     event: &TriggerEvent,
@@ -109,6 +118,13 @@ fn ledger<'e>(
                 .iter()
                 .find(|e| &e.user.username == legacy_username)
                 .cloned(),
+        ),
+        Request::LegacyGroups { legacy_username } => Answer::LegacyGroups(
+            entries
+                .iter()
+                .filter(|e| &e.user.username == legacy_username)
+                .flat_map(|e| e.user.groups.iter().map(|name| group(name)))
+                .collect(),
         ),
         _ => Answer::Done,
     }
@@ -492,6 +508,28 @@ fn tokens_carry_the_legacy_groups_until_the_copy_shows() {
     }];
     let (_, outcome) = drive(&e, ledger(&long_ago, "", WriteResult::Recorded));
     assert_eq!(outcome.reason, Some(ReasonCode::GroupsAlreadyCopied));
+    // A membership removed from the legacy pool since the index never reaches a token.
+    let indexed = [LedgerEntry {
+        user: LegacyUser {
+            groups: vec!["staff".into(), "admins".into()],
+            ..user("Name@Acme.com")
+        },
+        ..migrated("Name@Acme.com", "name@acme.com")
+    }];
+    let (asked, outcome) = drive(&e, |request| match request {
+        Request::LegacyGroups { .. } => Answer::LegacyGroups(vec![group("staff")]),
+        other => ledger(&indexed, "", WriteResult::Recorded)(other),
+    });
+    assert_eq!(kinds(&asked), ["record", "legacy-groups"]);
+    assert_eq!(
+        outcome.result.unwrap()["response"]["claimsOverrideDetails"]["groupOverrideDetails"]["groupsToOverride"],
+        json!(["staff"])
+    );
+    let (_, outcome) = drive(&e, |request| match request {
+        Request::LegacyGroups { .. } => Answer::Failed,
+        other => ledger(&indexed, "", WriteResult::Recorded)(other),
+    });
+    assert_eq!(outcome.reason, Some(ReasonCode::LegacyUnavailable));
     let (_, outcome) = drive(&e, |_| Answer::Record(None));
     assert_eq!(outcome.reason, Some(ReasonCode::NotInLedger));
     let (_, outcome) = drive(&e, |_| Answer::Failed);
