@@ -96,3 +96,29 @@ impl AwsError {
         }
     }
 }
+
+/// Where and what kind of JSON error, never its text: serde's messages quote the values they
+/// could not read, and ledger values are usernames, addresses and subs.
+#[must_use]
+pub fn json_error(error: &serde_json::Error) -> String {
+    let kind = match error.classify() {
+        serde_json::error::Category::Io => "unreadable",
+        serde_json::error::Category::Syntax => "not JSON",
+        serde_json::error::Category::Data => "wrong shape",
+        serde_json::error::Category::Eof => "cut short",
+    };
+    format!("{kind} at line {}, column {}", error.line(), error.column())
+}
+
+#[cfg(test)]
+mod json_error_tests {
+    use super::*;
+
+    #[test]
+    fn json_errors_name_the_place_never_the_value() {
+        let error = serde_json::from_str::<u32>("\"secret@private.test\"").unwrap_err();
+        let text = json_error(&error);
+        assert!(!text.contains("secret"), "{text}");
+        assert!(text.starts_with("wrong shape at line 1"), "{text}");
+    }
+}

@@ -9,7 +9,7 @@ use cognito_migrate_core::user::LegacyUser;
 use cognito_migrate_core::{MatchKey, match_key};
 use serde_json::{Map, Value};
 
-use crate::error::AwsError;
+use crate::error::{AwsError, json_error};
 
 /// A ledger item as `DynamoDB` returns it.
 pub type Item = HashMap<String, AttributeValue>;
@@ -123,8 +123,9 @@ pub(crate) fn n(value: i64) -> AttributeValue {
 
 /// The items that store `entry`, one per directory key, written at `indexed_at_ms`.
 pub fn entry_to_items(entry: &LedgerEntry, indexed_at_ms: i64) -> Result<Vec<Item>, AwsError> {
-    let user_json = serde_json::to_string(&entry.user)
-        .map_err(|e| AwsError::MalformedItem(format!("the user does not serialise: {e}")))?;
+    let user_json = serde_json::to_string(&entry.user).map_err(|e| {
+        AwsError::MalformedItem(format!("the user does not serialise ({})", json_error(&e)))
+    })?;
     let keys: Vec<String> = directory_keys(&entry.user)
         .iter()
         .map(partition_key)
@@ -200,8 +201,9 @@ pub fn item_to_record(item: &Item) -> Result<LedgerRecord, AwsError> {
     let pk = get_s(item, attr::PK).ok_or_else(|| AwsError::MalformedItem("no `pk`".into()))?;
     let user_json =
         get_s(item, attr::USER).ok_or_else(|| AwsError::MalformedItem("no `user`".into()))?;
-    let user: LegacyUser = serde_json::from_str(user_json)
-        .map_err(|e| AwsError::MalformedItem(format!("`user` is not a legacy user: {e}")))?;
+    let user: LegacyUser = serde_json::from_str(user_json).map_err(|e| {
+        AwsError::MalformedItem(format!("`user` is not a legacy user ({})", json_error(&e)))
+    })?;
     let state_name = get_s(item, attr::STATE).unwrap_or("pending");
     let mut state = Map::new();
     state.insert("state".into(), state_name.into());
@@ -229,10 +231,11 @@ pub fn item_to_record(item: &Item) -> Result<LedgerRecord, AwsError> {
             );
             state.insert("atMs".into(), at_ms.unwrap_or_default().into());
         }
-        other => return Err(AwsError::MalformedItem(format!("unknown state `{other}`"))),
+        _ => return Err(AwsError::MalformedItem("unknown state".into())),
     }
-    let state: MigrationState = serde_json::from_value(Value::Object(state))
-        .map_err(|e| AwsError::MalformedItem(format!("bad `{state_name}` state: {e}")))?;
+    let state: MigrationState = serde_json::from_value(Value::Object(state)).map_err(|e| {
+        AwsError::MalformedItem(format!("bad `{state_name}` state ({})", json_error(&e)))
+    })?;
     let keys = match item.get(attr::KEYS) {
         Some(AttributeValue::L(list)) => {
             list.iter().filter_map(|v| v.as_s().ok().cloned()).collect()

@@ -14,7 +14,7 @@ use super::{
     CLAIM_SORT_KEY, Ledger, LedgerRecord, attr, build_error, claim_partition_key, counter_updates,
     item_key, n, partition_key, s,
 };
-use crate::error::AwsError;
+use crate::error::{AwsError, json_error};
 
 /// What [`Ledger::record_migration`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,8 +46,9 @@ impl Ledger {
             &record.entry.state,
             MigrationState::Migrated { new_username: recorded, .. } if recorded == new_username
         );
-        let user_json = serde_json::to_string(&record.entry.user)
-            .map_err(|e| AwsError::MalformedItem(format!("the user does not serialise: {e}")))?;
+        let user_json = serde_json::to_string(&record.entry.user).map_err(|e| {
+            AwsError::MalformedItem(format!("the user does not serialise ({})", json_error(&e)))
+        })?;
         let copies = record.copies();
         let key_list = AttributeValue::L(copies.iter().map(s).collect());
         let own = partition_key(&match_key(username));
