@@ -42,6 +42,37 @@ impl Limiter {
 mod tests {
     use super::*;
 
+    #[tokio::test(start_paused = true)]
+    async fn a_shared_bucket_paces_every_task_to_the_rate_exactly() {
+        // Sixteen chains asking at once, 25 calls a second between them: on a paused clock the
+        // 101st call starts exactly 4 s after the first, whoever makes it.
+        let limiter = std::sync::Arc::new(Limiter::new(25));
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..16)
+            .map(|chain| {
+                let limiter = limiter.clone();
+                tokio::spawn(async move {
+                    let mut starts = Vec::new();
+                    for _ in 0..(if chain == 0 { 11 } else { 6 }) {
+                        limiter.acquire().await;
+                        starts.push(Instant::now());
+                    }
+                    starts
+                })
+            })
+            .collect();
+        let mut starts = Vec::new();
+        for task in tasks {
+            starts.extend(task.await.unwrap());
+        }
+        starts.sort();
+        assert_eq!(starts.len(), 101);
+        for pair in starts.windows(2) {
+            assert_eq!(pair[1] - pair[0], Duration::from_millis(40));
+        }
+        assert_eq!(starts[100] - start, Duration::from_secs(4));
+    }
+
     #[tokio::test]
     async fn paces_calls_at_the_rate() {
         let limiter = std::sync::Arc::new(Limiter::new(100));

@@ -254,6 +254,10 @@ pub(crate) struct ScanArgs {
     /// shared with the apps' GetUser calls).
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub(crate) mfa_rate: u32,
+    /// ListUsers and ListUsersInGroup calls a second, across all chains (UserList quota: 30 a
+    /// second per account, shared with every other caller; throttling is still retried).
+    #[arg(long, default_value_t = cognito_migrate_aws::cli::legacy_scan::DEFAULT_LIST_RATE, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub(crate) list_rate: u32,
 }
 
 impl ScanArgs {

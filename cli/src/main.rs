@@ -103,7 +103,8 @@ async fn index_command(
         clients::legacy_client(sdk, access, &args.legacy_pool_id).await,
         &args.legacy_pool_id,
     )
-    .with_mfa_reads(args.scan.mfa_reads());
+    .with_mfa_reads(args.scan.mfa_reads())
+    .with_list_rate(args.scan.list_rate);
     let ledger = Ledger::new(clients::dynamodb_client(sdk), &args.table);
     // New users are counted once a ledger has counters (`status --recount` starts them).
     let counting = ledger.has_counters().await?;
@@ -145,7 +146,8 @@ async fn aws_command(cli: &Cli) -> anyhow::Result<ExitCode> {
                     clients::legacy_client(&sdk, &access, pool_id).await,
                     pool_id,
                 )
-                .with_mfa_reads(args.scan.mfa_reads());
+                .with_mfa_reads(args.scan.mfa_reads())
+                .with_list_rate(args.scan.list_rate);
                 let (report, scanned) = audit::from_pool(&scan, args.scan.options()).await?;
                 if !scan.reads_mfa() {
                     eprintln!(

@@ -148,9 +148,16 @@ pub struct LegacyScan {
     backoff: Backoff,
     /// Paces `AdminGetUser` when each user's MFA settings are read.
     mfa_reads: Option<Arc<Limiter>>,
+    /// One bucket for every `ListUsers` and `ListUsersInGroup` call of the run, whatever the
+    /// number of chains (the `UserList` quota is per account).
+    list_pace: Arc<Limiter>,
     /// Live counters.
     pub stats: Arc<ScanStats>,
 }
+
+/// `ListUsers` and `ListUsersInGroup` calls a second by default: under the account's `UserList`
+/// quota of 30, leaving room for the account's other callers.
+pub const DEFAULT_LIST_RATE: u32 = 25;
 
 const BY_FILTER: u8 = 1;
 const BY_CHECK: u8 = 2;
@@ -219,8 +226,17 @@ impl LegacyScan {
             pool_id: pool_id.into(),
             backoff: Backoff::default(),
             mfa_reads: None,
+            list_pace: Arc::new(Limiter::new(DEFAULT_LIST_RATE)),
             stats: Arc::default(),
         }
+    }
+
+    /// At most `per_second` `ListUsers` and `ListUsersInGroup` calls a second across all chains
+    /// (default [`DEFAULT_LIST_RATE`]); throttling is still retried with backoff.
+    #[must_use]
+    pub fn with_list_rate(mut self, per_second: u32) -> Self {
+        self.list_pace = Arc::new(Limiter::new(per_second));
+        self
     }
 
     /// Also reads each user's MFA settings (`UserMFASettingList`) with one `AdminGetUser`, at
@@ -375,7 +391,9 @@ impl LegacyScan {
                 .group_name(group)
                 .limit(PAGE_SIZE)
                 .set_next_token(token);
+            let bucket = self.list_pace.clone();
             async move {
+                bucket.acquire().await;
                 let page = request
                     .send()
                     .await
@@ -406,7 +424,9 @@ impl LegacyScan {
                     .limit(PAGE_SIZE)
                     .set_filter(filter.map(str::to_owned))
                     .set_pagination_token(token.clone());
+                let pace = self.list_pace.clone();
                 async move {
+                    pace.acquire().await;
                     request
                         .send()
                         .await
