@@ -61,9 +61,6 @@ const EXIT_BAD_INPUT: u8 = 2;
 const EXIT_COLLISIONS: u8 = 3;
 const EXIT_INCOMPLETE: u8 = 4;
 
-/// Parallel `Scan` segments for the counters' baseline that `index` writes.
-const BASELINE_SEGMENTS: u16 = 8;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -93,7 +90,7 @@ fn main() -> ExitCode {
     }
 }
 
-/// `index`: the legacy pool into the ledger, then the counters' baseline when it has none.
+/// `index`: the legacy pool into the ledger.
 async fn index_command(
     sdk: &SdkConfig,
     access: &LegacyAccess,
@@ -122,9 +119,6 @@ async fn index_command(
     println!("{}", summary.line());
     if let Some(problem) = summary.scan.verification_failure() {
         return Err(Incomplete(problem).into());
-    }
-    if let Some(line) = status::ensure_baseline(&ledger, BASELINE_SEGMENTS).await? {
-        eprintln!("{line}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -155,23 +155,6 @@ pub async fn run(ledger: &Ledger, now_ms: i64, window_days: i64) -> anyhow::Resu
     ))
 }
 
-/// True when the counters hold a baseline: a recount (by `index` or `status --recount`) has
-/// counted the users. Without one, the trigger's own counts (a migration moves one user from
-/// pending to migrated) start from nothing.
-pub async fn has_baseline(ledger: &Ledger) -> anyhow::Result<bool> {
-    Ok(ledger.counters().await?.total(counter::USERS) > 0)
-}
-
-/// Writes the counters' baseline when the ledger has none (a full parallel scan), so that
-/// `status` is right from the first sign-in on; `index` calls it when it has read every user.
-/// Returns the recount's summary line when it ran.
-pub async fn ensure_baseline(ledger: &Ledger, segments: u16) -> anyhow::Result<Option<String>> {
-    if has_baseline(ledger).await? {
-        return Ok(None);
-    }
-    recount(ledger, segments).await.map(Some)
-}
-
 /// Rebuilds the counters from a full parallel scan; returns the one-line summary.
 pub async fn recount(ledger: &Ledger, segments: u16) -> anyhow::Result<String> {
     let started = Instant::now();
@@ -200,7 +183,7 @@ pub fn render(status: &Status) -> String {
     if !status.counted {
         let _ = writeln!(
             out,
-            "ledger `{}` has no baseline count yet, so no figures are shown: run `cognito-migrate index` (it counts every user when it finishes) or `cognito-migrate status --table {} --recount` (a full scan of the ledger).",
+            "ledger `{}` has no baseline count yet, so no figures are shown: run `cognito-migrate status --table {} --recount` once after `index` (a full scan of the ledger) to start them.",
             status.table, status.table
         );
         return out;
