@@ -798,25 +798,7 @@ async fn a_membership_removed_since_the_index_never_reaches_a_token() {
             PASSWORD,
         )
         .await;
-    for group in ["staff", "admins"] {
-        stack
-            .idp
-            .create_group()
-            .user_pool_id(&stack.legacy_pool_id)
-            .group_name(group)
-            .send()
-            .await
-            .unwrap();
-        stack
-            .idp
-            .admin_add_user_to_group()
-            .user_pool_id(&stack.legacy_pool_id)
-            .username("Rae")
-            .group_name(group)
-            .send()
-            .await
-            .unwrap();
-    }
+    stack.add_to_groups("Rae", &["staff", "admins"]).await;
     stack.index().await;
     // Rae is no longer an admin in the legacy pool; the ledger still says so.
     stack

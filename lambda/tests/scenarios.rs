@@ -27,7 +27,6 @@ async fn ledger_entries(stack: &Stack) -> Vec<LedgerEntry> {
 }
 
 async fn seed(stack: &Stack, scenario: &scenarios::Scenario) {
-    let mut groups = std::collections::BTreeSet::new();
     for user in &scenario.users {
         let attributes: Vec<(&str, &str)> = user
             .attributes
@@ -37,27 +36,8 @@ async fn seed(stack: &Stack, scenario: &scenarios::Scenario) {
         stack
             .create_user(&user.username, &attributes, &user.password)
             .await;
-        for group in &user.groups {
-            if groups.insert(group.clone()) {
-                stack
-                    .idp
-                    .create_group()
-                    .user_pool_id(&stack.legacy_pool_id)
-                    .group_name(group)
-                    .send()
-                    .await
-                    .unwrap();
-            }
-            stack
-                .idp
-                .admin_add_user_to_group()
-                .user_pool_id(&stack.legacy_pool_id)
-                .username(&user.username)
-                .group_name(group)
-                .send()
-                .await
-                .unwrap();
-        }
+        let groups: Vec<&str> = user.groups.iter().map(String::as_str).collect();
+        stack.add_to_groups(&user.username, &groups).await;
         if user.disabled {
             stack.disable_user(&user.username).await;
         }

@@ -432,6 +432,37 @@ impl Stack {
             .unwrap();
     }
 
+    /// Adds a legacy user to legacy groups, creating each group the pool does not have yet.
+    pub async fn add_to_groups(&self, username: &str, groups: &[&str]) {
+        for group in groups {
+            let exists = self
+                .idp
+                .get_group()
+                .user_pool_id(&self.legacy_pool_id)
+                .group_name(*group)
+                .send()
+                .await
+                .is_ok();
+            if !exists {
+                self.idp
+                    .create_group()
+                    .user_pool_id(&self.legacy_pool_id)
+                    .group_name(*group)
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            self.idp
+                .admin_add_user_to_group()
+                .user_pool_id(&self.legacy_pool_id)
+                .username(username)
+                .group_name(*group)
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+
     pub async fn disable_user(&self, username: &str) {
         self.idp
             .admin_disable_user()
