@@ -233,16 +233,18 @@ test('pre sign-up refuses an e-mail of a legacy user who has not moved, and allo
   assert.deepEqual(allowed.response, fresh);
 });
 
-test('token generation adds the legacy groups; other sources come back unchanged', () => {
+test('token generation gives no legacy groups to a user the legacy record was not migrated to; other sources come back unchanged', () => {
   const member = user('Ann', { groups: ['admins'] });
   const event = tools.buildEvent('TokenGeneration_Authentication', {
     userName: 'ann',
     userAttributes: { 'custom:legacy_username': 'Ann' },
     groups: ['new'],
   });
+  // Ann has not migrated: a new-pool user naming her in custom:legacy_username gets nothing.
   const result = tools.simulateTrigger({ event, legacyUsers: [member] });
-  assert.equal(result.decision, 'groups-added');
-  assert.deepEqual(result.response.response.claimsOverrideDetails.groupOverrideDetails.groupsToOverride, ['new', 'admins']);
+  assert.equal(result.decision, 'unchanged');
+  assert.equal(result.reasonCode, 'not_owner');
+  assert.deepEqual(result.response, event);
   const post = tools.buildEvent('PostAuthentication_Authentication', { userName: 'ann' });
   const unchanged = tools.simulateTrigger({ event: post, legacyUsers: [member] });
   assert.equal(unchanged.decision, 'unchanged');
