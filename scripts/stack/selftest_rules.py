@@ -224,7 +224,7 @@ expect(
     "a client without WriteAttributes writes any writable attribute",
     error_of(new.sign_up, ClientId=alias_app, Username="hal", Password=PASSWORD,
              UserAttributes=[{"Name": "email", "Value": "hal@example.com"},
-                             {"Name": "custom:legacy_username", "Value": "Hal"}]) is None,
+                             {"Name": "nickname", "Value": "Hal"}]) is None,
 )
 for name, pool_client, typed in (("alias", alias_app, "eve"), ("email", email_app, "CY@example.com")):
     expect(
