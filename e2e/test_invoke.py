@@ -51,7 +51,7 @@ def test_first_tokens_carry_the_legacy_groups_before_the_copy(env, lambda_log):
     override = answered["response"]["claimsOverrideDetails"]["groupOverrideDetails"]
     assert sorted(override["groupsToOverride"]) == ["admins", "beta", "new-pool-only"]
     decisions = lambda_log.decisions_since(mark, expect=1)
-    assert [(d["trigger"], d["outcome"]) for d in decisions] == [("TokenGeneration_Authentication", "groups-overridden")]
+    assert [(d["trigger"], d["outcome"]) for d in decisions] == [("TokenGeneration_Authentication", "groups-added")]
     # Everything but the response comes back as sent.
     assert {k: v for k, v in answered.items() if k != "response"} == {k: v for k, v in token.items() if k != "response"}
 
@@ -71,7 +71,7 @@ def test_forgot_password_migrates_the_user_reset_required(env, lambda_log):
     assert response["userAttributes"]["email_verified"] == "true", "a reset code needs a verified contact"
     assert response["userAttributes"]["custom:legacy_username"] == user.username
     decisions = lambda_log.decisions_since(mark, expect=1)
-    assert [(d["trigger"], d["outcome"]) for d in decisions] == [("UserMigration_ForgotPassword", "migrated")]
+    assert [(d["trigger"], d["outcome"]) for d in decisions] == [("UserMigration_ForgotPassword", "approved")]
     items = stack.ledger_user(env, user.username)
     assert [stack.state_of(i) for i in items] == [("migrated", None)]
     assert items[0]["newUsername"]["S"] == "fay.forgot@acme.com"

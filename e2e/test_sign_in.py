@@ -26,7 +26,7 @@ def test_mixed_case_user_migrates_once_from_every_casing(env, lambda_log):
     first = sign_in(env, "name@acme.com", user.password)
     assert first.ok, first
     decisions = lambda_log.decisions_since(mark, expect=3)
-    assert [(d["outcome"], d["reason"]) for d in migrations(decisions)] == [("migrated", "")]
+    assert [(d["outcome"], d["reason"]) for d in migrations(decisions)] == [("approved", "")]
     assert [d["outcome"] for d in decisions if d["trigger"] == "PostAuthentication_Authentication"] == ["groups-copied"]
 
     migrated = stack.new_user(env, "name@acme.com")
@@ -82,7 +82,7 @@ def _collision_pair(env, lambda_log, audit, first, second, typed_first: str, typ
     result = sign_in(env, typed_first, first.password)
     assert result.ok, result
     decisions = migrations(lambda_log.decisions_since(mark, expect=1))
-    assert [(d["outcome"], d["candidates"], d["password_checks"]) for d in decisions] == [("migrated", 2, 2)]
+    assert [(d["outcome"], d["candidates"], d["password_checks"]) for d in decisions] == [("approved", 2, 2)]
     moved = stack.new_user(env, typed_first)
     assert moved["Attributes"]["custom:legacy_username"] == first.username
     assert moved["Attributes"]["name"] == first.name
