@@ -334,8 +334,8 @@ pub(crate) struct SimulateArgs {
     #[arg(long, value_name = "schema.json")]
     pub(crate) schema_file: Option<PathBuf>,
     /// A policy file: the policy (`{"collision": "refuse", "mfa": "sms", ...}`) or a whole
-    /// migration config (`{"policy": ..., "schema": [...], "mapping": ...}`). Options below
-    /// override it.
+    /// migration config (`{"policy": ..., "schema": [...], "mapping": ..., "legacySignIn":
+    /// {"usernameAttributes": ["email"], "aliasAttributes": []}}`). Options below override it.
     #[arg(long, value_name = "policy.json")]
     pub(crate) policy: Option<PathBuf>,
     /// When one password fits several legacy users.

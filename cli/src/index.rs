@@ -101,6 +101,16 @@ pub async fn run(
         .context("reading the legacy pool's groups")?;
     spinner.finish_and_clear();
 
+    // Which identifiers count is the legacy pool's own rule: every sign-in reads it here.
+    let sign_in = scan
+        .sign_in()
+        .await
+        .context("reading the legacy pool's sign-in settings (DescribeUserPool)")?;
+    ledger
+        .record_legacy_sign_in(&sign_in, now_ms())
+        .await
+        .context("recording the legacy pool's sign-in settings in the ledger")?;
+
     // Sizes the progress bar only; the scan's own check reads the estimate again.
     let estimate = scan
         .estimated_users()

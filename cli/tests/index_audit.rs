@@ -7,11 +7,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Instant;
 
 use aws_sdk_cognitoidentityprovider::types::{
-    AttributeType, AuthFlowType, ExplicitAuthFlowsType, MessageActionType, SmsMfaSettingsType,
-    SoftwareTokenMfaSettingsType, UsernameConfigurationType,
+    AliasAttributeType, AttributeType, AuthFlowType, ExplicitAuthFlowsType, MessageActionType,
+    SmsMfaSettingsType, SoftwareTokenMfaSettingsType, UsernameConfigurationType,
 };
 use aws_sdk_dynamodb::types::AttributeValue;
-use cognito_migrate_aws::ledger::{Ledger, partition_key, sort_key};
+use cognito_migrate_aws::ledger::{Ledger, META_PK, partition_key, sort_key};
 use cognito_migrate_core::ledger::MigrationState;
 use cognito_migrate_core::match_key;
 use common::{CliRun, Moto, temp_dir};
@@ -161,6 +161,7 @@ async fn create_pool(cognito: &aws_sdk_cognitoidentityprovider::Client) -> Strin
                 .build()
                 .unwrap(),
         )
+        .alias_attributes(AliasAttributeType::PreferredUsername)
         .send()
         .await
         .expect("CreateUserPool");
@@ -203,6 +204,9 @@ async fn scan_table(
             .expect("Scan");
         for item in page.items() {
             let pk = item["pk"].as_s().unwrap().clone();
+            if pk == META_PK {
+                continue;
+            }
             let sk = item["sk"].as_s().unwrap().clone();
             assert!(
                 items.insert((pk, sk), item.clone()).is_none(),
@@ -427,10 +431,14 @@ async fn index_fills_the_ledger_once_per_user_and_audit_finds_the_collisions() {
     );
 
     check_ledger(&scan_table(&dynamodb, "ledger").await, &seeds);
+    // The pool's sign-in settings are on record, for every sign-in to read.
+    let ledger = Ledger::new(dynamodb.clone(), "ledger");
+    let settings = ledger.legacy_sign_in().await.unwrap().expect("recorded");
+    assert_eq!(settings.alias_attributes, ["preferred_username"]);
+    assert!(settings.username_attributes.is_empty());
 
     // Between runs: one user migrates (written through the lambda crate's ledger) and three
     // users join the legacy pool.
-    let ledger = Ledger::new(dynamodb.clone(), "ledger");
     let record = ledger
         .record("user00010")
         .await

@@ -44,7 +44,7 @@ use crate::event::{TriggerEvent, TriggerSource};
 use crate::keys::{canonical_username, match_key};
 use crate::ledger::{LedgerEntry, MigrationState};
 use crate::policy::{CollisionPolicy, MfaPolicy, Policy, TemporaryPasswordPolicy};
-use crate::user::{LegacyUser, UserStatus};
+use crate::user::{LegacySignIn, LegacyUser, Proof, UserStatus};
 
 mod password;
 
@@ -85,6 +85,8 @@ pub struct MigrationConfig {
     /// The new pool's `UsernameAttributes` (`email`, `phone_number`): in such a pool Cognito
     /// generates each username, and a user is known by these attributes instead.
     pub new_pool_username_attributes: Vec<String>,
+    /// How the legacy pool let users sign in, which decides which identifiers count.
+    pub legacy_sign_in: LegacySignIn,
 }
 
 /// A target schema that defaults to the standard attributes plus the legacy custom ones.
@@ -281,7 +283,13 @@ impl<'a> SignInMigration<'a> {
                 continue;
             }
             match self.screen(kind, &key, entry) {
-                Ok(user) if user.identifiers().any(|(_, id)| id == typed) => exact.push(user),
+                Ok(user)
+                    if user
+                        .sign_in_identifiers(&self.config.legacy_sign_in)
+                        .any(|(_, id)| id == typed) =>
+                {
+                    exact.push(user);
+                }
                 // Kept ordered by username as they come: `seen` makes usernames unique, and an
                 // ordered insert links far less code into the WebAssembly module than a sort.
                 Ok(user) => {
@@ -292,6 +300,7 @@ impl<'a> SignInMigration<'a> {
                 Err(reason) => skipped.extend(reason),
             }
         }
+        let (exact, others) = self.outrank_unverified(&key, &typed, exact, others, &mut skipped);
         let exact_count = exact.len();
         self.queue = exact;
         self.queue.extend(others);
@@ -339,6 +348,47 @@ impl<'a> SignInMigration<'a> {
         }
     }
 
+    /// A value held verified outranks the same value held unverified: when some candidate
+    /// proved the typed identifier, the candidates that hold it unverified are skipped.
+    fn outrank_unverified(
+        &mut self,
+        key: &crate::keys::MatchKey,
+        typed: &str,
+        exact: Vec<LegacyUser>,
+        others: Vec<LegacyUser>,
+        skipped: &mut Vec<ReasonCode>,
+    ) -> (Vec<LegacyUser>, Vec<LegacyUser>) {
+        let legacy = &self.config.legacy_sign_in;
+        let proof = |user: &LegacyUser| {
+            user.identifiers()
+                .filter(|(_, id)| match_key(id) == *key)
+                .map(|(name, _)| user.proves(name, legacy))
+                .max()
+                .unwrap_or(Proof::None)
+        };
+        if !exact
+            .iter()
+            .chain(&others)
+            .any(|u| proof(u) == Proof::Verified)
+        {
+            return (exact, others);
+        }
+        let (weak, strong): (Vec<_>, Vec<_>) = exact
+            .into_iter()
+            .chain(others)
+            .partition(|u| proof(u) == Proof::Unverified);
+        for user in weak {
+            self.note(format!(
+                "`{}` holds this identifier unverified, and another user holds it verified; skipped.",
+                user.username
+            ));
+            skipped.push(ReasonCode::IdentifierOwned);
+        }
+        strong
+            .into_iter()
+            .partition(|u| u.sign_in_identifiers(legacy).any(|(_, id)| id == typed))
+    }
+
     /// Keeps a candidate worth a password check, or says why not (`None`: not a candidate at
     /// all).
     fn screen(
@@ -351,6 +401,15 @@ impl<'a> SignInMigration<'a> {
         let name = user.username.clone();
         if !user.identifiers().any(|(_, id)| match_key(id) == *key) {
             self.note(format!("`{name}` no longer has this identifier; skipped."));
+            return Err(None);
+        }
+        if !user
+            .sign_in_identifiers(&self.config.legacy_sign_in)
+            .any(|(_, id)| match_key(id) == *key)
+        {
+            self.note(format!(
+                "`{name}` holds this identifier only as a value it never proved (an unverified e-mail or phone, or a name the legacy pool did not sign in with); skipped."
+            ));
             return Err(None);
         }
         if let MigrationState::Migrated { new_username, .. } = &entry.state
@@ -658,7 +717,7 @@ impl<'a> SignInMigration<'a> {
             canonical_username(self.event.user_name()).map_err(|_| ReasonCode::EmptyIdentifier)?;
         let key = match_key(self.event.user_name());
         let registered = user
-            .identifiers()
+            .sign_in_identifiers(&self.config.legacy_sign_in)
             .filter(|(_, id)| match_key(id) == key)
             .any(|(_, id)| canonical_username(id).is_ok_and(|c| c == typed));
         if registered {

@@ -217,6 +217,8 @@ impl TriggerConfig {
                 schema: TargetSchemaOrDefault(schema),
                 mapping,
                 new_pool_username_attributes: username_attributes(get)?,
+                // Not a variable: `index` records it in the ledger, where the trigger reads it.
+                legacy_sign_in: crate::user::LegacySignIn::default(),
             },
         })
     }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::event::{PreSignUpSource, TriggerEvent, TriggerSource};
 use crate::keys::{MatchKey, match_key};
 use crate::ledger::LedgerEntry;
-use crate::user::IDENTIFIER_ATTRIBUTES;
+use crate::user::{IDENTIFIER_ATTRIBUTES, LegacySignIn};
 
 /// What the legacy identifiers the migration writes start with: `custom:legacy_sub`,
 /// `custom:legacy_username`. No sign-up may set them.
@@ -59,8 +59,15 @@ pub fn sign_up_keys(event: &TriggerEvent) -> Vec<MatchKey> {
 /// Decides a `PreSignUp_SignUp` event given the ledger entries found under [`sign_up_keys`].
 /// Administrator-created users and federated sign-ins are allowed: the first is how the bulk
 /// finish creates legacy users, the second cannot shadow a password account.
+///
+/// Only the legacy users' proven identifiers ([`LegacyUser::sign_in_identifiers`]) block a
+/// sign-up: an unverified e-mail address a legacy user once typed is not theirs to hold.
 #[must_use]
-pub fn decide_sign_up(event: &TriggerEvent, found: &[LedgerEntry]) -> SignUpDecision {
+pub fn decide_sign_up(
+    event: &TriggerEvent,
+    found: &[LedgerEntry],
+    legacy: &LegacySignIn,
+) -> SignUpDecision {
     if event.source() != &TriggerSource::PreSignUp(PreSignUpSource::SignUp) {
         return SignUpDecision::Allow;
     }
@@ -83,7 +90,7 @@ pub fn decide_sign_up(event: &TriggerEvent, found: &[LedgerEntry]) -> SignUpDeci
         .filter(|(_, key)| !key.is_empty())
         .collect();
     for entry in found.iter().filter(|entry| !entry.state.is_done()) {
-        for (_, identifier) in entry.user.identifiers() {
+        for (_, identifier) in entry.user.sign_in_identifiers(legacy) {
             let key = match_key(identifier);
             if let Some((field, _)) = fields.iter().find(|(_, k)| *k == key) {
                 return SignUpDecision::Refuse {
@@ -117,7 +124,11 @@ mod tests {
         LedgerEntry {
             user: LegacyUser::new(
                 "Alice",
-                [("email".to_owned(), "Alice@Acme.com".to_owned())].into(),
+                [
+                    ("email".to_owned(), "Alice@Acme.com".to_owned()),
+                    ("email_verified".to_owned(), "true".to_owned()),
+                ]
+                .into(),
             ),
             state,
             groups_copied: false,
@@ -130,7 +141,7 @@ mod tests {
         let e = event("PreSignUp_SignUp", "4b1c-uuid", "alice@ACME.com");
         assert_eq!(sign_up_keys(&e).len(), 2);
         assert_eq!(
-            decide_sign_up(&e, &[legacy(MigrationState::Pending)]),
+            decide_sign_up(&e, &[legacy(MigrationState::Pending)], &PLAIN),
             SignUpDecision::Refuse {
                 legacy_username: "Alice".into(),
                 field: "email".into()
@@ -142,7 +153,7 @@ mod tests {
     fn allows_fresh_identifiers_migrated_users_and_admin_creation() {
         let fresh = event("PreSignUp_SignUp", "bob", "bob@acme.com");
         assert_eq!(
-            decide_sign_up(&fresh, &[legacy(MigrationState::Pending)]),
+            decide_sign_up(&fresh, &[legacy(MigrationState::Pending)], &PLAIN),
             SignUpDecision::Allow
         );
         let taken = event("PreSignUp_SignUp", "x", "alice@acme.com");
@@ -150,10 +161,13 @@ mod tests {
             new_username: "alice".into(),
             at_ms: 1,
         });
-        assert_eq!(decide_sign_up(&taken, &[migrated]), SignUpDecision::Allow);
+        assert_eq!(
+            decide_sign_up(&taken, &[migrated], &PLAIN),
+            SignUpDecision::Allow
+        );
         let admin = event("PreSignUp_AdminCreateUser", "alice", "alice@acme.com");
         assert_eq!(
-            decide_sign_up(&admin, &[legacy(MigrationState::Pending)]),
+            decide_sign_up(&admin, &[legacy(MigrationState::Pending)], &PLAIN),
             SignUpDecision::Allow
         );
     }
@@ -164,18 +178,57 @@ mod tests {
         raw["request"]["userAttributes"]["custom:legacy_username"] = "Alice".into();
         let e = TriggerEvent::from_value(raw).unwrap();
         assert_eq!(
-            decide_sign_up(&e, &[]),
+            decide_sign_up(&e, &[], &PLAIN),
             SignUpDecision::RefuseLegacyAttribute {
                 attribute: "custom:legacy_username".into()
             }
         );
     }
 
+    const PLAIN: LegacySignIn = LegacySignIn {
+        username_attributes: Vec::new(),
+        alias_attributes: Vec::new(),
+    };
+
+    #[test]
+    fn an_unproven_value_blocks_nothing_unless_the_legacy_pool_signed_in_with_it() {
+        let mut unverified = legacy(MigrationState::Pending);
+        unverified.user.attributes.remove("email_verified");
+        unverified
+            .user
+            .attributes
+            .insert("preferred_username".into(), "ally".into());
+        let by_email = event("PreSignUp_SignUp", "someone", "ALICE@acme.com");
+        let by_nick = event("PreSignUp_SignUp", "Ally", "x@acme.com");
+        for e in [&by_email, &by_nick] {
+            assert_eq!(
+                decide_sign_up(e, std::slice::from_ref(&unverified), &PLAIN),
+                SignUpDecision::Allow
+            );
+        }
+        let email_pool = LegacySignIn {
+            username_attributes: vec!["email".into()],
+            alias_attributes: Vec::new(),
+        };
+        assert!(matches!(
+            decide_sign_up(&by_email, std::slice::from_ref(&unverified), &email_pool),
+            SignUpDecision::Refuse { field, .. } if field == "email"
+        ));
+        let alias_pool = LegacySignIn {
+            username_attributes: Vec::new(),
+            alias_attributes: vec!["preferred_username".into()],
+        };
+        assert!(matches!(
+            decide_sign_up(&by_nick, std::slice::from_ref(&unverified), &alias_pool),
+            SignUpDecision::Refuse { field, .. } if field == "username"
+        ));
+    }
+
     #[test]
     fn refuses_a_username_equal_to_a_legacy_username() {
         let e = event("PreSignUp_SignUp", "ALICE", "other@acme.com");
         assert!(matches!(
-            decide_sign_up(&e, &[legacy(MigrationState::Pending)]),
+            decide_sign_up(&e, &[legacy(MigrationState::Pending)], &PLAIN),
             SignUpDecision::Refuse { field, .. } if field == "username"
         ));
     }

@@ -611,7 +611,7 @@ impl<'a> Invocation<'a> {
                 entry.state.name()
             ));
         }
-        match decide_sign_up(self.event, found) {
+        match decide_sign_up(self.event, found, &self.context.config.legacy_sign_in) {
             SignUpDecision::Allow => {
                 self.note(
                     "No legacy user who has not moved yet holds these identifiers: the sign-up goes on.",

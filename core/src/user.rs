@@ -202,6 +202,45 @@ impl LegacyUser {
         )
     }
 
+    /// The identifiers that prove who this user is: the names the legacy pool itself accepted
+    /// at sign-in, plus verified contact values. That is the username; `email` and
+    /// `phone_number` when the pool signs in with them as usernames (verified or not: there
+    /// they were the sign-in name), otherwise only when verified; `preferred_username` only when
+    /// the pool lists it as an alias. A value that does not count is kept as data, but never
+    /// finds this user and never blocks a sign-up.
+    pub fn sign_in_identifiers<'a>(
+        &'a self,
+        pool: &'a LegacySignIn,
+    ) -> impl Iterator<Item = (&'static str, &'a str)> + 'a {
+        self.identifiers()
+            .filter(move |(name, _)| self.proves(name, pool) != Proof::None)
+    }
+
+    /// How strongly one of this user's identifiers proves it is this user.
+    #[must_use]
+    pub fn proves(&self, name: &str, pool: &LegacySignIn) -> Proof {
+        let listed = |names: &[String]| names.iter().any(|n| n == name);
+        match name {
+            "username" => Proof::Verified,
+            "email" | "phone_number" => {
+                let verified = if name == "email" {
+                    self.email_verified()
+                } else {
+                    self.phone_verified()
+                };
+                if verified {
+                    Proof::Verified
+                } else if listed(&pool.username_attributes) {
+                    Proof::Unverified
+                } else {
+                    Proof::None
+                }
+            }
+            "preferred_username" if listed(&pool.alias_attributes) => Proof::Unverified,
+            _ => Proof::None,
+        }
+    }
+
     /// Reads one user as the Cognito API prints it: a `ListUsers` entry (`Attributes`,
     /// `MFAOptions`) or an `AdminGetUser` answer (`UserAttributes`, `UserMFASettingList`).
     /// Dates may be numbers (seconds since the epoch) or RFC 3339 strings.
@@ -280,6 +319,30 @@ impl LegacyUser {
             created_ms: object.get("UserCreateDate").and_then(timestamp_ms),
         })
     }
+}
+
+/// How the legacy pool let its users sign in: its `UsernameAttributes` and `AliasAttributes`
+/// (`DescribeUserPool`), recorded in the ledger by `index`. The default, a pool of plain
+/// usernames, counts only usernames and verified contact values.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct LegacySignIn {
+    /// `UsernameAttributes`: `email`, `phone_number`.
+    pub username_attributes: Vec<String>,
+    /// `AliasAttributes`: `email`, `phone_number`, `preferred_username`.
+    pub alias_attributes: Vec<String>,
+}
+
+/// How strongly a value proves who a legacy user is (see [`LegacyUser::sign_in_identifiers`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Proof {
+    /// Not a sign-in identifier of this user.
+    None,
+    /// A name the legacy pool accepted at sign-in without verifying it (an unverified e-mail in
+    /// an e-mail-as-username pool, a `preferred_username` alias).
+    Unverified,
+    /// The username, or a verified e-mail address or phone number.
+    Verified,
 }
 
 /// Attributes that can serve as sign-in identifiers in a pool with aliases.

@@ -12,10 +12,11 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use cognito_migrate_core::event::{TriggerEvent, mask_identifier};
+use cognito_migrate_core::event::{TriggerEvent, TriggerSource, mask_identifier};
 use cognito_migrate_core::groups::GroupPlan;
 use cognito_migrate_core::ledger::{LedgerEntry, directory_keys};
 use cognito_migrate_core::match_key;
+use cognito_migrate_core::migrate::MigrationConfig;
 use cognito_migrate_core::reason::ReasonCode;
 use cognito_migrate_core::trigger::{
     self, Answer, Context, Invocation, Outcome, Request, WriteResult,
@@ -56,6 +57,38 @@ pub struct Ready {
     pub config: Config,
     /// The clients.
     pub clients: Clients,
+    /// The migration settings completed with the legacy pool's sign-in settings, once read from
+    /// the ledger (they never change: Cognito fixes them when a pool is created).
+    recorded: tokio::sync::OnceCell<MigrationConfig>,
+}
+
+impl Ready {
+    /// The migration settings with the legacy pool's sign-in settings as `index` recorded them.
+    /// Until they are recorded (or when the ledger cannot say), only usernames and verified
+    /// e-mail addresses and phone numbers count as identifiers: never more than the legacy
+    /// pool allowed.
+    async fn migration(&self) -> &MigrationConfig {
+        if let Some(config) = self.recorded.get() {
+            return config;
+        }
+        match self.clients.ledger.legacy_sign_in().await {
+            Ok(Some(sign_in)) => {
+                let mut config = self.config.migration.clone();
+                config.legacy_sign_in = sign_in;
+                self.recorded.get_or_init(|| async { config }).await
+            }
+            Ok(None) => {
+                tracing::warn!(
+                    "the ledger has no record of the legacy pool's sign-in settings (run index): only usernames and verified e-mail addresses and phone numbers count"
+                );
+                &self.config.migration
+            }
+            Err(error) => {
+                log_aws("reading the legacy pool's sign-in settings failed", &error);
+                &self.config.migration
+            }
+        }
+    }
 }
 
 impl Deps {
@@ -76,7 +109,11 @@ impl Deps {
     #[must_use]
     pub fn ready(config: Config, clients: Clients) -> Self {
         Self {
-            state: Ok(Ready { config, clients }),
+            state: Ok(Ready {
+                config,
+                clients,
+                recorded: tokio::sync::OnceCell::new(),
+            }),
         }
     }
 
@@ -192,8 +229,15 @@ fn unindexed_record(user: LegacyUser) -> LedgerRecord {
 
 /// Drives the core's invocation: each request performed against AWS, each answer handed back.
 async fn run(ready: &Ready, event: &TriggerEvent, progress: &Progress) -> Outcome {
+    // Only migrations and sign-ups ask which identifiers count.
+    let config = match event.source() {
+        TriggerSource::UserMigrationAuthentication
+        | TriggerSource::UserMigrationForgotPassword
+        | TriggerSource::PreSignUp(_) => ready.migration().await,
+        _ => &ready.config.migration,
+    };
     let context = Context {
-        config: &ready.config.migration,
+        config,
         new_user_pool_id: ready.config.new_user_pool_id.as_deref(),
         now_ms: now_ms(),
     };

@@ -353,7 +353,7 @@ async fn both_users_of_a_collision_pair_signing_in_at_once_get_one_account() {
 }
 
 #[tokio::test]
-async fn a_successful_migration_costs_three_calls() {
+async fn a_successful_migration_costs_three_calls_once_the_settings_are_read() {
     let stack = stack_with_jane().await;
     let deps = stack.deps(&[]).await;
     stack.log.clear();
@@ -361,10 +361,20 @@ async fn a_successful_migration_costs_three_calls() {
     let response = handle(&deps, sign_in("JaneDoe", PASSWORD)).await.unwrap();
     let elapsed = started.elapsed();
     assert!(approved(&response));
+    // The legacy pool's sign-in settings are read once per container, then kept.
     assert_eq!(
         stack.log.calls(),
-        ["Query", "AdminInitiateAuth", "TransactWriteItems"]
+        [
+            "GetItem",
+            "Query",
+            "AdminInitiateAuth",
+            "TransactWriteItems"
+        ]
     );
+    stack.log.clear();
+    let again = handle(&deps, sign_in("nobody", PASSWORD)).await.unwrap();
+    assert!(!approved(&again));
+    assert_eq!(stack.log.calls(), ["Query", "AdminGetUser"]);
     eprintln!(
         "sign-in migration against local moto: {elapsed:?}, calls {:?}",
         stack.log.calls()
@@ -821,5 +831,44 @@ async fn a_membership_removed_since_the_index_never_reaches_a_token() {
     assert_eq!(
         response["response"]["claimsOverrideDetails"]["groupOverrideDetails"]["groupsToOverride"],
         json!(["staff"])
+    );
+}
+
+#[tokio::test]
+async fn the_legacy_pools_own_sign_in_rule_decides_which_identifiers_count() {
+    let stack = Stack::new().await;
+    // The legacy pool aliases e-mail and preferred_username; Pat never verified the e-mail.
+    stack
+        .create_user(
+            "Pat",
+            &[("email", "pat@acme.test"), ("preferred_username", "Patty")],
+            PASSWORD,
+        )
+        .await;
+    stack.index().await;
+    let deps = stack.deps(&[]).await;
+    let by_email = handle(&deps, sign_in("pat@acme.test", PASSWORD))
+        .await
+        .unwrap();
+    assert!(
+        !approved(&by_email),
+        "an unverified e-mail is not Pat's sign-in"
+    );
+
+    // Before the index records the pool's settings, only usernames and verified values count.
+    stack.forget_legacy_sign_in().await;
+    let unrecorded = stack.deps(&[]).await;
+    let early = handle(&unrecorded, sign_in("patty", PASSWORD))
+        .await
+        .unwrap();
+    assert!(!approved(&early));
+
+    stack.index().await;
+    let recorded = stack.deps(&[]).await;
+    let by_alias = handle(&recorded, sign_in("patty", PASSWORD)).await.unwrap();
+    assert!(approved(&by_alias), "{by_alias}");
+    assert_eq!(
+        by_alias["response"]["userAttributes"]["custom:legacy_username"],
+        "Pat"
     );
 }

@@ -12,7 +12,7 @@ use cognito_migrate_core::ledger::LedgerEntry;
 use cognito_migrate_core::migrate::{Approval, MigrationConfig, ReasonCode, TargetSchemaOrDefault};
 use cognito_migrate_core::policy::Policy;
 use cognito_migrate_core::simulate::{AssumedOutcome, Simulation, Verdict, simulate};
-use cognito_migrate_core::user::LegacyUser;
+use cognito_migrate_core::user::{LegacySignIn, LegacyUser};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -62,6 +62,11 @@ export interface SimulationInput {
   mapping?: { renames?: Record<string, string>; drops?: string[] };
   /** The new pool's `UsernameAttributes` (`email`, `phone_number`), as `NEW_POOL_USERNAME_ATTRIBUTES`. */
   newPoolUsernameAttributes?: ("email" | "phone_number")[];
+  /** How the legacy pool let users sign in (its `UsernameAttributes` and `AliasAttributes`), which decides which identifiers count: by default only usernames and verified e-mail addresses and phone numbers. */
+  legacySignIn?: {
+    usernameAttributes?: ("email" | "phone_number")[];
+    aliasAttributes?: ("email" | "phone_number" | "preferred_username")[];
+  };
 }
 
 /** Why the trigger did not approve, allow or change anything: logged by the Lambda, shown to operators, never to end users. */
@@ -159,6 +164,7 @@ struct SimulationInput {
     policy: Option<Policy>,
     mapping: Option<AttributeMapping>,
     new_pool_username_attributes: Option<Vec<String>>,
+    legacy_sign_in: Option<LegacySignIn>,
 }
 
 #[derive(Debug, Serialize)]
@@ -290,6 +296,7 @@ pub fn simulate_trigger(
             .unwrap_or_default(),
         mapping: input.mapping.unwrap_or_default(),
         new_pool_username_attributes: input.new_pool_username_attributes.unwrap_or_default(),
+        legacy_sign_in: input.legacy_sign_in.unwrap_or_default(),
     };
     #[expect(
         clippy::cast_possible_truncation,

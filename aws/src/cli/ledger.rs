@@ -14,13 +14,13 @@ pub use cognito_migrate_core::counters::Counters;
 use cognito_migrate_core::counters::{self as counter, CounterDelta};
 use cognito_migrate_core::ledger::{FinishMethod, MigrationState, directory_keys};
 use cognito_migrate_core::match_key;
-use cognito_migrate_core::user::LegacyUser;
+use cognito_migrate_core::user::{LegacySignIn, LegacyUser};
 use futures::StreamExt as _;
 
-use crate::error::AwsError;
+use crate::error::{AwsError, json_error};
 use crate::ledger::{
-    Item, Ledger, LedgerRecord, STATE_ATTRIBUTES, attr, counter_updates, item_to_record, n,
-    partition_key, s, sort_key,
+    Item, LEGACY_POOL_SK, Ledger, LedgerRecord, META_PK, SIGN_IN, STATE_ATTRIBUTES, attr,
+    counter_updates, item_to_record, n, partition_key, s, sort_key,
 };
 
 /// The counters of a set of primary records, as a recount computes them.
@@ -266,6 +266,32 @@ impl Ledger {
         let mut counters = counters_of_records(&users);
         counters.items = self.replace_counters(&counters).await?;
         Ok(counters)
+    }
+
+    /// Records how the legacy pool lets users sign in (see [`crate::ledger::META_PK`]), read by
+    /// every later sign-in.
+    pub async fn record_legacy_sign_in(
+        &self,
+        sign_in: &LegacySignIn,
+        at_ms: i64,
+    ) -> Result<(), AwsError> {
+        let json = serde_json::to_string(sign_in).map_err(|e| {
+            AwsError::MalformedItem(format!(
+                "the settings do not serialise ({})",
+                json_error(&e)
+            ))
+        })?;
+        self.client()
+            .put_item()
+            .table_name(self.table())
+            .item(attr::PK, s(META_PK))
+            .item(attr::SK, s(LEGACY_POOL_SK))
+            .item(SIGN_IN, s(json))
+            .item(attr::AT_MS, n(at_ms))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("PutItem", &e))?;
+        Ok(())
     }
 
     /// Marks a user created in the new pool in bulk as `finished` (and its groups copied, when

@@ -16,8 +16,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_sdk_cognitoidentityprovider::Client;
+use aws_sdk_cognitoidentityprovider::types::UserPoolType;
 use cognito_migrate_core::groups::GroupSpec;
-use cognito_migrate_core::user::LegacyUser;
+use cognito_migrate_core::user::{LegacySignIn, LegacyUser};
 use futures::{StreamExt as _, TryStreamExt as _};
 use tokio::sync::mpsc;
 
@@ -292,6 +293,31 @@ impl LegacyScan {
 
     /// `EstimatedNumberOfUsers`.
     pub async fn estimated_users(&self) -> Result<i64, AwsError> {
+        let pool = self.describe().await?;
+        Ok(pool.map_or(0, |p| i64::from(p.estimated_number_of_users())))
+    }
+
+    /// How the pool lets users sign in: its `UsernameAttributes` and `AliasAttributes`, which
+    /// decide which of a user's identifiers count (see [`LegacySignIn`]).
+    pub async fn sign_in(&self) -> Result<LegacySignIn, AwsError> {
+        let Some(pool) = self.describe().await? else {
+            return Ok(LegacySignIn::default());
+        };
+        Ok(LegacySignIn {
+            username_attributes: pool
+                .username_attributes()
+                .iter()
+                .map(|a| a.as_str().to_owned())
+                .collect(),
+            alias_attributes: pool
+                .alias_attributes()
+                .iter()
+                .map(|a| a.as_str().to_owned())
+                .collect(),
+        })
+    }
+
+    async fn describe(&self) -> Result<Option<UserPoolType>, AwsError> {
         let answer = self
             .backoff
             .run(&self.stats.retries, || async {
@@ -303,9 +329,7 @@ impl LegacyScan {
                     .map_err(|e| AwsError::from_sdk("DescribeUserPool", &e))
             })
             .await?;
-        Ok(answer
-            .user_pool()
-            .map_or(0, |p| i64::from(p.estimated_number_of_users())))
+        Ok(answer.user_pool)
     }
 
     /// Every item of a listing paged by `NextToken`: `fetch` sends the request for one page

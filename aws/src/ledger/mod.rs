@@ -3,6 +3,7 @@
 //!
 //! - `item`: the item format below, both ways.
 //! - `read`: the candidates of a key, one user's record.
+//! - `meta`: the legacy pool's sign-in settings, as `index` recorded them.
 //! - `write`: the conditional state changes (migration, refusal, groups copied).
 //! - `transact`: running a transaction, and retrying one lost to a counter update.
 //! - `counters`: the `ADD` updates that apply a [`CounterDelta`] to the counter items (the
@@ -44,6 +45,7 @@
 
 mod counters;
 mod item;
+mod meta;
 mod read;
 mod transact;
 mod write;
@@ -58,6 +60,7 @@ pub use item::{
     own_partition_key, partition_key, sort_key,
 };
 pub(crate) use item::{STATE_ATTRIBUTES, item_key, n, s};
+pub use meta::{LEGACY_POOL_SK, META_PK, SIGN_IN};
 pub(crate) use transact::build_error;
 pub use write::MigrationWrite;
 

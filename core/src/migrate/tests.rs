@@ -842,3 +842,95 @@ fn a_username_outranks_another_users_alias() {
     );
     assert!(decision.approval.is_some());
 }
+
+fn legacy_pool(username_attributes: &[&str], alias_attributes: &[&str]) -> MigrationConfig {
+    MigrationConfig {
+        legacy_sign_in: LegacySignIn {
+            username_attributes: username_attributes.iter().map(|&s| s.to_owned()).collect(),
+            alias_attributes: alias_attributes.iter().map(|&s| s.to_owned()).collect(),
+        },
+        ..MigrationConfig::default()
+    }
+}
+
+#[test]
+fn an_unverified_email_or_phone_finds_nobody_in_a_pool_of_plain_usernames() {
+    // Mallory typed the victim's address as her own e-mail and never verified it.
+    let squatter = user(
+        "mallory",
+        &[("email", "victim@acme.test"), ("phone_number", "+15550100")],
+    );
+    for typed in ["victim@acme.test", "+15550100"] {
+        let (decision, checked) = run(
+            &sign_in(typed),
+            pending(std::slice::from_ref(&squatter)),
+            &MigrationConfig::default(),
+            &["mallory"],
+            &accepted(),
+        );
+        assert!(checked.is_empty(), "{typed}: {checked:?}");
+        assert_eq!(decision.refusal, Some(ReasonCode::NoCandidates), "{typed}");
+    }
+    // Where the legacy pool signed in with the e-mail as username, it was hers to use.
+    let (decision, checked) = run(
+        &sign_in("victim@acme.test"),
+        pending(&[squatter]),
+        &legacy_pool(&["email"], &[]),
+        &["mallory"],
+        &accepted(),
+    );
+    assert_eq!(checked, ["mallory"]);
+    assert!(decision.approval.is_some());
+}
+
+#[test]
+fn a_preferred_username_counts_only_when_the_legacy_pool_aliases_it() {
+    let nick = user("alice", &[("preferred_username", "Ally")]);
+    let (refused, checked) = run(
+        &sign_in("ally"),
+        pending(std::slice::from_ref(&nick)),
+        &MigrationConfig::default(),
+        &["alice"],
+        &accepted(),
+    );
+    assert!(checked.is_empty());
+    assert_eq!(refused.refusal, Some(ReasonCode::NoCandidates));
+    let (approved, _) = run(
+        &sign_in("Ally"),
+        pending(&[nick]),
+        &legacy_pool(&[], &["preferred_username"]),
+        &["alice"],
+        &accepted(),
+    );
+    assert_eq!(approved.approval.unwrap().legacy_username, "alice");
+}
+
+#[test]
+fn a_verified_value_outranks_the_same_value_held_unverified() {
+    // Both held `Name@acme.test` as the sign-in e-mail of an e-mail-as-username pool (with
+    // generated usernames); only one proved it.
+    let config = legacy_pool(&["email"], &[]);
+    let claimant = user("1111-uuid", &[("email", "NAME@acme.test")]);
+    let owner = user(
+        "2222-uuid",
+        &[("email", "name@acme.test"), ("email_verified", "true")],
+    );
+    let entries = pending(&[claimant, owner]);
+    let (decision, checked) = run(
+        &sign_in("NAME@acme.test"),
+        entries.clone(),
+        &config,
+        &["1111-uuid"],
+        &accepted(),
+    );
+    assert_eq!(checked, ["2222-uuid"]);
+    assert_eq!(decision.refusal, Some(ReasonCode::WrongPassword));
+    let (decision, _) = run(
+        &sign_in("name@acme.test"),
+        entries,
+        &config,
+        &["2222-uuid"],
+        &accepted(),
+    );
+    assert_eq!(decision.approval.unwrap().legacy_username, "2222-uuid");
+}

@@ -22,7 +22,8 @@ use aws_sdk_cognitoidentityprovider::types::{
     UsernameConfigurationType,
 };
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
 };
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
@@ -32,7 +33,7 @@ use aws_smithy_types::config_bag::ConfigBag;
 use cognito_migrate_aws::Clients;
 use cognito_migrate_aws::cli::legacy_scan::{LegacyScan, ScanOptions, Verify};
 use cognito_migrate_aws::clients::{LegacyAccess, trigger_retries, trigger_timeouts};
-use cognito_migrate_aws::ledger::{Ledger, LedgerRecord, item_to_record};
+use cognito_migrate_aws::ledger::{LEGACY_POOL_SK, Ledger, LedgerRecord, META_PK, item_to_record};
 use cognito_migrate_aws::legacy_pool::LegacyPool;
 use cognito_migrate_aws::new_pool::NewPool;
 use cognito_migrate_core::user::LegacyUser;
@@ -473,12 +474,17 @@ impl Stack {
             .unwrap();
     }
 
-    /// Runs the operator's index over the legacy pool into the ledger, with the CLI's scan:
-    /// groups first, then the users (one chain), each page filed as it arrives.
+    /// Runs the operator's index over the legacy pool into the ledger, with the CLI's scan: the
+    /// pool's sign-in settings, groups, then the users (one chain), each page filed as it
+    /// arrives.
     pub async fn index(&self) {
         let scan = LegacyScan::new(Idp::new(&self.sdk), &self.legacy_pool_id);
         let groups = scan.groups(1).await.unwrap();
         let ledger = self.ledger();
+        ledger
+            .record_legacy_sign_in(&scan.sign_in().await.unwrap(), 1_700_000_000_000)
+            .await
+            .unwrap();
         let (sink, mut pages) = tokio::sync::mpsc::channel::<Vec<LegacyUser>>(4);
         let writer = async move {
             while let Some(users) = pages.recv().await {
@@ -496,6 +502,18 @@ impl Stack {
         };
         let (report, ()) = tokio::join!(scan.users(options, Some(&groups), sink), writer);
         report.unwrap();
+    }
+
+    /// Removes the legacy pool's sign-in settings from the ledger, as before any index.
+    pub async fn forget_legacy_sign_in(&self) {
+        self.ddb
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(META_PK.into()))
+            .key("sk", AttributeValue::S(LEGACY_POOL_SK.into()))
+            .send()
+            .await
+            .unwrap();
     }
 
     /// Every user item of the ledger (not counters, not claims), sorted by key, as records.
