@@ -86,6 +86,8 @@ pub enum Category {
     OtherStatus,
     /// Has an `email` whose `email_verified` is not `"true"`.
     UnverifiedEmail,
+    /// Has an unverified `email` that shares a match key with another user's identifier.
+    UnverifiedEmailShared,
     /// Has SMS (`MFAOptions`, `UserMFASettingList`) or TOTP (`UserMFASettingList`) MFA.
     Mfa,
     /// `EXTERNAL_PROVIDER`, or an `identities` attribute linking a federated identity.
@@ -94,13 +96,14 @@ pub enum Category {
 
 impl Category {
     /// Every category, in report order.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Disabled,
         Self::Unconfirmed,
         Self::ForceChangePassword,
         Self::ResetRequired,
         Self::OtherStatus,
         Self::UnverifiedEmail,
+        Self::UnverifiedEmailShared,
         Self::Mfa,
         Self::ExternalProvider,
     ];
@@ -115,6 +118,7 @@ impl Category {
             Self::ResetRequired => "Password reset required (RESET_REQUIRED)",
             Self::OtherStatus => "Other status",
             Self::UnverifiedEmail => "Unverified e-mail",
+            Self::UnverifiedEmailShared => "Unverified e-mail shared with another user",
             Self::Mfa => "MFA",
             Self::ExternalProvider => "External provider",
         }
@@ -141,6 +145,12 @@ impl Category {
             Self::UnverifiedEmail => {
                 "Their e-mail address is not verified: it cannot receive a password reset, and \
                  must not arrive verified in the new pool."
+            }
+            Self::UnverifiedEmailShared => {
+                "Their unverified e-mail address shares its key with another user's identifier: \
+                 unless the legacy pool signs in with e-mail as username, it finds nobody at \
+                 sign-in and blocks no sign-up; they sign in with their username, or verify the \
+                 address first."
             }
             Self::Mfa => {
                 "SMS MFA can be carried over; a TOTP secret cannot be read, so those users enrol \
@@ -623,12 +633,30 @@ impl State {
     fn report(mut self) -> AuditReport {
         // The key table is the bulk of the memory; the report needs only the groups.
         let groups = std::mem::take(&mut self.keys).into_groups();
+        // An unverified e-mail that shares a key with someone else's identifier proves nothing:
+        // listed, in input order, for the operator to see before a sign-in is refused.
+        let unverified = Category::UnverifiedEmail.bit();
+        let mut shared = Vec::new();
         for (_, members) in &groups {
-            for &(user, _) in members {
+            for &(user, fields) in members {
                 if let Some(issues) = self.issues.get_mut(user as usize) {
                     *issues |= IN_COLLISION;
+                    if *issues & unverified != 0 && fields & IdentifierField::Email.bit() != 0 {
+                        shared.push(user);
+                    }
                 }
             }
+        }
+        shared.sort_unstable();
+        shared.dedup();
+        let category = Category::UnverifiedEmailShared;
+        for &user in &shared {
+            if let Some(issues) = self.issues.get_mut(user as usize) {
+                *issues |= category.bit();
+            }
+        }
+        if let Some(list) = self.categories.get_mut(category as usize) {
+            *list = shared;
         }
         let count = |mask: u16| -> u64 {
             self.issues

@@ -19,6 +19,7 @@ export type AuditCategory =
   | "resetRequired"
   | "otherStatus"
   | "unverifiedEmail"
+  | "unverifiedEmailShared"
   | "mfa"
   | "externalProvider";
 

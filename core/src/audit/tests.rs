@@ -94,13 +94,14 @@ fn finds_each_category() {
     let report = audit_export(&ndjson(&users));
     assert_eq!(errors(&report), []);
     assert_eq!(report.total_users, 16);
-    let expected: [(Category, &[&str]); 8] = [
+    let expected: [(Category, &[&str]); 9] = [
         (Category::Disabled, &["off"]),
         (Category::Unconfirmed, &["new"]),
         (Category::ForceChangePassword, &["temp"]),
         (Category::ResetRequired, &["reset"]),
         (Category::OtherStatus, &["odd", "nostatus"]),
         (Category::UnverifiedEmail, &["unverified", "unsaid"]),
+        (Category::UnverifiedEmailShared, &[]),
         (Category::Mfa, &["sms", "totp"]),
         (Category::ExternalProvider, &["fed", "linked"]),
     ];
@@ -114,6 +115,29 @@ fn finds_each_category() {
     assert_eq!(report.users_in_collisions, 0);
     let order: Vec<Category> = report.categories.iter().map(|list| list.category).collect();
     assert_eq!(order, Category::ALL);
+}
+
+#[test]
+fn an_unverified_email_sharing_a_key_with_another_users_identifier_is_listed() {
+    let report = audit_export(&ndjson(&[
+        confirmed("ann", &[("email", "Ann@x.com"), ("email_verified", "true")]),
+        confirmed("mallory", &[("email", "ANN@x.com")]),
+        confirmed("carl", &[("email", "carl@x.com")]),
+        confirmed("Ann@X.com", &[]),
+        confirmed(
+            "zed",
+            &[("email", "ann@x.com"), ("email_verified", "false")],
+        ),
+    ]));
+    assert_eq!(
+        names(&report.category(Category::UnverifiedEmailShared)),
+        ["mallory", "zed"]
+    );
+    // Unverified, but shared with nobody.
+    assert_eq!(
+        names(&report.category(Category::UnverifiedEmail)),
+        ["mallory", "carl", "zed"]
+    );
 }
 
 #[test]
