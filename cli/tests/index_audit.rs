@@ -494,7 +494,7 @@ async fn index_fills_the_ledger_once_per_user_and_audit_finds_the_collisions() {
     let migrated = ledger.record("user00010").await.unwrap().unwrap();
     assert_eq!(
         migrated.entry.state,
-        MigrationState::Migrated {
+        MigrationState::Approved {
             new_username: "user00010@example.com".into(),
             at_ms: 42
         },

@@ -12,7 +12,7 @@
 //!
 //! let mut counters = Counters::default();
 //! counters.apply(&CounterDelta::new_user());
-//! let migrated = MigrationState::Migrated { new_username: "ana".into(), at_ms: 0 };
+//! let migrated = MigrationState::Migrated { new_username: "ana".into(), at_ms: 0, new_sub: None };
 //! counters.apply(&CounterDelta::transition(Some(&MigrationState::Pending), &migrated));
 //! assert_eq!(counters.total(USERS), 1);
 //! assert_eq!(counters.total(PENDING), 0);
@@ -22,7 +22,7 @@
 //!
 //! | `pk`    | `sk`                    | numeric attributes                                   |
 //! |---------|-------------------------|------------------------------------------------------|
-//! | `stats` | `total#NN`              | `users`, `pending`, `migrated`, `refused`, `finished`, `refused_<reason>`, `finished_<method>` |
+//! | `stats` | `total#NN`              | `users`, `pending`, `approved`, `migrated`, `refused`, `finished`, `refused_<reason>`, `finished_<method>` |
 //! | `stats` | `day#YYYY-MM-DD#NN`     | `migrated`, `finished` that UTC day                   |
 //!
 //! Each total is the sum over the shards `NN` (`00` to `15`). A user's writes go to the shard
@@ -42,6 +42,8 @@ pub const SHARDS: u32 = 16;
 pub const USERS: &str = "users";
 /// Users in each state.
 pub const PENDING: &str = "pending";
+/// See [`PENDING`].
+pub const APPROVED: &str = "approved";
 /// See [`PENDING`].
 pub const MIGRATED: &str = "migrated";
 /// See [`PENDING`].
@@ -153,6 +155,7 @@ impl CounterDelta {
         let mut delta = Self::default();
         match state {
             MigrationState::Pending => delta.add(PENDING.into(), 1),
+            MigrationState::Approved { .. } => delta.add(APPROVED.into(), 1),
             MigrationState::Migrated { at_ms, .. } => {
                 delta.add(MIGRATED.into(), 1);
                 delta.add_day(&day_of(*at_ms), MIGRATED, 1);
@@ -293,6 +296,7 @@ mod tests {
         MigrationState::Migrated {
             new_username: "ana".into(),
             at_ms,
+            new_sub: None,
         }
     }
 

@@ -63,6 +63,10 @@ pub struct FinishPlan {
     pub skipped: Vec<Skipped>,
     /// Users already in the new pool (migrated or finished).
     pub done: usize,
+    /// Users approved at a sign-in whose new-pool user never signed in to confirm it (Cognito
+    /// may not have created it: a timeout, or a response it rejected), sorted: the finish
+    /// looks each one up in the new pool under the approved username.
+    pub approved: Vec<String>,
 }
 
 /// True for the states the finish moves: `pending`, and refusals other than ambiguity (a
@@ -73,7 +77,9 @@ pub fn is_waiting(state: &MigrationState) -> bool {
     match state {
         MigrationState::Pending => true,
         MigrationState::Refused { reason, .. } => *reason != ReasonCode::Ambiguous,
-        MigrationState::Migrated { .. } | MigrationState::Finished { .. } => false,
+        MigrationState::Approved { .. }
+        | MigrationState::Migrated { .. }
+        | MigrationState::Finished { .. } => false,
     }
 }
 
@@ -92,6 +98,10 @@ pub fn plan(entries: &[LedgerEntry]) -> FinishPlan {
         let user = &entry.user;
         if entry.state.is_done() {
             plan.done += 1;
+            continue;
+        }
+        if let MigrationState::Approved { .. } = entry.state {
+            plan.approved.push(user.username.clone());
             continue;
         }
         let skip = |reason| Skipped {
@@ -122,6 +132,7 @@ pub fn plan(entries: &[LedgerEntry]) -> FinishPlan {
         }
     }
     plan.create.sort();
+    plan.approved.sort();
     plan.skipped.sort_by(|a, b| a.username.cmp(&b.username));
     plan
 }
@@ -239,6 +250,7 @@ mod tests {
         let migrated = MigrationState::Migrated {
             new_username: "x".into(),
             at_ms: 1,
+            new_sub: None,
         };
         let mut disabled = entry("off", None, MigrationState::Pending);
         disabled.user.enabled = false;

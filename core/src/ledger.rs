@@ -30,12 +30,24 @@ pub enum FinishMethod {
 pub enum MigrationState {
     /// Not migrated yet.
     Pending,
-    /// Migrated on a sign-in or forgot-password request.
+    /// Approved on a sign-in or forgot-password request: the new username is claimed for this
+    /// user and Cognito is creating it. Until the new-pool user's first post authentication
+    /// confirms it, no sign-up may take the user's identifiers and `finish` checks the new pool.
+    Approved {
+        /// The username the new pool gives the user.
+        new_username: String,
+        /// When, in milliseconds since the Unix epoch.
+        at_ms: i64,
+    },
+    /// Migrated: the new-pool user signed in (confirmed by post authentication).
     Migrated {
         /// The username the new pool gave the user.
         new_username: String,
         /// When, in milliseconds since the Unix epoch.
         at_ms: i64,
+        /// The new pool's `sub` of the user, when confirmed by post authentication.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        new_sub: Option<String>,
     },
     /// A migration was refused for a reason an operator should see (ambiguity, for example).
     /// The user stays eligible: a later sign-in may still migrate it.
@@ -61,17 +73,79 @@ impl MigrationState {
         matches!(self, Self::Migrated { .. } | Self::Finished { .. })
     }
 
-    /// The state's name: `pending`, `migrated`, `refused` or `finished`.
+    /// The new username this user is bound to: approved or migrated under it.
+    #[must_use]
+    pub fn bound_to(&self) -> Option<&str> {
+        match self {
+            Self::Approved { new_username, .. } | Self::Migrated { new_username, .. } => {
+                Some(new_username)
+            }
+            _ => None,
+        }
+    }
+
+    /// The state a sign-in approved under `new_username` writes: over `pending` and `refused`,
+    /// and over a binding to the same username (Cognito invokes the trigger only for users it
+    /// does not have, so that migration did not complete). `Ok(None)` when the record already
+    /// says approved to it; [`Conflict`] when the user is bound elsewhere or finished.
+    pub fn approve(&self, new_username: &str, at_ms: i64) -> Result<Option<Self>, Conflict> {
+        match self {
+            Self::Approved {
+                new_username: bound,
+                ..
+            } if bound == new_username => Ok(None),
+            Self::Pending | Self::Refused { .. } => Ok(Some(Self::Approved {
+                new_username: new_username.to_owned(),
+                at_ms,
+            })),
+            Self::Migrated {
+                new_username: bound,
+                ..
+            } if bound == new_username => Ok(Some(Self::Approved {
+                new_username: new_username.to_owned(),
+                at_ms,
+            })),
+            Self::Approved { .. } | Self::Migrated { .. } | Self::Finished { .. } => Err(Conflict),
+        }
+    }
+
+    /// The state post authentication writes to confirm an approval under `new_username`:
+    /// `migrated`, with the new-pool user's `sub`. Only from `approved` to that username.
+    pub fn confirm(
+        &self,
+        new_username: &str,
+        new_sub: Option<&str>,
+        at_ms: i64,
+    ) -> Result<Self, Conflict> {
+        match self {
+            Self::Approved {
+                new_username: bound,
+                ..
+            } if bound == new_username => Ok(Self::Migrated {
+                new_username: new_username.to_owned(),
+                at_ms,
+                new_sub: new_sub.map(str::to_owned),
+            }),
+            _ => Err(Conflict),
+        }
+    }
+
+    /// The state's name: `pending`, `approved`, `migrated`, `refused` or `finished`.
     #[must_use]
     pub fn name(&self) -> &'static str {
         match self {
             Self::Pending => "pending",
+            Self::Approved { .. } => "approved",
             Self::Migrated { .. } => "migrated",
             Self::Refused { .. } => "refused",
             Self::Finished { .. } => "finished",
         }
     }
 }
+
+/// A state change the record does not allow (see [`MigrationState::approve`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conflict;
 
 /// One legacy user as the ledger knows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,6 +216,7 @@ mod tests {
         let state = MigrationState::Migrated {
             new_username: "n@a.com".into(),
             at_ms: 5,
+            new_sub: None,
         };
         let json = serde_json::to_value(&state).unwrap();
         assert_eq!(
@@ -154,5 +229,34 @@ mod tests {
         );
         assert!(state.is_done());
         assert!(!MigrationState::Pending.is_done());
+    }
+
+    #[test]
+    fn a_binding_is_approved_then_confirmed_and_never_moves() {
+        let approved = MigrationState::Pending.approve("ana", 1).unwrap().unwrap();
+        assert_eq!(approved.name(), "approved");
+        assert!(!approved.is_done());
+        assert_eq!(approved.bound_to(), Some("ana"));
+        assert_eq!(approved.approve("ana", 2), Ok(None));
+        assert_eq!(approved.approve("other", 2), Err(Conflict));
+        assert_eq!(approved.confirm("other", Some("s"), 3), Err(Conflict));
+        let migrated = approved.confirm("ana", Some("new-sub"), 3).unwrap();
+        assert!(migrated.is_done());
+        assert_eq!(
+            serde_json::to_value(&migrated).unwrap(),
+            serde_json::json!({"state": "migrated", "newUsername": "ana", "atMs": 3, "newSub": "new-sub"})
+        );
+        assert_eq!(migrated.confirm("ana", Some("x"), 4), Err(Conflict));
+        assert_eq!(migrated.approve("other", 4), Err(Conflict));
+        // Cognito asks again only when it does not have the user: approved again.
+        assert_eq!(
+            migrated.approve("ana", 4).unwrap().unwrap().name(),
+            "approved"
+        );
+        let finished = MigrationState::Finished {
+            method: FinishMethod::AdminCreateUser,
+            at_ms: 1,
+        };
+        assert_eq!(finished.approve("ana", 4), Err(Conflict));
     }
 }

@@ -412,8 +412,8 @@ impl<'a> SignInMigration<'a> {
             ));
             return Err(None);
         }
-        if let MigrationState::Migrated { new_username, .. } = &entry.state
-            && canonical_username(self.event.user_name()).is_ok_and(|c| c.as_str() == new_username)
+        if let Some(bound) = entry.state.bound_to()
+            && canonical_username(self.event.user_name()).is_ok_and(|c| c.as_str() == bound)
         {
             // Cognito invokes the trigger only for users it does not have: a migration
             // recorded under this very identifier did not complete (a timeout or a retry),
@@ -421,8 +421,10 @@ impl<'a> SignInMigration<'a> {
             self.note(format!(
                 "`{name}` was approved for this identifier before but is not in the new pool yet; it stays a candidate."
             ));
-        } else if entry.state.is_done() {
-            self.note(format!("`{name}` is already in the new pool; skipped."));
+        } else if entry.state.is_done() || entry.state.bound_to().is_some() {
+            self.note(format!(
+                "`{name}` is already in the new pool, or approved under another username; skipped."
+            ));
             return Err(Some(ReasonCode::AlreadyMigrated));
         }
         if !user.enabled {

@@ -160,6 +160,7 @@ mod tests {
         let migrated = legacy(MigrationState::Migrated {
             new_username: "alice".into(),
             at_ms: 1,
+            new_sub: None,
         });
         assert_eq!(
             decide_sign_up(&taken, &[migrated], &PLAIN),

@@ -223,6 +223,12 @@ impl<F: FnMut(&str) -> AssumedOutcome> AssumedWorld<'_, F> {
                 new_username,
                 at_ms,
             } => Answer::Migration(self.record_migration(legacy_username, new_username, *at_ms)),
+            Request::ConfirmMigration {
+                legacy_username,
+                new_username,
+                new_sub,
+                at_ms,
+            } => self.confirm_migration(legacy_username, new_username, new_sub.as_deref(), *at_ms),
             Request::RecordRefusal {
                 legacy_usernames,
                 reason,
@@ -285,38 +291,53 @@ impl<F: FnMut(&str) -> AssumedOutcome> AssumedWorld<'_, F> {
         }
     }
 
-    /// The ledger's conditional write: allowed over pending and refused users, and over a
-    /// migration to the same new username; the new username is claimed by one legacy user.
+    /// The ledger's conditional write ([`MigrationState::approve`]); the new username is
+    /// claimed by one legacy user.
     fn record_migration(&mut self, legacy: &str, new_username: &str, at_ms: i64) -> WriteResult {
-        let claimed_by_other = self.entries.iter().any(|e| {
-            e.user.username != legacy
-                && matches!(&e.state, MigrationState::Migrated { new_username: n, .. } if n == new_username)
-        });
+        let claimed_by_other = self
+            .entries
+            .iter()
+            .any(|e| e.user.username != legacy && e.state.bound_to() == Some(new_username));
         let Some(entry) = self.entry_mut(legacy) else {
             return WriteResult::Conflict;
         };
-        let result = match &entry.state {
-            _ if claimed_by_other => WriteResult::Conflict,
-            MigrationState::Migrated {
-                new_username: n, ..
-            } if n == new_username => WriteResult::AlreadyRecorded,
-            MigrationState::Pending | MigrationState::Refused { .. } => {
-                entry.state = MigrationState::Migrated {
-                    new_username: new_username.to_owned(),
-                    at_ms,
-                };
+        if claimed_by_other {
+            return WriteResult::Conflict;
+        }
+        match entry.state.approve(new_username, at_ms) {
+            Ok(Some(state)) => {
+                entry.state = state;
+                self.writes.push(format!(
+                    "Record `{legacy}` as approved under `{new_username}` and claim that username for it."
+                ));
                 WriteResult::Recorded
             }
-            MigrationState::Migrated { .. } | MigrationState::Finished { .. } => {
-                WriteResult::Conflict
-            }
-        };
-        if result == WriteResult::Recorded {
-            self.writes.push(format!(
-                "Record `{legacy}` as migrated to `{new_username}` and claim that username for it."
-            ));
+            Ok(None) => WriteResult::AlreadyRecorded,
+            Err(_) => WriteResult::Conflict,
         }
-        result
+    }
+
+    /// Post authentication's confirmation ([`MigrationState::confirm`]).
+    fn confirm_migration(
+        &mut self,
+        legacy: &str,
+        new_username: &str,
+        new_sub: Option<&str>,
+        at_ms: i64,
+    ) -> Answer {
+        let Some(entry) = self.entry_mut(legacy) else {
+            return Answer::Failed;
+        };
+        match entry.state.confirm(new_username, new_sub, at_ms) {
+            Ok(state) => {
+                entry.state = state;
+                self.writes.push(format!(
+                    "Record `{legacy}` as migrated to `{new_username}`, with its new sub."
+                ));
+                Answer::Done
+            }
+            Err(_) => Answer::Failed,
+        }
     }
 }
 
@@ -500,6 +521,7 @@ mod tests {
         entries[0].state = MigrationState::Migrated {
             new_username: "name@acme.com".into(),
             at_ms: 1,
+            new_sub: None,
         };
         entries
     }
@@ -550,6 +572,7 @@ mod tests {
         entries[1].state = MigrationState::Migrated {
             new_username: "name@acme.com".into(),
             at_ms: 1,
+            new_sub: None,
         };
         let second = run(
             &event("user-migration-authentication", "NAME@ACME.COM"),

@@ -173,13 +173,25 @@ pub enum Request {
         /// The legacy username.
         legacy_username: String,
     },
-    /// Record the migration of a legacy user under a new username, in one conditional write
-    /// that also claims the new username for that legacy user alone.
+    /// Record the approval of a legacy user under a new username, in one conditional write
+    /// that also claims the new username for that legacy user alone
+    /// ([`MigrationState::approve`]).
     RecordMigration {
         /// The legacy username.
         legacy_username: String,
         /// The new pool's username.
         new_username: String,
+        /// When.
+        at_ms: i64,
+    },
+    /// Confirm an approval: the new-pool user signed in ([`MigrationState::confirm`]).
+    ConfirmMigration {
+        /// The legacy username.
+        legacy_username: String,
+        /// The approved new username.
+        new_username: String,
+        /// The new-pool user's `sub`.
+        new_sub: Option<String>,
         /// When.
         at_ms: i64,
     },
@@ -225,9 +237,9 @@ pub enum Request {
 /// What a conditional migration write did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteResult {
-    /// The state became `migrated`.
+    /// The state became `approved`.
     Recorded,
-    /// It already was `migrated` to the same username: nothing changed.
+    /// It already was `approved` to the same username: nothing changed.
     AlreadyRecorded,
     /// The condition failed: the record or the new username's claim changed meanwhile.
     Conflict,
@@ -688,13 +700,21 @@ impl<'a> Invocation<'a> {
         }
     }
 
-    /// True when the legacy record was migrated to this very new-pool user: the event's
-    /// username is the new username the migration recorded, or, in a pool that signs in with
-    /// e-mail or phone as username (where Cognito generates the username), the event user's
-    /// value of that attribute is.
+    /// True when the legacy record is bound to this very new-pool user: once confirmed, the
+    /// event user's `sub` is the one recorded; before, the event's username is the new username
+    /// the approval recorded, or, in a pool that signs in with e-mail or phone as username
+    /// (where Cognito generates the username), the event user's value of that attribute is.
     fn is_owner(&self, entry: &LedgerEntry) -> bool {
-        let MigrationState::Migrated { new_username, .. } = &entry.state else {
-            return false;
+        let new_username = match &entry.state {
+            MigrationState::Migrated {
+                new_sub: Some(bound),
+                ..
+            } => {
+                return self.event.user_attributes().get("sub") == Some(bound);
+            }
+            MigrationState::Approved { new_username, .. }
+            | MigrationState::Migrated { new_username, .. } => new_username,
+            _ => return false,
         };
         let same =
             |value: &str| canonical_username(value).is_ok_and(|c| c.as_str() == new_username);

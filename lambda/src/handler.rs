@@ -285,6 +285,7 @@ impl Adapter<'_> {
             | Request::CheckPassword { .. }
             | Request::LedgerRecord { .. } => self.read(request).await,
             Request::RecordMigration { .. }
+            | Request::ConfirmMigration { .. }
             | Request::RecordRefusal { .. }
             | Request::MarkGroupsCopied { .. } => self.write(request).await,
             Request::LegacyGroups { .. }
@@ -378,6 +379,27 @@ impl Adapter<'_> {
                     Err(AwsError::Conflict { .. }) => Answer::Migration(WriteResult::Conflict),
                     Err(error) => {
                         log_aws("could not record the migration", &error);
+                        Answer::Failed
+                    }
+                }
+            }
+            Request::ConfirmMigration {
+                legacy_username,
+                new_username,
+                new_sub,
+                at_ms,
+            } => {
+                let Some(record) = self.records.get(legacy_username) else {
+                    return Answer::Failed;
+                };
+                match clients
+                    .ledger
+                    .confirm_migration(record, new_username, new_sub.as_deref(), *at_ms)
+                    .await
+                {
+                    Ok(()) => Answer::Done,
+                    Err(error) => {
+                        log_aws("could not confirm the migration", &error);
                         Answer::Failed
                     }
                 }

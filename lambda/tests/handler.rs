@@ -77,7 +77,7 @@ async fn mixed_case_username_and_email_migrate_from_every_casing() {
                 .unwrap()
                 .into_string();
             assert!(
-                matches!(&record.entry.state, MigrationState::Migrated { new_username, .. } if *new_username == expected)
+                matches!(&record.entry.state, MigrationState::Approved { new_username, .. } if *new_username == expected)
             );
         }
         responses.push(response);
@@ -279,7 +279,7 @@ async fn concurrent_invocations_for_one_user_agree() {
     }
     for (_, _, record) in stack.ledger_items().await {
         assert!(
-            matches!(record.entry.state, MigrationState::Migrated { ref new_username, .. } if new_username == "janedoe")
+            matches!(record.entry.state, MigrationState::Approved { ref new_username, .. } if new_username == "janedoe")
         );
     }
 }
@@ -295,15 +295,13 @@ async fn stack_with_the_bobs() -> Stack {
     stack
 }
 
-/// The legacy users the ledger records as migrated to `new_username`.
+/// The legacy users the ledger records as approved under (or migrated to) `new_username`.
 async fn migrated_to(stack: &Stack, new_username: &str) -> BTreeSet<String> {
     stack
         .ledger_items()
         .await
         .into_iter()
-        .filter(|(_, _, record)| {
-            matches!(&record.entry.state, MigrationState::Migrated { new_username: to, .. } if to == new_username)
-        })
+        .filter(|(_, _, record)| record.entry.state.bound_to() == Some(new_username))
         .map(|(_, _, record)| record.entry.user.username)
         .collect()
 }
@@ -399,7 +397,7 @@ async fn an_unindexed_user_is_found_by_exact_name_and_filed() {
     assert!(
         items
             .iter()
-            .all(|(_, _, r)| r.entry.user.username == "ivan" && r.entry.state.is_done())
+            .all(|(_, _, r)| r.entry.user.username == "ivan" && r.entry.state.name() == "approved")
     );
 }
 

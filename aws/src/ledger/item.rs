@@ -24,8 +24,10 @@ pub mod attr {
     pub const USER: &str = "user";
     /// The state's name.
     pub const STATE: &str = "state";
-    /// The new pool's username (migrated).
+    /// The new pool's username (approved, migrated).
     pub const NEW_USERNAME: &str = "newUsername";
+    /// The new pool's `sub` of the user (migrated, once confirmed).
+    pub const NEW_SUB: &str = "newSub";
     /// When the state was reached.
     pub const AT_MS: &str = "atMs";
     /// Why (refused).
@@ -74,9 +76,10 @@ pub fn own_partition_key(legacy_username: &str) -> String {
 }
 
 /// The attributes that make up a user's migration state, the same on every copy.
-pub(crate) const STATE_ATTRIBUTES: [&str; 7] = [
+pub(crate) const STATE_ATTRIBUTES: [&str; 8] = [
     attr::STATE,
     attr::NEW_USERNAME,
+    attr::NEW_SUB,
     attr::AT_MS,
     attr::REASON,
     attr::METHOD,
@@ -157,12 +160,23 @@ fn state_to_attributes(state: &MigrationState, item: &mut Item) {
     item.insert(attr::STATE.into(), s(state.name()));
     match state {
         MigrationState::Pending => {}
-        MigrationState::Migrated {
+        MigrationState::Approved {
             new_username,
             at_ms,
         } => {
             item.insert(attr::NEW_USERNAME.into(), s(new_username));
             item.insert(attr::AT_MS.into(), n(*at_ms));
+        }
+        MigrationState::Migrated {
+            new_username,
+            at_ms,
+            new_sub,
+        } => {
+            item.insert(attr::NEW_USERNAME.into(), s(new_username));
+            item.insert(attr::AT_MS.into(), n(*at_ms));
+            if let Some(sub) = new_sub {
+                item.insert(attr::NEW_SUB.into(), s(sub));
+            }
         }
         MigrationState::Refused { reason, at_ms } => {
             item.insert(attr::REASON.into(), s(reason.as_str()));
@@ -210,12 +224,15 @@ pub fn item_to_record(item: &Item) -> Result<LedgerRecord, AwsError> {
     let at_ms = get_n(item, attr::AT_MS)?;
     match state_name {
         "pending" => {}
-        "migrated" => {
+        "approved" | "migrated" => {
             state.insert(
                 "newUsername".into(),
                 get_s(item, attr::NEW_USERNAME).unwrap_or_default().into(),
             );
             state.insert("atMs".into(), at_ms.unwrap_or_default().into());
+            if let Some(sub) = get_s(item, attr::NEW_SUB) {
+                state.insert("newSub".into(), sub.into());
+            }
         }
         "refused" => {
             state.insert(
@@ -288,9 +305,19 @@ mod tests {
     fn every_state_round_trips_through_items() {
         let states = [
             MigrationState::Pending,
+            MigrationState::Approved {
+                new_username: "name@acme.com".into(),
+                at_ms: 6,
+            },
             MigrationState::Migrated {
                 new_username: "name@acme.com".into(),
                 at_ms: 7,
+                new_sub: None,
+            },
+            MigrationState::Migrated {
+                new_username: "name@acme.com".into(),
+                at_ms: 7,
+                new_sub: Some("0f6b2c1e-new".into()),
             },
             MigrationState::Refused {
                 reason: ReasonCode::Ambiguous,

@@ -22,9 +22,10 @@
 //! | `pk`          | S    | `k#` + match key                                                    |
 //! | `sk`          | S    | `u#` + legacy username (exact case)                                 |
 //! | `user`        | S    | the [`LegacyUser`](cognito_migrate_core::user::LegacyUser) as JSON (serde)                                  |
-//! | `state`       | S    | `pending`, `migrated`, `refused` or `finished`                      |
-//! | `newUsername` | S    | migrated: the new pool's username                                   |
-//! | `atMs`        | N    | migrated, refused, finished: when                                   |
+//! | `state`       | S    | `pending`, `approved`, `migrated`, `refused` or `finished`          |
+//! | `newUsername` | S    | approved, migrated: the new pool's username                         |
+//! | `newSub`      | S    | migrated: the new pool's `sub`, recorded by post authentication     |
+//! | `atMs`        | N    | approved, migrated, refused, finished: when                         |
 //! | `reason`      | S    | refused: the [`ReasonCode`](cognito_migrate_core::migrate::ReasonCode)                                         |
 //! | `method`      | S    | finished: the [`FinishMethod`](cognito_migrate_core::ledger::FinishMethod) (`csv-import`, `admin-create-user`)  |
 //! | `groupsCopied`| BOOL | the user's groups exist in the new pool                             |

@@ -19,22 +19,29 @@ use crate::error::{AwsError, json_error};
 /// What [`Ledger::record_migration`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MigrationWrite {
-    /// The state became `migrated`.
+    /// The state became `approved`.
     Recorded,
-    /// It already was `migrated` to the same username (a retried invocation): nothing changed.
+    /// It already was `approved` to the same username (a retried invocation): nothing changed.
     AlreadyRecorded,
 }
 
-const MIGRATABLE: &str = "attribute_not_exists(#state) OR #state IN (:pending, :refused) OR (#state = :migrated AND #newUsername = :newUsername)";
+const APPROVABLE: &str = "attribute_not_exists(#state) OR #state IN (:pending, :refused) OR (#state IN (:approved, :migrated) AND #newUsername = :newUsername)";
+
+const CONFLICT: AwsError = AwsError::Conflict {
+    operation: "TransactWriteItems",
+};
 
 impl Ledger {
-    /// Marks `record`'s user migrated to `new_username`, on every copy, in one transaction.
+    /// Marks `record`'s user approved under `new_username`, on every copy, in one transaction
+    /// that also claims `new_username` for it: the first phase of the binding, which post
+    /// authentication confirms ([`Self::confirm_migration`]).
     ///
-    /// Allowed over `pending` and `refused`, and over `migrated` to the same username (Cognito
-    /// retrying a migration that did not complete). When the record already says so, the
-    /// transaction only checks that it still does, and nothing changes. Any other concurrent
-    /// change makes it fail with [`AwsError::Conflict`], and so does `new_username` claimed by
-    /// another legacy user (see the module documentation).
+    /// Allowed where [`MigrationState::approve`] allows it: over `pending` and `refused`, and
+    /// over a binding to the same username (Cognito retrying a migration that did not
+    /// complete). When the record already says approved to it, the transaction only checks
+    /// that it still does, and nothing changes. Any other concurrent change makes it fail with
+    /// [`AwsError::Conflict`], and so does `new_username` claimed by another legacy user (see
+    /// the module documentation).
     pub async fn record_migration(
         &self,
         record: &LedgerRecord,
@@ -42,10 +49,11 @@ impl Ledger {
         at_ms: i64,
     ) -> Result<MigrationWrite, AwsError> {
         let username = &record.entry.user.username;
-        let already = matches!(
-            &record.entry.state,
-            MigrationState::Migrated { new_username: recorded, .. } if recorded == new_username
-        );
+        let to = record
+            .entry
+            .state
+            .approve(new_username, at_ms)
+            .map_err(|_| CONFLICT)?;
         let user_json = serde_json::to_string(&record.entry.user).map_err(|e| {
             AwsError::MalformedItem(format!("the user does not serialise ({})", json_error(&e)))
         })?;
@@ -59,14 +67,14 @@ impl Ledger {
             let key = item_key(&pk, username);
             // With counters, one copy pins the exact state the deltas were computed from.
             let pin = (self.counts() && pk == anchor).then(|| from.pin());
-            let item = if already {
+            let item = if to.is_none() {
                 let check = ConditionCheck::builder()
                     .table_name(self.table())
                     .set_key(Some(key))
-                    .condition_expression("#state = :migrated AND #newUsername = :newUsername")
+                    .condition_expression("#state = :approved AND #newUsername = :newUsername")
                     .expression_attribute_names("#state", attr::STATE)
                     .expression_attribute_names("#newUsername", attr::NEW_USERNAME)
-                    .expression_attribute_values(":migrated", s("migrated"))
+                    .expression_attribute_values(":approved", s("approved"))
                     .expression_attribute_values(":newUsername", s(new_username))
                     .build()
                     .map_err(|_| build_error("TransactWriteItems"))?;
@@ -78,15 +86,15 @@ impl Ledger {
                     // A user found by the exact fallback lookup has no items yet: they are
                     // created complete, so the next query reads them like indexed ones.
                     .update_expression(
-                        "SET #state = :migrated, #newUsername = :newUsername, #atMs = :atMs, \
+                        "SET #state = :approved, #newUsername = :newUsername, #atMs = :atMs, \
                          #user = if_not_exists(#user, :user), #keys = if_not_exists(#keys, :keys), \
                          #primary = if_not_exists(#primary, :primary), \
                          #groupsCopied = if_not_exists(#groupsCopied, :false) \
-                         REMOVE #reason, #method",
+                         REMOVE #reason, #method, #newSub",
                     )
                     .condition_expression(match &pin {
-                        Some(pin) => format!("({MIGRATABLE}) AND ({})", pin.expression),
-                        None => MIGRATABLE.to_owned(),
+                        Some(pin) => format!("({APPROVABLE}) AND ({})", pin.expression),
+                        None => APPROVABLE.to_owned(),
                     })
                     .set_expression_attribute_values(pin.as_ref().map(Pin::values))
                     .expression_attribute_names("#state", attr::STATE)
@@ -94,12 +102,14 @@ impl Ledger {
                     .expression_attribute_names("#atMs", attr::AT_MS)
                     .expression_attribute_names("#reason", attr::REASON)
                     .expression_attribute_names("#method", attr::METHOD)
+                    .expression_attribute_names("#newSub", attr::NEW_SUB)
                     .expression_attribute_names("#user", attr::USER)
                     .expression_attribute_names("#keys", attr::KEYS)
                     .expression_attribute_names("#primary", attr::PRIMARY)
                     .expression_attribute_names("#groupsCopied", attr::GROUPS_COPIED)
                     .expression_attribute_values(":pending", s("pending"))
                     .expression_attribute_values(":refused", s("refused"))
+                    .expression_attribute_values(":approved", s("approved"))
                     .expression_attribute_values(":migrated", s("migrated"))
                     .expression_attribute_values(":newUsername", s(new_username))
                     .expression_attribute_values(":atMs", n(at_ms))
@@ -113,25 +123,65 @@ impl Ledger {
             };
             items.push(item);
         }
-        if !already {
-            items.push(self.claim(new_username, username, at_ms)?);
-        }
-        if self.counts() && !already {
-            let delta = CounterDelta::transition(
-                from.stored(),
-                &MigrationState::Migrated {
-                    new_username: new_username.to_owned(),
-                    at_ms,
-                },
-            );
+        let Some(to) = to else {
+            self.transact(items).await?;
+            return Ok(MigrationWrite::AlreadyRecorded);
+        };
+        items.push(self.claim(new_username, username, at_ms)?);
+        if self.counts() {
+            let delta = CounterDelta::transition(from.stored(), &to);
             items.extend(counter_updates(&delta, self.table(), shard_of(username))?);
         }
         self.transact(items).await?;
-        Ok(if already {
-            MigrationWrite::AlreadyRecorded
-        } else {
-            MigrationWrite::Recorded
-        })
+        Ok(MigrationWrite::Recorded)
+    }
+
+    /// Confirms `record`'s approval under `new_username`: the new-pool user signed in, so the
+    /// state becomes `migrated` with its `sub`, on every copy, in one transaction. Only from
+    /// `approved` to that very username; anything else is [`AwsError::Conflict`].
+    pub async fn confirm_migration(
+        &self,
+        record: &LedgerRecord,
+        new_username: &str,
+        new_sub: Option<&str>,
+        at_ms: i64,
+    ) -> Result<(), AwsError> {
+        let username = &record.entry.user.username;
+        let to = record
+            .entry
+            .state
+            .confirm(new_username, new_sub, at_ms)
+            .map_err(|_| CONFLICT)?;
+        let mut items = Vec::new();
+        for pk in record.copies() {
+            let mut update = Update::builder()
+                .table_name(self.table())
+                .set_key(Some(item_key(&pk, username)))
+                .condition_expression("#state = :approved AND #newUsername = :newUsername")
+                .expression_attribute_names("#state", attr::STATE)
+                .expression_attribute_names("#newUsername", attr::NEW_USERNAME)
+                .expression_attribute_names("#atMs", attr::AT_MS)
+                .expression_attribute_values(":approved", s("approved"))
+                .expression_attribute_values(":migrated", s("migrated"))
+                .expression_attribute_values(":newUsername", s(new_username))
+                .expression_attribute_values(":atMs", n(at_ms));
+            update = match new_sub {
+                Some(sub) => update
+                    .update_expression("SET #state = :migrated, #atMs = :atMs, #newSub = :newSub")
+                    .expression_attribute_names("#newSub", attr::NEW_SUB)
+                    .expression_attribute_values(":newSub", s(sub)),
+                None => update.update_expression("SET #state = :migrated, #atMs = :atMs"),
+            };
+            let update = update
+                .build()
+                .map_err(|_| build_error("TransactWriteItems"))?;
+            items.push(TransactWriteItem::builder().update(update).build());
+        }
+        if self.counts() {
+            let delta = CounterDelta::transition(Some(&record.entry.state), &to);
+            items.extend(counter_updates(&delta, self.table(), shard_of(username))?);
+        }
+        self.transact(items).await
     }
 
     /// The claim of `legacy_username` on `new_username`: written when no one holds it, kept
@@ -222,7 +272,8 @@ impl Ledger {
         self.transact(items).await
     }
 
-    /// Marks the user's groups copied, on every copy, only over `migrated` or `finished`.
+    /// Marks the user's groups copied, on every copy, only over `approved`, `migrated` or
+    /// `finished`.
     pub async fn mark_groups_copied(
         &self,
         record: &LedgerRecord,
@@ -234,8 +285,9 @@ impl Ledger {
                 .table_name(self.table())
                 .set_key(Some(item_key(&pk, &record.entry.user.username)))
                 .update_expression("SET #groupsCopied = :true, #groupsCopiedAtMs = :atMs")
-                .condition_expression("#state IN (:migrated, :finished)")
+                .condition_expression("#state IN (:approved, :migrated, :finished)")
                 .expression_attribute_names("#state", attr::STATE)
+                .expression_attribute_values(":approved", s("approved"))
                 .expression_attribute_names("#groupsCopied", attr::GROUPS_COPIED)
                 .expression_attribute_names("#groupsCopiedAtMs", attr::GROUPS_COPIED_AT_MS)
                 .expression_attribute_values(":migrated", s("migrated"))
@@ -309,7 +361,11 @@ impl StoredState {
                 expression: "#state = :refused AND #reason = :fromReason",
                 reason: Some(reason.as_str().to_owned()),
             },
-            // Only pending and refused users are ever moved by these writes.
+            Self::Stored(MigrationState::Migrated { .. }) => Pin {
+                expression: "#state = :migrated",
+                reason: None,
+            },
+            // Otherwise only pending and refused users are ever moved by these writes.
             Self::Stored(_) => Pin {
                 expression: "#state = :pending",
                 reason: None,

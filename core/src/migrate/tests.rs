@@ -572,6 +572,7 @@ fn migrated_users_are_skipped_but_an_unfinished_migration_may_repeat() {
         state: MigrationState::Migrated {
             new_username: "other-identifier".into(),
             at_ms: 1,
+            new_sub: None,
         },
         groups_copied: false,
         groups_copied_at_ms: None,
@@ -590,6 +591,7 @@ fn migrated_users_are_skipped_but_an_unfinished_migration_may_repeat() {
         state: MigrationState::Migrated {
             new_username: "name@acme.com".into(),
             at_ms: 1,
+            new_sub: None,
         },
         groups_copied: false,
         groups_copied_at_ms: None,

@@ -82,7 +82,7 @@ impl<'a> Invocation<'a> {
                 self.note("The migration could not be recorded: refused.");
                 self.done(Verdict::Refused, Some(ReasonCode::LedgerUnavailable))
             }
-            (MigrationPhase::Reread(decision, new_username), Answer::Record(Some(entry))) if matches!(&entry.state, MigrationState::Migrated { new_username: recorded, .. } if *recorded == new_username) =>
+            (MigrationPhase::Reread(decision, new_username), Answer::Record(Some(entry))) if matches!(&entry.state, MigrationState::Approved { new_username: recorded, .. } if *recorded == new_username) =>
             {
                 // A concurrent invocation of the same sign-in (Cognito retrying, or a double
                 // submit) recorded this very migration first: that is an approval too.

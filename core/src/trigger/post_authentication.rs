@@ -1,8 +1,11 @@
-//! Post authentication: the migrated user's legacy groups are copied into the new pool, all of
-//! them, once. A failure leaves the sign-in alone; the next sign-in tries again.
+//! Post authentication: the first sign-in of a migrated user confirms its approval (the ledger
+//! records it `migrated`, with the new pool's `sub`), and its legacy groups are copied into the
+//! new pool, all of them, once. A failure leaves the sign-in alone; the next sign-in tries
+//! again.
 
 use super::{Answer, Invocation, Request, Verdict};
 use crate::groups::{GroupSpec, plan_groups};
+use crate::ledger::{LedgerEntry, MigrationState};
 use crate::reason::ReasonCode;
 
 /// Where the copy stands.
@@ -10,6 +13,8 @@ use crate::reason::ReasonCode;
 pub(super) enum Phase {
     /// Waiting for the ledger record.
     Record,
+    /// Waiting for the confirmation of the approval.
+    Confirm(Box<LedgerEntry>),
     /// Waiting for the legacy groups.
     LegacyGroups { legacy_username: String },
     /// Waiting for the new pool's groups.
@@ -31,19 +36,27 @@ impl<'a> Invocation<'a> {
                     Ok(entry) => entry,
                     Err(phase) => return phase,
                 };
-                if entry.groups_copied {
-                    self.note("The groups were copied at an earlier sign-in.");
-                    return self.done(Verdict::Unchanged, Some(ReasonCode::GroupsAlreadyCopied));
+                if let MigrationState::Approved { new_username, .. } = &entry.state {
+                    self.note(
+                        "The new-pool user signed in: its approval is confirmed, with its new sub.",
+                    );
+                    self.ask(Request::ConfirmMigration {
+                        legacy_username: entry.user.username.clone(),
+                        new_username: new_username.clone(),
+                        new_sub: self.event.user_attributes().get("sub").cloned(),
+                        at_ms: self.context.now_ms,
+                    });
+                    return super::Phase::PostAuthentication(Phase::Confirm(Box::new(entry)));
                 }
-                if self.pool_id().is_none() {
-                    self.note("Neither the configuration nor the event names the new pool.");
-                    return self.done(Verdict::Unchanged, Some(ReasonCode::NoUserPoolId));
+                self.copy_groups(entry)
+            }
+            (Phase::Confirm(entry), answer) => {
+                if answer != Answer::Done {
+                    self.note(
+                        "The approval could not be confirmed now; the next sign-in tries again.",
+                    );
                 }
-                let legacy_username = entry.user.username;
-                self.ask(Request::LegacyGroups {
-                    legacy_username: legacy_username.clone(),
-                });
-                super::Phase::PostAuthentication(Phase::LegacyGroups { legacy_username })
+                self.copy_groups(*entry)
             }
             (Phase::LegacyGroups { legacy_username }, Answer::LegacyGroups(legacy)) => {
                 let Some(user_pool_id) = self.pool_id() else {
@@ -102,6 +115,22 @@ impl<'a> Invocation<'a> {
             }
             _ => self.not_copied(),
         }
+    }
+
+    fn copy_groups(&mut self, entry: LedgerEntry) -> super::Phase<'a> {
+        if entry.groups_copied {
+            self.note("The groups were copied at an earlier sign-in.");
+            return self.done(Verdict::Unchanged, Some(ReasonCode::GroupsAlreadyCopied));
+        }
+        if self.pool_id().is_none() {
+            self.note("Neither the configuration nor the event names the new pool.");
+            return self.done(Verdict::Unchanged, Some(ReasonCode::NoUserPoolId));
+        }
+        let legacy_username = entry.user.username;
+        self.ask(Request::LegacyGroups {
+            legacy_username: legacy_username.clone(),
+        });
+        super::Phase::PostAuthentication(Phase::LegacyGroups { legacy_username })
     }
 
     fn pool_id(&self) -> Option<String> {

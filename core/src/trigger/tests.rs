@@ -42,6 +42,7 @@ fn migrated(name: &str, new_username: &str) -> LedgerEntry {
         state: MigrationState::Migrated {
             new_username: new_username.into(),
             at_ms: NOW - 5_000,
+            new_sub: None,
         },
         ..pending(name)
     }
@@ -82,6 +83,7 @@ fn kinds(requests: &[Request]) -> Vec<&'static str> {
             Request::CheckPassword { .. } => "password",
             Request::LedgerRecord { .. } => "record",
             Request::RecordMigration { .. } => "record-migration",
+            Request::ConfirmMigration { .. } => "confirm-migration",
             Request::RecordRefusal { .. } => "record-refusal",
             Request::LegacyGroups { .. } => "legacy-groups",
             Request::NewPoolGroups { .. } => "new-pool-groups",
@@ -171,7 +173,7 @@ fn a_retried_or_concurrent_write_of_the_same_migration_is_approved_again() {
 
     // The write lost a race; the record, read again, shows this very migration.
     let recorded = [LedgerEntry {
-        state: MigrationState::Migrated {
+        state: MigrationState::Approved {
             new_username: "name@acme.com".into(),
             at_ms: 1,
         },
@@ -656,4 +658,114 @@ fn failure_messages_are_generic() {
         let text = failure.to_string();
         assert!(!text.contains('@') && !text.contains("name"), "{text}");
     }
+}
+
+/// A legacy user approved under `new_username`, not confirmed yet.
+fn approved(name: &str, new_username: &str) -> LedgerEntry {
+    LedgerEntry {
+        state: MigrationState::Approved {
+            new_username: new_username.into(),
+            at_ms: NOW - 5_000,
+        },
+        ..pending(name)
+    }
+}
+
+#[test]
+fn the_first_post_authentication_confirms_the_approval_with_the_new_sub() {
+    let e = event("post-authentication", "name@acme.com");
+    let entries = [approved("Name@Acme.com", "name@acme.com")];
+    let new_pool = |request: &Request| match request {
+        Request::NewPoolGroups { .. } => Answer::NewPoolGroups {
+            existing: BTreeSet::new(),
+            memberships: BTreeSet::new(),
+        },
+        other => ledger(&entries, "", WriteResult::Recorded)(other),
+    };
+    let (asked, outcome) = drive(&e, new_pool);
+    assert_eq!(
+        kinds(&asked),
+        [
+            "record",
+            "confirm-migration",
+            "legacy-groups",
+            "new-pool-groups",
+            "apply-groups",
+            "mark-groups"
+        ]
+    );
+    assert_eq!(
+        asked[1],
+        Request::ConfirmMigration {
+            legacy_username: "Name@Acme.com".into(),
+            new_username: "name@acme.com".into(),
+            new_sub: Some("0d5e8a31-9a7b-4b6c-8d2e-3f4a5b6c7d8e".into()),
+            at_ms: NOW,
+        }
+    );
+    assert_eq!(outcome.verdict, Verdict::GroupsCopied);
+
+    // A confirmation that cannot be written now leaves the groups to go on.
+    let (asked, outcome) = drive(&e, |request| match request {
+        Request::ConfirmMigration { .. } => Answer::Failed,
+        other => new_pool(other),
+    });
+    assert_eq!(
+        kinds(&asked)[..3],
+        ["record", "confirm-migration", "legacy-groups"]
+    );
+    assert_eq!(outcome.verdict, Verdict::GroupsCopied);
+
+    // Another new-pool user never confirms someone else's approval.
+    let stranger = with_attributes(
+        "post-authentication",
+        &json!({"sub": "ffff", "custom:legacy_username": "Name@Acme.com"}),
+    );
+    let mut raw = stranger.unchanged();
+    raw["userName"] = "mallory".into();
+    let stranger = TriggerEvent::from_value(raw).unwrap();
+    let (asked, outcome) = drive(&stranger, ledger(&entries, "", WriteResult::Recorded));
+    assert_eq!(kinds(&asked), ["record"]);
+    assert_eq!(outcome.reason, Some(ReasonCode::NotOwner));
+}
+
+#[test]
+fn once_confirmed_only_the_recorded_sub_is_the_owner() {
+    let bound = [LedgerEntry {
+        state: MigrationState::Migrated {
+            new_username: "name@acme.com".into(),
+            at_ms: NOW - 5_000,
+            new_sub: Some("0d5e8a31-9a7b-4b6c-8d2e-3f4a5b6c7d8e".into()),
+        },
+        ..pending("Name@Acme.com")
+    }];
+    let owner = event("token-generation-authentication", "name@acme.com");
+    let (_, outcome) = drive(&owner, ledger(&bound, "", WriteResult::Recorded));
+    assert_eq!(outcome.verdict, Verdict::GroupsAdded);
+    // The same username with another sub: a user created again under that name (after the
+    // first was deleted) is not the one the legacy user moved to.
+    let mut raw = owner.unchanged();
+    raw["request"]["userAttributes"]["sub"] = "11111111-other".into();
+    let other = TriggerEvent::from_value(raw).unwrap();
+    let (_, outcome) = drive(&other, ledger(&bound, "", WriteResult::Recorded));
+    assert_eq!(outcome.reason, Some(ReasonCode::NotOwner));
+}
+
+#[test]
+fn an_unconfirmed_approval_blocks_sign_ups_and_other_usernames_but_not_a_retry() {
+    let entries = [approved("Name@Acme.com", "name@acme.com")];
+    // A stranger's sign-up with the user's e-mail is refused while Cognito may still be
+    // creating the user.
+    let mut raw = event("pre-sign-up", "7c1d3b2a-uuid").unchanged();
+    raw["request"]["userAttributes"] = json!({"email": "NAME@acme.com"});
+    let sign_up = TriggerEvent::from_value(raw).unwrap();
+    let (_, outcome) = drive(&sign_up, ledger(&entries, "", WriteResult::Recorded));
+    assert_eq!(outcome.reason, Some(ReasonCode::IdentifierTaken));
+    // The same username again: approved again.
+    let retry = event("user-migration-authentication", "NAME@acme.com");
+    let (_, outcome) = drive(
+        &retry,
+        ledger(&entries, "Name@Acme.com", WriteResult::AlreadyRecorded),
+    );
+    assert_eq!(outcome.verdict, Verdict::ApprovedAgain);
 }
