@@ -762,7 +762,7 @@ pub(crate) fn pool_shape(list: &mut Checklist, function: &FunctionFacts, pool: &
             list.fail(
                 check,
                 format!(
-                    "the function's {variable} is {}, the new pool's {setting} {}: {consequence}",
+                    "the function's {variable} names {}, but the new pool's {setting} are {}: {consequence}",
                     shown(&configured),
                     shown(&wanted)
                 ),

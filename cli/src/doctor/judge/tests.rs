@@ -425,7 +425,7 @@ fn the_function_must_know_the_new_pool_s_sign_in_shape() {
     assert!(
         username
             .detail
-            .starts_with("the function's NEW_POOL_USERNAME_ATTRIBUTES is none, the new pool's UsernameAttributes email"),
+            .starts_with("the function's NEW_POOL_USERNAME_ATTRIBUTES names none, but the new pool's UsernameAttributes are email:"),
         "{}",
         username.detail
     );
