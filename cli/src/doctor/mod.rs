@@ -1,5 +1,6 @@
 //! `doctor`: reads the live configuration of the trigger, both pools and the ledger, and says
-//! which of the settings that make a migration silently do nothing are wrong, each with its fix.
+//! which of the settings that make a migration silently do nothing, unsafe, or at odds with the
+//! new pool are wrong, each with its fix.
 //!
 //! The reads are [`cognito_migrate_aws::cli::doctor`]; [`judge`] turns what they found into the
 //! checklist, without AWS; [`render()`] prints it.
