@@ -112,6 +112,21 @@ run python e2e/demo_story.py .stack/demo/audit.json
 title "Where the migration stands: cognito-migrate status"
 run "${cli[@]}" status --table "$LEDGER_TABLE" | sed 's/^/  /'
 
+# The checks an operator runs against AWS, here against the stack: the function record (its
+# variables, its resource policy) lives in moto's Lambda API, the new pool is cognito-local.
+title "Is the setup safe and complete? cognito-migrate doctor"
+doctor=(env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_ENDPOINT_URL_DYNAMODB -u AWS_ENDPOINT_URL_LAMBDA
+  AWS_ENDPOINT_URL="$LAMBDA_API_ENDPOINT" AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER="$COGNITO_LOCAL_ENDPOINT"
+  LEGACY_ENDPOINT_URL="$MOTO_ENDPOINT" AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
+  "$CLI" doctor --function "$TRIGGER_FUNCTION" --new-pool-id "$NEW_USER_POOL_ID" --new-client-id "$NEW_CLIENT_ID")
+doctor_rc=0
+run "${doctor[@]}" >.stack/demo/doctor.out 2>&1 || doctor_rc=$?
+sed 's/^/  /' .stack/demo/doctor.out
+if [ "$doctor_rc" != 0 ]; then
+  echo "demo: doctor found a problem in the stack's setup (exit $doctor_rc)" >&2
+  exit 1
+fi
+
 finished=1
 log "demo done in $(($(date +%s) - started))s"
 if [ "$keep" = 1 ]; then

@@ -10,8 +10,8 @@ use std::net::TcpStream;
 use std::process::Command;
 
 use aws_sdk_cognitoidentityprovider::types::{
-    AttributeDataType, ExplicitAuthFlowsType, LambdaConfigType, SchemaAttributeType,
-    UsernameConfigurationType,
+    AliasAttributeType, AttributeDataType, ExplicitAuthFlowsType, LambdaConfigType,
+    SchemaAttributeType, UserPoolType, UsernameAttributeType, UsernameConfigurationType,
 };
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Environment, FunctionCode, Runtime};
@@ -22,7 +22,7 @@ use common::{CliRun, Moto};
 use serde_json::Value;
 
 /// Every check doctor runs when given a new client id.
-const ALL_CHECKS: [&str; 19] = [
+const ALL_CHECKS: [&str; 22] = [
     "function",
     "function-variables",
     "legacy-pool",
@@ -34,9 +34,12 @@ const ALL_CHECKS: [&str; 19] = [
     "new-pool",
     "new-pool-case-insensitive",
     "new-pool-custom-attributes",
+    "new-pool-legacy-attributes-immutable",
+    "new-clients-cannot-write-legacy-attributes",
     "new-client",
     "new-client-auth-flow",
-    "new-client-write-attributes",
+    "function-username-attributes",
+    "function-alias-attributes",
     "trigger-user-migration",
     "trigger-pre-sign-up",
     "trigger-post-authentication",
@@ -50,6 +53,7 @@ enum Fault {
     None,
     CaseSensitivePool,
     MissingCustomAttribute,
+    MutableLegacyAttribute,
     TriggerMissing,
     TriggerElsewhere,
     NoInvokePermission,
@@ -59,6 +63,23 @@ enum Fault {
     TableMissing,
     EmptyLedger,
 }
+
+/// How users sign in to the new pool, and what the function's variables say about it.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    username_attributes: &'static [UsernameAttributeType],
+    alias_attributes: &'static [AliasAttributeType],
+    username_variable: Option<&'static str>,
+    alias_variable: Option<&'static str>,
+}
+
+/// Plain usernames, and no variable about them.
+const PLAIN: Shape = Shape {
+    username_attributes: &[],
+    alias_attributes: &[],
+    username_variable: None,
+    alias_variable: None,
+};
 
 /// What one setup created.
 #[derive(Debug)]
@@ -147,11 +168,11 @@ fn legacy_user(username: &str) -> LegacyUser {
     )
 }
 
-fn custom_attribute(name: &str) -> SchemaAttributeType {
+fn custom_attribute(name: &str, mutable: bool) -> SchemaAttributeType {
     SchemaAttributeType::builder()
         .name(name)
         .attribute_data_type(AttributeDataType::String)
-        .mutable(false)
+        .mutable(mutable)
         .build()
 }
 
@@ -193,9 +214,60 @@ async fn set_up_legacy(
     )
 }
 
+/// The new pool, its triggers invoking `function_arn` (or `other_arn` where `fault` says).
+async fn create_new_pool(
+    cognito: &aws_sdk_cognitoidentityprovider::Client,
+    tag: &str,
+    (fault, shape): (Fault, Shape),
+    function_arn: &str,
+    other_arn: &str,
+) -> UserPoolType {
+    let mut triggers = LambdaConfigType::builder()
+        .user_migration(function_arn)
+        .pre_token_generation(function_arn);
+    if fault != Fault::TriggerMissing {
+        triggers = triggers.pre_sign_up(function_arn);
+    }
+    triggers = triggers.post_authentication(if fault == Fault::TriggerElsewhere {
+        other_arn
+    } else {
+        function_arn
+    });
+    let mut new_pool = cognito
+        .create_user_pool()
+        .pool_name(format!("new-{tag}"))
+        .username_configuration(
+            UsernameConfigurationType::builder()
+                .case_sensitive(fault == Fault::CaseSensitivePool)
+                .build()
+                .unwrap(),
+        )
+        .schema(custom_attribute("legacy_sub", false))
+        .set_username_attributes(
+            (!shape.username_attributes.is_empty()).then(|| shape.username_attributes.to_vec()),
+        )
+        .set_alias_attributes(
+            (!shape.alias_attributes.is_empty()).then(|| shape.alias_attributes.to_vec()),
+        )
+        .lambda_config(triggers.build());
+    if fault != Fault::MissingCustomAttribute {
+        new_pool = new_pool.schema(custom_attribute(
+            "legacy_username",
+            fault == Fault::MutableLegacyAttribute,
+        ));
+    }
+    new_pool.send().await.expect("new pool").user_pool.unwrap()
+}
+
 /// A whole migration setup, named by `tag` so several live side by side in one moto, with
 /// `fault` as its only mistake.
-async fn set_up(moto: &Moto, role: &str, tag: &str, fault: Fault, users: &[LegacyUser]) -> Stack {
+async fn set_up(
+    moto: &Moto,
+    role: &str,
+    tag: &str,
+    (fault, shape): (Fault, Shape),
+    users: &[LegacyUser],
+) -> Stack {
     let sdk = moto.sdk().await;
     let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
@@ -226,35 +298,16 @@ async fn set_up(moto: &Moto, role: &str, tag: &str, fault: Fault, users: &[Legac
     if fault != Fault::LegacySecretNotConfigured {
         variables.push(("LEGACY_CLIENT_SECRET", secret.as_str()));
     }
+    if let Some(value) = shape.username_variable {
+        variables.push(("NEW_POOL_USERNAME_ATTRIBUTES", value));
+    }
+    if let Some(value) = shape.alias_variable {
+        variables.push(("NEW_POOL_ALIAS_ATTRIBUTES", value));
+    }
     let function_arn = create_function(&lambda, role, &function, &variables).await;
     let other_arn = create_function(&lambda, role, &format!("other-{tag}"), &[]).await;
 
-    let mut triggers = LambdaConfigType::builder()
-        .user_migration(&function_arn)
-        .pre_token_generation(&function_arn);
-    if fault != Fault::TriggerMissing {
-        triggers = triggers.pre_sign_up(&function_arn);
-    }
-    triggers = triggers.post_authentication(if fault == Fault::TriggerElsewhere {
-        &other_arn
-    } else {
-        &function_arn
-    });
-    let mut new_pool = cognito
-        .create_user_pool()
-        .pool_name(format!("new-{tag}"))
-        .username_configuration(
-            UsernameConfigurationType::builder()
-                .case_sensitive(fault == Fault::CaseSensitivePool)
-                .build()
-                .unwrap(),
-        )
-        .schema(custom_attribute("legacy_sub"))
-        .lambda_config(triggers.build());
-    if fault != Fault::MissingCustomAttribute {
-        new_pool = new_pool.schema(custom_attribute("legacy_username"));
-    }
-    let new_pool = new_pool.send().await.expect("new pool").user_pool.unwrap();
+    let new_pool = create_new_pool(&cognito, tag, (fault, shape), &function_arn, &other_arn).await;
     let new_pool_id = new_pool.id().unwrap().to_owned();
 
     let mut flows = vec![
@@ -270,8 +323,7 @@ async fn set_up(moto: &Moto, role: &str, tag: &str, fault: Fault, users: &[Legac
         .client_name("app")
         .set_explicit_auth_flows(Some(flows))
         .write_attributes("email")
-        .write_attributes("custom:legacy_sub")
-        .write_attributes("custom:legacy_username")
+        .write_attributes("name")
         .send()
         .await
         .expect("new client")
@@ -301,6 +353,10 @@ async fn set_up(moto: &Moto, role: &str, tag: &str, fault: Fault, users: &[Legac
 /// Runs the CLI with every service on moto through its own service-specific variable, so the
 /// Lambda client is shown to honour `AWS_ENDPOINT_URL_LAMBDA`.
 fn doctor(moto: &Moto, stack: &Stack, extra: &[&str]) -> CliRun {
+    doctor_at(&moto.endpoint, stack, extra)
+}
+
+fn doctor_at(endpoint: &str, stack: &Stack, extra: &[&str]) -> CliRun {
     let output = Command::new(env!("CARGO_BIN_EXE_cognito-migrate"))
         .args([
             "doctor",
@@ -316,10 +372,10 @@ fn doctor(moto: &Moto, stack: &Stack, extra: &[&str]) -> CliRun {
         .env_remove("AWS_PROFILE")
         .env_remove("LEGACY_REGION")
         .env_remove("LEGACY_ROLE_ARN")
-        .env("AWS_ENDPOINT_URL_LAMBDA", &moto.endpoint)
-        .env("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", &moto.endpoint)
-        .env("AWS_ENDPOINT_URL_DYNAMODB", &moto.endpoint)
-        .env("LEGACY_ENDPOINT_URL", &moto.endpoint)
+        .env("AWS_ENDPOINT_URL_LAMBDA", endpoint)
+        .env("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", endpoint)
+        .env("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+        .env("LEGACY_ENDPOINT_URL", endpoint)
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
@@ -348,7 +404,7 @@ fn failed_checks(report: &Value) -> BTreeSet<String> {
 async fn a_correct_setup_passes_every_check() {
     let moto = Moto::start();
     let role = create_role(&moto.endpoint);
-    let stack = Box::pin(set_up(&moto, &role, "ok", Fault::None, &[])).await;
+    let stack = Box::pin(set_up(&moto, &role, "ok", (Fault::None, PLAIN), &[])).await;
 
     let run = doctor(&moto, &stack, &["--json"]);
     let report = parse(&run);
@@ -380,7 +436,7 @@ async fn a_correct_setup_passes_every_check() {
     let text = doctor(&moto, &stack, &[]);
     assert_eq!(text.code, Some(0), "{}", text.stdout);
     assert!(
-        text.stdout.contains("19 checks, 0 failed, 0 not checked"),
+        text.stdout.contains("22 checks, 0 failed, 0 not checked"),
         "{}",
         text.stdout
     );
@@ -401,6 +457,11 @@ async fn each_misconfiguration_fails_exactly_its_check() {
             Fault::MissingCustomAttribute,
             vec!["new-pool-custom-attributes"],
             "add-custom-attributes",
+        ),
+        (
+            Fault::MutableLegacyAttribute,
+            vec!["new-pool-legacy-attributes-immutable"],
+            "create a new pool",
         ),
         (
             Fault::TriggerMissing,
@@ -440,7 +501,14 @@ async fn each_misconfiguration_fails_exactly_its_check() {
         ),
     ];
     for (index, (fault, expected, fix)) in cases.into_iter().enumerate() {
-        let stack = Box::pin(set_up(&moto, &role, &format!("f{index}"), fault, &[])).await;
+        let stack = Box::pin(set_up(
+            &moto,
+            &role,
+            &format!("f{index}"),
+            (fault, PLAIN),
+            &[],
+        ))
+        .await;
         let run = doctor(&moto, &stack, &["--json"]);
         let report = parse(&run);
         assert_eq!(run.code, Some(1), "{fault:?}: {report:#}");
@@ -476,7 +544,7 @@ async fn user_shows_both_candidates_and_then_the_existing_new_user() {
         legacy_user("alice@example.com"),
         legacy_user("bob@example.com"),
     ];
-    let stack = Box::pin(set_up(&moto, &role, "user", Fault::None, &users)).await;
+    let stack = Box::pin(set_up(&moto, &role, "user", (Fault::None, PLAIN), &users)).await;
 
     let run = doctor(&moto, &stack, &["--json", "--user", "ALICE@example.COM"]);
     let report = parse(&run);
@@ -556,5 +624,287 @@ async fn user_shows_both_candidates_and_then_the_existing_new_user() {
             .unwrap()
             .starts_with("refused before any password check: no_candidates"),
         "{user}"
+    );
+}
+
+fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no check {name}: {report:#}"))
+}
+
+fn text<'a>(check: &'a Value, field: &str) -> &'a str {
+    check[field].as_str().unwrap_or_default()
+}
+
+/// The attributes a fix gives one client: what follows `--client-id ID --write-attributes `.
+fn fixed_attributes(fix: &str, client_id: &str) -> Vec<String> {
+    let marker = format!("--client-id {client_id} --write-attributes ");
+    let start = fix
+        .find(&marker)
+        .unwrap_or_else(|| panic!("{marker} in {fix}"))
+        + marker.len();
+    fix[start..]
+        .split(';')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+async fn create_client(
+    cognito: &aws_sdk_cognitoidentityprovider::Client,
+    pool_id: &str,
+    name: &str,
+    write_attributes: Option<Vec<String>>,
+) -> String {
+    cognito
+        .create_user_pool_client()
+        .user_pool_id(pool_id)
+        .client_name(name)
+        .set_write_attributes(write_attributes)
+        .send()
+        .await
+        .expect("CreateUserPoolClient")
+        .user_pool_client
+        .and_then(|c| c.client_id)
+        .expect("a client id")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_app_client_that_may_write_a_legacy_attribute_fails_by_name() {
+    let moto = Moto::start();
+    let role = create_role(&moto.endpoint);
+    let stack = Box::pin(set_up(&moto, &role, "clients", (Fault::None, PLAIN), &[])).await;
+    let sdk = moto.sdk().await;
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+    let pool = &stack.new_pool_id;
+    // 60 well-behaved clients fill the first page of ListUserPoolClients; the two that matter
+    // come after it.
+    for i in 1..60 {
+        create_client(
+            &cognito,
+            pool,
+            &format!("good-{i}"),
+            Some(vec!["email".into()]),
+        )
+        .await;
+    }
+    let open = create_client(&cognito, pool, "open", None).await;
+    let profile = create_client(
+        &cognito,
+        pool,
+        "profile",
+        Some(vec!["email".into(), "custom:legacy_username".into()]),
+    )
+    .await;
+
+    let run = doctor(&moto, &stack, &["--json"]);
+    let report = parse(&run);
+    assert_eq!(run.code, Some(1), "{report:#}");
+    assert_eq!(
+        failed_checks(&report),
+        BTreeSet::from(["new-clients-cannot-write-legacy-attributes".to_owned()]),
+        "{report:#}"
+    );
+    let failed = check(&report, "new-clients-cannot-write-legacy-attributes");
+    let detail = text(failed, "detail");
+    assert!(
+        detail.contains(&format!(
+            "app client `{open}` (`open`) may write custom:legacy_sub and custom:legacy_username (it sets no WriteAttributes, so it may write every attribute)"
+        )),
+        "{detail}"
+    );
+    assert!(
+        detail.contains(&format!(
+            "app client `{profile}` (`profile`) may write custom:legacy_username:"
+        )),
+        "{detail}"
+    );
+    assert!(!detail.contains(&stack.new_client_id), "{detail}");
+    let fix = text(failed, "fix");
+    assert!(
+        fix.contains("update-user-pool-client resets every setting it is not given"),
+        "{fix}"
+    );
+    assert_eq!(fixed_attributes(fix, &profile), ["email"]);
+    let open_attributes = fixed_attributes(fix, &open);
+    assert!(
+        open_attributes.contains(&"email".to_owned()),
+        "{open_attributes:?}"
+    );
+    assert!(
+        open_attributes
+            .iter()
+            .all(|a| !a.starts_with("custom:legacy")),
+        "{open_attributes:?}"
+    );
+
+    // The fix as printed makes the check pass.
+    for (client, attributes) in [(&open, open_attributes), (&profile, vec!["email".into()])] {
+        cognito
+            .update_user_pool_client()
+            .user_pool_id(pool)
+            .client_id(client)
+            .set_write_attributes(Some(attributes))
+            .send()
+            .await
+            .expect("UpdateUserPoolClient");
+    }
+    let run = doctor(&moto, &stack, &["--json"]);
+    let report = parse(&run);
+    assert_eq!(run.code, Some(0), "{report:#}");
+    assert_eq!(
+        text(
+            check(&report, "new-clients-cannot-write-legacy-attributes"),
+            "detail"
+        ),
+        "none of the new pool's 62 app client(s) may write custom:legacy_sub or custom:legacy_username"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_function_must_name_the_new_pool_s_sign_in_attributes() {
+    let moto = Moto::start();
+    let role = create_role(&moto.endpoint);
+    let email_pool = Shape {
+        username_attributes: &[UsernameAttributeType::Email],
+        ..PLAIN
+    };
+    let alias_pool = Shape {
+        alias_attributes: &[
+            AliasAttributeType::PreferredUsername,
+            AliasAttributeType::Email,
+        ],
+        ..PLAIN
+    };
+    let cases = [
+        (
+            email_pool,
+            Some("function-username-attributes"),
+            "NEW_POOL_USERNAME_ATTRIBUTES = \"email\"",
+        ),
+        (
+            Shape {
+                username_variable: Some("email"),
+                ..PLAIN
+            },
+            Some("function-username-attributes"),
+            "del(.Variables.NEW_POOL_USERNAME_ATTRIBUTES)",
+        ),
+        (
+            Shape {
+                alias_variable: Some("email"),
+                ..alias_pool
+            },
+            Some("function-alias-attributes"),
+            "NEW_POOL_ALIAS_ATTRIBUTES = \"email,preferred_username\"",
+        ),
+        (
+            Shape {
+                username_variable: Some(""),
+                alias_variable: Some(" email , preferred_username"),
+                ..alias_pool
+            },
+            None,
+            "",
+        ),
+        (
+            Shape {
+                username_variable: Some("email"),
+                ..email_pool
+            },
+            None,
+            "",
+        ),
+    ];
+    for (index, (shape, failing, expected_fix)) in cases.into_iter().enumerate() {
+        let stack = Box::pin(set_up(
+            &moto,
+            &role,
+            &format!("s{index}"),
+            (Fault::None, shape),
+            &[],
+        ))
+        .await;
+        let run = doctor(&moto, &stack, &["--json"]);
+        let report = parse(&run);
+        let expected: BTreeSet<String> = failing.iter().map(|&s| s.to_owned()).collect();
+        assert_eq!(failed_checks(&report), expected, "{shape:?}: {report:#}");
+        let Some(failing) = failing else {
+            assert_eq!(run.code, Some(0), "{shape:?}: {report:#}");
+            continue;
+        };
+        assert_eq!(run.code, Some(1), "{shape:?}: {report:#}");
+        let fix = text(check(&report, failing), "fix");
+        assert!(
+            fix.starts_with(&format!(
+                "aws lambda update-function-configuration --function-name {} --environment",
+                stack.function
+            )),
+            "{fix}"
+        );
+        assert!(fix.contains(expected_fix), "{shape:?}: {fix}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_read_is_one_line_with_the_service_s_code_and_message() {
+    let moto = Moto::start();
+    let nothing = Stack {
+        function: "no-such-function".into(),
+        new_pool_id: "us-east-1_Nowhere00".into(),
+        new_client_id: "no-such-client".into(),
+    };
+    let run = doctor(&moto, &nothing, &[]);
+    assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
+    let failures: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|line| line.starts_with("  FAIL  "))
+        .collect();
+    let function = failures
+        .iter()
+        .find(|line| line.starts_with("  FAIL  function: "))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(
+        function.contains("ResourceNotFoundException: Function not found"),
+        "{function}"
+    );
+    assert!(function.contains(" | fix: Give --function"), "{function}");
+    let pool = failures
+        .iter()
+        .find(|line| line.starts_with("  FAIL  new-pool: "))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(pool.contains("ResourceNotFoundException: "), "{pool}");
+    // Every other line is the header, a skip, or the tally: nothing of a failure spills over.
+    for line in run.stdout.lines() {
+        assert!(
+            line.starts_with("doctor: ")
+                || line.starts_with("  FAIL  ")
+                || line.starts_with("  skip  ")
+                || line.ends_with(" not checked"),
+            "{line}"
+        );
+    }
+    for dump in ["headers", "HttpResponse", "extensions", "ServiceError {"] {
+        assert!(!run.stdout.contains(dump), "{dump}: {}", run.stdout);
+    }
+
+    // No answer at all: the error and its causes, still one line.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    let run = doctor_at(&format!("http://{closed}"), &nothing, &["--json"]);
+    let report = parse(&run);
+    let detail = text(check(&report, "function"), "detail");
+    assert!(detail.contains("dispatch failure"), "{detail}");
+    assert!(
+        !detail.contains('\n') && !detail.contains("headers"),
+        "{detail}"
     );
 }

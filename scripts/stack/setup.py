@@ -153,6 +153,15 @@ def create_legacy(moto_endpoint: str, shape: str) -> dict[str, str]:
     }
 
 
+# The app client's writable attributes: deploy/template.yaml's list, every standard attribute an app
+# may write, and neither custom:legacy_sub nor custom:legacy_username.
+APP_WRITE_ATTRIBUTES = [
+    "email", "phone_number", "name", "given_name", "family_name", "middle_name", "nickname",
+    "preferred_username", "profile", "picture", "website", "gender", "birthdate", "zoneinfo",
+    "locale", "address", "updated_at",
+]
+
+
 def create_new(cognito_local_endpoint: str, shape: str) -> dict[str, str]:
     idp = client("cognito-idp", cognito_local_endpoint)
     settings = shape_settings(shape)
@@ -181,7 +190,7 @@ def create_new(cognito_local_endpoint: str, shape: str) -> dict[str, str]:
             {
                 "Name": "legacy_username",
                 "AttributeDataType": "String",
-                "Mutable": True,
+                "Mutable": False,
                 "Required": False,
                 "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "256"},
             },
@@ -194,8 +203,9 @@ def create_new(cognito_local_endpoint: str, shape: str) -> dict[str, str]:
     for name in ("custom:legacy_sub", "custom:legacy_username"):
         if name not in schema:
             sys.exit(f"setup: cognito-local did not keep {name} in the new pool's schema")
-    if schema["custom:legacy_sub"].get("Mutable") is not False:
-        sys.exit("setup: cognito-local did not keep custom:legacy_sub immutable")
+    for name in ("custom:legacy_sub", "custom:legacy_username"):
+        if schema[name].get("Mutable") is not False:
+            sys.exit(f"setup: cognito-local did not keep {name} immutable")
     if described.get("UsernameConfiguration", {}).get("CaseSensitive") is not False:
         sys.exit("setup: cognito-local did not keep CaseSensitive=false")
     for key in ("UsernameAttributes", "AliasAttributes"):
@@ -215,7 +225,13 @@ def create_new(cognito_local_endpoint: str, shape: str) -> dict[str, str]:
         ],
         GenerateSecret=False,
         PreventUserExistenceErrors="ENABLED",
+        # As in deploy/template.yaml: listed, because a client without a list may write every
+        # attribute, and without the legacy ones, which only the migration writes.
+        WriteAttributes=APP_WRITE_ATTRIBUTES,
     )["UserPoolClient"]
+    described_app = idp.describe_user_pool_client(UserPoolId=pool_id, ClientId=app["ClientId"])["UserPoolClient"]
+    if described_app.get("WriteAttributes") != APP_WRITE_ATTRIBUTES:
+        sys.exit(f"setup: cognito-local did not keep the app client's WriteAttributes: {described_app.get('WriteAttributes')}")
     return {
         "NEW_POOL_SHAPE": shape,
         "NEW_USER_POOL_ID": pool_id,

@@ -1,13 +1,16 @@
 //! The reads of `cognito-migrate doctor`: the trigger function's configuration and resource
 //! policy, both pools and their app clients, the ledger table. Each answer comes back as plain
-//! facts for the CLI to judge, or as the service's full error text, which the operator needs to
-//! fix the setting (these reads never run in the trigger, whose errors carry codes only).
+//! facts for the CLI to judge, or as the service's error code and message on one line, which the
+//! operator needs to fix the setting (these reads never run in the trigger, whose errors carry
+//! codes only).
 
 use std::collections::HashMap;
 
 use aws_config::SdkConfig;
+use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
 use aws_sdk_cognitoidentityprovider::types::{
-    ExplicitAuthFlowsType, PreTokenGenerationVersionConfigType, UserPoolClientType, UserPoolType,
+    AliasAttributeType, ExplicitAuthFlowsType, PreTokenGenerationVersionConfigType,
+    UserPoolClientDescription, UserPoolClientType, UserPoolType, UsernameAttributeType,
     UsernameConfigurationType,
 };
 use aws_sdk_dynamodb::types::{AttributeValue, TableDescription};
@@ -39,6 +42,16 @@ pub struct TriggerArns {
     pub pre_token_generation: Option<String>,
 }
 
+/// One attribute of a pool's schema.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AttributeFacts {
+    /// Its name as the pool lists it (a custom one with or without its `custom:` prefix).
+    pub name: String,
+    /// Its value may change after the user is created (`Mutable`; false when the pool does not
+    /// say).
+    pub mutable: bool,
+}
+
 /// A user pool's settings that decide whether a migration runs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PoolFacts {
@@ -47,9 +60,13 @@ pub struct PoolFacts {
     /// Usernames are case-sensitive (true for pools created without `UsernameConfiguration`:
     /// the API's default).
     pub case_sensitive: bool,
-    /// The schema's attribute names as the pool lists them (custom ones with or without their
-    /// `custom:` prefix).
-    pub attributes: Vec<String>,
+    /// The schema's attributes.
+    pub attributes: Vec<AttributeFacts>,
+    /// `UsernameAttributes` (`email`, `phone_number`): users sign in with these instead of a
+    /// username.
+    pub username_attributes: Vec<String>,
+    /// `AliasAttributes` (`email`, `phone_number`, `preferred_username`).
+    pub alias_attributes: Vec<String>,
     /// The triggers attached.
     pub triggers: TriggerArns,
 }
@@ -57,6 +74,10 @@ pub struct PoolFacts {
 /// An app client's settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClientFacts {
+    /// `ClientId`.
+    pub id: String,
+    /// `ClientName`.
+    pub name: String,
     /// `ExplicitAuthFlows`.
     pub auth_flows: Vec<String>,
     /// The client's secret, to compare with the configured one; never printed.
@@ -74,9 +95,31 @@ pub struct LedgerSample {
     pub newest_indexed_at_ms: Option<i64>,
 }
 
-/// The service's error, with its message: what `doctor` prints next to the fix.
-fn error_text(error: &impl std::error::Error) -> String {
-    aws_sdk_cognitoidentityprovider::error::DisplayErrorContext(error).to_string()
+/// The service's error code and message on one line: what `doctor` prints next to the fix.
+/// Without a code (no answer, an unreadable one), the error and its causes as they display
+/// themselves; never their debug form, which dumps the whole HTTP exchange.
+fn error_text<E>(error: &E) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error,
+{
+    let text = match (error.code(), error.message()) {
+        (Some(code), Some(message)) if !message.trim().is_empty() => format!("{code}: {message}"),
+        (Some(code), _) => code.to_owned(),
+        (None, _) => {
+            let mut text = error.to_string();
+            let mut source = error.source();
+            while let Some(cause) = source {
+                let cause_text = cause.to_string();
+                // Wrappers often repeat their cause's text.
+                if !text.ends_with(&cause_text) {
+                    text = format!("{text}: {cause_text}");
+                }
+                source = cause.source();
+            }
+            text
+        }
+    };
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn non_empty(arn: Option<&str>) -> Option<String> {
@@ -106,7 +149,24 @@ fn pool_facts(pool: &UserPoolType) -> PoolFacts {
         attributes: pool
             .schema_attributes()
             .iter()
-            .filter_map(|a| a.name().map(str::to_owned))
+            .filter_map(|a| {
+                a.name().map(|name| AttributeFacts {
+                    name: name.to_owned(),
+                    mutable: a.mutable() == Some(true),
+                })
+            })
+            .collect(),
+        username_attributes: pool
+            .username_attributes()
+            .iter()
+            .map(UsernameAttributeType::as_str)
+            .map(str::to_owned)
+            .collect(),
+        alias_attributes: pool
+            .alias_attributes()
+            .iter()
+            .map(AliasAttributeType::as_str)
+            .map(str::to_owned)
             .collect(),
         triggers,
     }
@@ -114,6 +174,8 @@ fn pool_facts(pool: &UserPoolType) -> PoolFacts {
 
 fn client_facts(client: &UserPoolClientType) -> ClientFacts {
     ClientFacts {
+        id: client.client_id().unwrap_or_default().to_owned(),
+        name: client.client_name().unwrap_or_default().to_owned(),
         auth_flows: client
             .explicit_auth_flows()
             .iter()
@@ -124,6 +186,9 @@ fn client_facts(client: &UserPoolClientType) -> ClientFacts {
         write_attributes: client.write_attributes().to_vec(),
     }
 }
+
+/// `ListUserPoolClients`' largest page.
+const CLIENTS_PAGE: i32 = 60;
 
 /// One user pool, reached through its own client (the legacy pool may live elsewhere).
 #[derive(Debug, Clone)]
@@ -157,6 +222,41 @@ impl PoolReader {
             .await
             .map(|answer| answer.user_pool_client().map(client_facts))
             .map_err(|e| error_text(&e))
+    }
+
+    /// Every app client of the pool (`ListUserPoolClients`, all pages), each as
+    /// `DescribeUserPoolClient` tells it (the list alone lacks their attribute permissions).
+    pub async fn app_clients(&self, pool_id: &str) -> Result<Vec<ClientFacts>, String> {
+        let mut pages = self
+            .client
+            .list_user_pool_clients()
+            .user_pool_id(pool_id)
+            .max_results(CLIENTS_PAGE)
+            .into_paginator()
+            .send();
+        let mut ids = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| format!("ListUserPoolClients: {}", error_text(&e)))?;
+            ids.extend(
+                page.user_pool_clients()
+                    .iter()
+                    .filter_map(UserPoolClientDescription::client_id)
+                    .map(str::to_owned),
+            );
+        }
+        let mut clients = Vec::with_capacity(ids.len());
+        for id in ids {
+            match self.app_client(pool_id, &id).await {
+                Ok(Some(client)) => clients.push(client),
+                Ok(None) => {
+                    return Err(format!(
+                        "DescribeUserPoolClient `{id}`: the answer has no client"
+                    ));
+                }
+                Err(error) => return Err(format!("DescribeUserPoolClient `{id}`: {error}")),
+            }
+        }
+        Ok(clients)
     }
 
     /// The status of the user with this username or alias, `None` when there is none (or it

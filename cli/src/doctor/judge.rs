@@ -2,9 +2,11 @@
 //! skipped because a check it needs failed. Pure: no AWS call, so every judgment is tested on
 //! facts written by hand.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
-use cognito_migrate_aws::cli::doctor::{ClientFacts, FunctionFacts, LedgerSample, PoolFacts};
+use cognito_migrate_aws::cli::doctor::{
+    AttributeFacts, ClientFacts, FunctionFacts, LedgerSample, PoolFacts,
+};
 use cognito_migrate_core::settings::TriggerConfig;
 use serde::Serialize;
 use serde_json::Value;
@@ -418,28 +420,37 @@ pub(crate) fn ledger_populated(
     }
 }
 
-/// The new pool exists, is case-insensitive and has the legacy attributes; returns it when it
-/// could be read.
+/// The checks about the new pool's own settings, skipped when it cannot be read.
+const NEW_POOL_DEPENDENTS: [&str; 4] = [
+    "new-pool-case-insensitive",
+    "new-pool-custom-attributes",
+    "new-pool-legacy-attributes-immutable",
+    "new-clients-cannot-write-legacy-attributes",
+];
+
+/// The new pool exists, is case-insensitive and has the legacy attributes, immutable; returns
+/// it when it could be read.
 pub(crate) fn new_pool(
     list: &mut Checklist,
     pool_id: &str,
     answer: Result<Option<PoolFacts>, String>,
 ) -> Option<PoolFacts> {
     let pool = match answer {
-        Ok(pool) => pool,
-        Err(error) => {
+        Ok(Some(pool)) => pool,
+        other => {
+            let why = match other {
+                Err(error) => error,
+                Ok(_) => "the answer has no pool".into(),
+            };
             list.fail(
                 "new-pool",
-                format!("DescribeUserPool of `{pool_id}` failed: {error}"),
+                format!("DescribeUserPool of `{pool_id}` failed: {why}"),
                 "Give --new-pool-id the new pool's id, in the region (--region) it is in.",
             );
-            list.skip(
-                &["new-pool-case-insensitive", "new-pool-custom-attributes"],
-                "new-pool",
-            );
+            list.skip(&NEW_POOL_DEPENDENTS, "new-pool");
             return None;
         }
-    }?;
+    };
     list.pass("new-pool", format!("new pool `{pool_id}` exists"));
 
     if pool.case_sensitive {
@@ -455,9 +466,9 @@ pub(crate) fn new_pool(
         );
     }
 
-    let missing: Vec<&str> = [LEGACY_SUB, LEGACY_USERNAME]
+    let missing: Vec<&str> = LEGACY_ATTRIBUTES
         .into_iter()
-        .filter(|name| !has_attribute(&pool, name))
+        .filter(|name| attribute(&pool, name).is_none())
         .collect();
     if missing.is_empty() {
         list.pass(
@@ -486,22 +497,187 @@ pub(crate) fn new_pool(
             ),
         );
     }
+
+    legacy_attributes_immutable(list, &pool);
     Some(pool)
 }
 
-fn has_attribute(pool: &PoolFacts, name: &str) -> bool {
-    pool.attributes
-        .iter()
-        .any(|n| n == name || format!("custom:{n}") == name)
+/// The legacy attributes cannot change once the migration wrote them.
+fn legacy_attributes_immutable(list: &mut Checklist, pool: &PoolFacts) {
+    let mutable: Vec<&str> = LEGACY_ATTRIBUTES
+        .into_iter()
+        .filter(|name| attribute(pool, name).is_some_and(|a| a.mutable))
+        .collect();
+    if mutable.is_empty() {
+        list.pass(
+            "new-pool-legacy-attributes-immutable",
+            "no legacy attribute of the schema is mutable: once the migration wrote it, it stays",
+        );
+        return;
+    }
+    let names = mutable.join(" and ");
+    list.fail(
+        "new-pool-legacy-attributes-immutable",
+        format!(
+            "the schema makes {names} mutable: whoever may write {} after creation (an app client through UpdateUserAttributes, an administrator) can point a migrated user at another legacy user and so take that user's groups",
+            if mutable.len() == 1 { "it" } else { "them" }
+        ),
+        format!(
+            "Mutable cannot be changed once a pool exists: create a new pool whose schema has {names} with Mutable=false (deploy/template.yaml does) and migrate into it; until then keep {names} out of every app client's WriteAttributes and grant no one cognito-idp:AdminUpdateUserAttributes on the pool."
+        ),
+    );
 }
 
-/// The application's app client exists, allows `USER_PASSWORD_AUTH` and may write the legacy
-/// attributes.
+const LEGACY_ATTRIBUTES: [&str; 2] = [LEGACY_SUB, LEGACY_USERNAME];
+
+fn attribute<'a>(pool: &'a PoolFacts, name: &str) -> Option<&'a AttributeFacts> {
+    pool.attributes
+        .iter()
+        .find(|a| a.name == name || format!("custom:{}", a.name) == name)
+}
+
+/// The standard attributes an app may write (every pool has them, whether or not its schema
+/// lists them; not `sub`, `identities` or the `*_verified` flags, which Cognito sets).
+const STANDARD_WRITABLE: [&str; 17] = [
+    "address",
+    "birthdate",
+    "email",
+    "family_name",
+    "gender",
+    "given_name",
+    "locale",
+    "middle_name",
+    "name",
+    "nickname",
+    "phone_number",
+    "picture",
+    "preferred_username",
+    "profile",
+    "updated_at",
+    "website",
+    "zoneinfo",
+];
+
+/// The attributes a client may write, as `--write-attributes` spells them: its own list, or
+/// for a client without one the standard attributes and every custom attribute of the schema.
+fn writable_attributes(pool: &PoolFacts, client: &ClientFacts) -> Vec<String> {
+    if !client.write_attributes.is_empty() {
+        return client.write_attributes.clone();
+    }
+    let custom = pool
+        .attributes
+        .iter()
+        .map(|a| a.name.as_str())
+        .filter(|name| {
+            !name.starts_with("dev:")
+                && !name.ends_with("_verified")
+                && !matches!(*name, "sub" | "identities")
+                && !STANDARD_WRITABLE.contains(name)
+        })
+        .map(|name| {
+            if name.starts_with("custom:") {
+                name.to_owned()
+            } else {
+                format!("custom:{name}")
+            }
+        });
+    STANDARD_WRITABLE
+        .iter()
+        .map(|&name| name.to_owned())
+        .chain(custom)
+        .collect()
+}
+
+/// No app client of the new pool may write the legacy attributes: the trigger writes them when
+/// it creates the user (Cognito lets a trigger set any attribute at creation), and a client
+/// that may write them lets anyone sign up, or update their own user, naming a legacy user and
+/// so claim its groups.
+pub(crate) fn legacy_attribute_writers(
+    list: &mut Checklist,
+    pool_id: &str,
+    pool: &PoolFacts,
+    answer: Result<Vec<ClientFacts>, String>,
+) {
+    const CHECK: &str = "new-clients-cannot-write-legacy-attributes";
+    let clients = match answer {
+        Ok(clients) => clients,
+        Err(error) => {
+            list.fail(
+                CHECK,
+                format!("the new pool's app clients could not be read: {error}"),
+                "Grant cognito-idp:ListUserPoolClients and cognito-idp:DescribeUserPoolClient on the new pool to whoever runs doctor.",
+            );
+            return;
+        }
+    };
+    let mut findings = Vec::new();
+    let mut fixes = Vec::new();
+    for client in &clients {
+        let writes_all = client.write_attributes.is_empty();
+        let legacy: Vec<&str> = LEGACY_ATTRIBUTES
+            .into_iter()
+            .filter(|name| writes_all || client.write_attributes.iter().any(|w| w == name))
+            .collect();
+        if legacy.is_empty() {
+            continue;
+        }
+        let why = if writes_all {
+            " (it sets no WriteAttributes, so it may write every attribute)"
+        } else {
+            ""
+        };
+        findings.push(format!(
+            "app client `{}` (`{}`) may write {}{why}",
+            client.id,
+            client.name,
+            legacy.join(" and ")
+        ));
+        let keep: Vec<String> = writable_attributes(pool, client)
+            .into_iter()
+            .filter(|name| !LEGACY_ATTRIBUTES.contains(&name.as_str()))
+            .collect();
+        fixes.push(if keep.is_empty() {
+            format!(
+                "client `{}`: aws cognito-idp update-user-pool-client --user-pool-id {pool_id} --client-id {} --write-attributes <at least one attribute the app may change, e.g. name> (an empty list would let it write every attribute again)",
+                client.id, client.id
+            )
+        } else {
+            format!(
+                "client `{}`: aws cognito-idp update-user-pool-client --user-pool-id {pool_id} --client-id {} --write-attributes {}",
+                client.id,
+                client.id,
+                keep.join(" ")
+            )
+        });
+    }
+    if findings.is_empty() {
+        list.pass(
+            CHECK,
+            format!(
+                "none of the new pool's {} app client(s) may write {LEGACY_SUB} or {LEGACY_USERNAME}",
+                clients.len()
+            ),
+        );
+    } else {
+        list.fail(
+            CHECK,
+            format!(
+                "{}: a user could sign up or update their own attributes naming a legacy user, and be given that user's groups",
+                findings.join("; ")
+            ),
+            format!(
+                "{}; update-user-pool-client resets every setting it is not given (auth flows, read attributes, token validity, callback URLs...): add the client's other current settings, as aws cognito-idp describe-user-pool-client shows them.",
+                fixes.join("; ")
+            ),
+        );
+    }
+}
+
+/// The application's app client exists and allows `USER_PASSWORD_AUTH`.
 pub(crate) fn new_client(
     list: &mut Checklist,
     pool_id: &str,
     client_id: &str,
-    pool: Option<&PoolFacts>,
     answer: Result<Option<ClientFacts>, String>,
 ) {
     let client = match answer {
@@ -516,10 +692,7 @@ pub(crate) fn new_client(
                 format!("DescribeUserPoolClient `{client_id}` of `{pool_id}` failed: {why}"),
                 "Give --new-client-id the app client the application signs in with.",
             );
-            list.skip(
-                &["new-client-auth-flow", "new-client-write-attributes"],
-                "new-client",
-            );
+            list.skip(&["new-client-auth-flow"], "new-client");
             return;
         }
     };
@@ -540,28 +713,83 @@ pub(crate) fn new_client(
             format!("aws cognito-idp update-user-pool-client --user-pool-id {pool_id} --client-id {client_id} --explicit-auth-flows ALLOW_USER_PASSWORD_AUTH ALLOW_USER_SRP_AUTH ALLOW_REFRESH_TOKEN_AUTH (update-user-pool-client resets every setting it is not given)."),
         );
     }
+}
 
-    // An absent attribute is the schema check's finding; only attributes the pool has count.
-    let writable = &client.write_attributes;
-    let not_writable: Vec<&str> = [LEGACY_SUB, LEGACY_USERNAME]
-        .into_iter()
-        .filter(|name| pool.is_none_or(|p| has_attribute(p, name)))
-        .filter(|name| !writable.is_empty() && !writable.iter().any(|w| w == name))
-        .collect();
-    if not_writable.is_empty() {
-        let scope = if writable.is_empty() {
-            "the client sets no WriteAttributes, so every attribute is writable"
-        } else {
-            "the client's WriteAttributes include the legacy attributes"
+/// The checks comparing the function's variables with the new pool's sign-in shape.
+pub(crate) const SHAPE_CHECKS: [&str; 2] =
+    ["function-username-attributes", "function-alias-attributes"];
+
+/// The function knows the new pool's sign-in shape: `NEW_POOL_USERNAME_ATTRIBUTES` and
+/// `NEW_POOL_ALIAS_ATTRIBUTES` name the pool's `UsernameAttributes` and `AliasAttributes`, in
+/// any order (unset is empty).
+pub(crate) fn pool_shape(list: &mut Checklist, function: &FunctionFacts, pool: &PoolFacts) {
+    let pairs = [
+        (
+            SHAPE_CHECKS[0],
+            "NEW_POOL_USERNAME_ATTRIBUTES",
+            "UsernameAttributes",
+            &pool.username_attributes,
+            "the trigger would look the migrated user up by the wrong name after sign-in (a pool with UsernameAttributes generates usernames)",
+        ),
+        (
+            SHAPE_CHECKS[1],
+            "NEW_POOL_ALIAS_ATTRIBUTES",
+            "AliasAttributes",
+            &pool.alias_attributes,
+            "the trigger would answer Cognito with a username the pool refuses, or miss a sign-in made with an alias",
+        ),
+    ];
+    for (check, variable, setting, in_pool, consequence) in pairs {
+        let configured = name_set(function.variables.get(variable).map_or("", String::as_str));
+        let wanted: BTreeSet<&str> = in_pool.iter().map(String::as_str).collect();
+        let shown = |set: &BTreeSet<&str>| {
+            if set.is_empty() {
+                "none".to_owned()
+            } else {
+                set.iter().copied().collect::<Vec<_>>().join(",")
+            }
         };
-        list.pass("new-client-write-attributes", scope);
-    } else {
-        list.fail(
-            "new-client-write-attributes",
-            format!("the client's WriteAttributes lack {}", not_writable.join(" and ")),
-            format!("aws cognito-idp update-user-pool-client --user-pool-id {pool_id} --client-id {client_id} --write-attributes <its attributes> {} (update-user-pool-client resets every setting it is not given).", not_writable.join(" ")),
-        );
+        if configured == wanted {
+            list.pass(
+                check,
+                format!(
+                    "{variable} matches the new pool's {setting} ({})",
+                    shown(&wanted)
+                ),
+            );
+        } else {
+            let value = wanted.iter().copied().collect::<Vec<_>>().join(",");
+            list.fail(
+                check,
+                format!(
+                    "the function's {variable} names {}, but the new pool's {setting} are {}: {consequence}",
+                    shown(&configured),
+                    shown(&wanted)
+                ),
+                set_variable_command(&list.function, variable, &value),
+            );
+        }
     }
+}
+
+fn name_set(list: &str) -> BTreeSet<&str> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
+/// A command that sets one variable of the function and keeps every other one (without
+/// printing them: one may be a secret).
+fn set_variable_command(function: &str, variable: &str, value: &str) -> String {
+    let edit = if value.is_empty() {
+        format!("del(.Variables.{variable})")
+    } else {
+        format!(".Variables.{variable} = \"{value}\"")
+    };
+    format!(
+        "aws lambda update-function-configuration --function-name {function} --environment \"$(aws lambda get-function-configuration --function-name {function} --query '{{Variables: Environment.Variables}}' --output json | jq -c '{edit}')\" (--environment replaces every variable: this keeps the others as they are)"
+    )
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -1,5 +1,6 @@
 //! `doctor`: reads the live configuration of the trigger, both pools and the ledger, and says
-//! which of the settings that make a migration silently do nothing are wrong, each with its fix.
+//! which of the settings that make a migration silently do nothing, unsafe, or at odds with the
+//! new pool are wrong, each with its fix.
 //!
 //! The reads are [`cognito_migrate_aws::cli::doctor`]; [`judge`] turns what they found into the
 //! checklist, without AWS; [`render()`] prints it.
@@ -18,7 +19,7 @@ use cognito_migrate_core::match_key;
 use cognito_migrate_core::settings::TriggerConfig;
 
 pub(crate) use judge::Report;
-use judge::{Checklist, LEDGER_SAMPLE, TRIGGERS};
+use judge::{Checklist, LEDGER_SAMPLE, SHAPE_CHECKS, TRIGGERS};
 pub(crate) use render::render;
 
 #[derive(Debug, clap::Args)]
@@ -29,8 +30,8 @@ pub(crate) struct DoctorArgs {
     /// The new (case-insensitive) pool's id.
     #[arg(long, value_name = "ID")]
     pub(crate) new_pool_id: String,
-    /// The new pool's app client the application signs in with (its auth flows and writable
-    /// attributes are checked only when given).
+    /// The new pool's app client the application signs in with (its auth flows are checked
+    /// only when given; every app client's writable attributes are checked always).
     #[arg(long, value_name = "ID")]
     pub(crate) new_client_id: Option<String>,
     /// Also say what would happen to this identifier's sign-in right now (no password is
@@ -104,42 +105,35 @@ pub(crate) async fn run(sdk: &SdkConfig, access: &LegacyAccess, args: &DoctorArg
         &args.new_pool_id,
         doctor.new_pool().pool(&args.new_pool_id).await,
     );
+    if let Some(pool) = &new_pool {
+        let clients = doctor.new_pool().app_clients(&args.new_pool_id).await;
+        judge::legacy_attribute_writers(&mut list, &args.new_pool_id, pool, clients);
+    }
     match &args.new_client_id {
         Some(client_id) => {
             let client = doctor
                 .new_pool()
                 .app_client(&args.new_pool_id, client_id)
                 .await;
-            judge::new_client(
-                &mut list,
-                &args.new_pool_id,
-                client_id,
-                new_pool.as_ref(),
-                client,
-            );
+            judge::new_client(&mut list, &args.new_pool_id, client_id, client);
         }
-        None => list.skip(
-            &[
-                "new-client",
-                "new-client-auth-flow",
-                "new-client-write-attributes",
-            ],
-            "--new-client-id",
-        ),
+        None => list.skip(&["new-client", "new-client-auth-flow"], "--new-client-id"),
     }
+    let needs_both = [
+        SHAPE_CHECKS.as_slice(),
+        &TRIGGERS.map(|t| t.check),
+        &["invoke-permission"],
+    ]
+    .concat();
     match (&function, &new_pool) {
         (Some(function), Some(pool)) => {
+            judge::pool_shape(&mut list, function, pool);
             judge::triggers(&mut list, function, pool, &args.new_pool_id);
             let policy = doctor.function_policy(&args.function).await;
             judge::invoke_permission(&mut list, function, pool, policy);
         }
-        (None, _) => list.skip(TRIGGERS.map(|t| t.check).as_ref(), "function"),
-        (_, None) => list.skip(TRIGGERS.map(|t| t.check).as_ref(), "new-pool"),
-    }
-    if function.is_none() {
-        list.skip(&["invoke-permission"], "function");
-    } else if new_pool.is_none() {
-        list.skip(&["invoke-permission"], "new-pool");
+        (None, _) => list.skip(&needs_both, "function"),
+        (_, None) => list.skip(&needs_both, "new-pool"),
     }
 
     let user = match &args.user {

@@ -4,18 +4,24 @@ use std::fmt::Write as _;
 
 use super::judge::Report;
 
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The checklist as text.
 pub(crate) fn render(report: &Report) -> String {
     let mut out = format!(
         "doctor: trigger `{}`, new pool `{}`\n",
         report.function, report.new_pool_id
     );
+    // One line a check, its fix on the same line: a failure stays whole through grep and logs.
     for check in &report.checks {
         let mark = if check.ok { "ok  " } else { "FAIL" };
-        let _ = writeln!(out, "  {mark}  {}: {}", check.name, check.detail);
+        let _ = write!(out, "  {mark}  {}: {}", check.name, one_line(&check.detail));
         if let Some(fix) = &check.fix {
-            let _ = writeln!(out, "        fix: {fix}");
+            let _ = write!(out, " | fix: {}", one_line(fix));
         }
+        out.push('\n');
     }
     for skipped in &report.skipped {
         let _ = writeln!(

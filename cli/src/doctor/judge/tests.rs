@@ -44,24 +44,48 @@ fn every_trigger(arn: &str) -> TriggerArns {
     }
 }
 
+fn schema_attribute(name: &str, mutable: bool) -> AttributeFacts {
+    AttributeFacts {
+        name: name.into(),
+        mutable,
+    }
+}
+
 fn good_pool() -> PoolFacts {
     PoolFacts {
         arn: Some(POOL_ARN.into()),
         case_sensitive: false,
         attributes: vec![
-            "email".into(),
-            "legacy_sub".into(),
-            "custom:legacy_username".into(),
+            schema_attribute("sub", false),
+            schema_attribute("email", true),
+            schema_attribute("email_verified", true),
+            schema_attribute("name", true),
+            schema_attribute("legacy_sub", false),
+            schema_attribute("custom:legacy_username", false),
+            schema_attribute("custom:plan", true),
         ],
+        username_attributes: Vec::new(),
+        alias_attributes: vec!["email".into(), "preferred_username".into()],
         triggers: every_trigger(FUNCTION),
     }
 }
 
 fn client(flows: &[&str]) -> ClientFacts {
     ClientFacts {
+        id: "app".into(),
+        name: "web".into(),
         auth_flows: flows.iter().map(|f| (*f).to_owned()).collect(),
         secret: None,
-        write_attributes: Vec::new(),
+        write_attributes: vec!["email".into()],
+    }
+}
+
+fn writing(id: &str, attributes: &[&str]) -> ClientFacts {
+    ClientFacts {
+        id: id.into(),
+        name: format!("{id}-name"),
+        write_attributes: attributes.iter().map(|a| (*a).to_owned()).collect(),
+        ..ClientFacts::default()
     }
 }
 
@@ -237,7 +261,7 @@ fn the_new_pool_must_be_case_insensitive_with_the_legacy_attributes() {
 
     let mut pool = good_pool();
     pool.case_sensitive = true;
-    pool.attributes = vec!["email".into()];
+    pool.attributes = vec![schema_attribute("email", true)];
     let mut list = Checklist::new("trigger");
     new_pool(&mut list, "eu-west-1_New", Ok(Some(pool)));
     failure(&list, "new-pool-case-insensitive");
@@ -247,43 +271,183 @@ fn the_new_pool_must_be_case_insensitive_with_the_legacy_attributes() {
             "Name=legacy_sub,AttributeDataType=String,Mutable=false Name=legacy_username"
         )
     );
+    // Absent attributes are the schema check's finding, not a mutability one.
+    assert!(outcome(&list)["new-pool-legacy-attributes-immutable"]);
+
+    let mut list = Checklist::new("trigger");
+    assert!(new_pool(&mut list, "eu-west-1_New", Ok(None)).is_none());
+    assert!(failure(&list, "new-pool").detail.contains("no pool"));
+    assert_eq!(list.skipped.len(), 4);
 }
 
 #[test]
-fn the_new_client_needs_the_password_flow_and_writable_legacy_attributes() {
-    let pool = good_pool();
-    let mut facts = client(&["ALLOW_USER_PASSWORD_AUTH"]);
-    facts.write_attributes = vec!["email".into(), "custom:legacy_sub".into()];
+fn a_mutable_legacy_attribute_fails_with_its_consequence() {
+    let mut pool = good_pool();
+    pool.attributes = vec![
+        schema_attribute("legacy_sub", false),
+        schema_attribute("custom:legacy_username", true),
+    ];
     let mut list = Checklist::new("trigger");
-    new_client(
-        &mut list,
-        "eu-west-1_New",
-        "app",
-        Some(&pool),
-        Ok(Some(facts)),
-    );
-    assert!(outcome(&list)["new-client-auth-flow"]);
-    let check = failure(&list, "new-client-write-attributes");
+    new_pool(&mut list, "eu-west-1_New", Ok(Some(pool)));
+    let check = failure(&list, "new-pool-legacy-attributes-immutable");
     assert!(
-        check.detail.ends_with("lack custom:legacy_username"),
+        check
+            .detail
+            .starts_with("the schema makes custom:legacy_username mutable"),
         "{}",
         check.detail
     );
+    assert!(check.detail.contains("groups"), "{}", check.detail);
+    let fix = check.fix.as_deref().unwrap();
+    assert!(fix.contains("create a new pool"), "{fix}");
+    assert!(!fix.contains("legacy_sub"), "{fix}");
+}
 
+#[test]
+fn no_app_client_may_write_the_legacy_attributes() {
+    let pool = good_pool();
+    let mut list = Checklist::new("trigger");
+    legacy_attribute_writers(
+        &mut list,
+        "eu-west-1_New",
+        &pool,
+        Ok(vec![writing("app", &["email", "name"])]),
+    );
+    assert!(outcome(&list)["new-clients-cannot-write-legacy-attributes"]);
+
+    let mut list = Checklist::new("trigger");
+    legacy_attribute_writers(
+        &mut list,
+        "eu-west-1_New",
+        &pool,
+        Ok(vec![
+            writing("app", &["email"]),
+            writing("open", &[]),
+            writing("admin", &["name", "custom:legacy_username"]),
+            writing("only", &["custom:legacy_sub"]),
+        ]),
+    );
+    let check = failure(&list, "new-clients-cannot-write-legacy-attributes");
+    assert!(
+        check.detail.starts_with(
+            "app client `open` (`open-name`) may write custom:legacy_sub and custom:legacy_username (it sets no WriteAttributes"
+        ),
+        "{}",
+        check.detail
+    );
+    assert!(
+        check
+            .detail
+            .contains("; app client `admin` (`admin-name`) may write custom:legacy_username;"),
+        "{}",
+        check.detail
+    );
+    assert!(!check.detail.contains("`app`"), "{}", check.detail);
+    let fix = check.fix.as_deref().unwrap();
+    // Everything the open client may write today but the legacy attributes, spelled out.
+    assert!(
+        fix.contains("client `open`: aws cognito-idp update-user-pool-client --user-pool-id eu-west-1_New --client-id open --write-attributes address birthdate email family_name gender given_name locale middle_name name nickname phone_number picture preferred_username profile updated_at website zoneinfo custom:plan;"),
+        "{fix}"
+    );
+    assert!(
+        fix.contains("--client-id admin --write-attributes name;"),
+        "{fix}"
+    );
+    assert!(
+        fix.contains("--client-id only --write-attributes <at least one"),
+        "{fix}"
+    );
+    assert!(
+        fix.contains("update-user-pool-client resets every setting it is not given"),
+        "{fix}"
+    );
+
+    let mut list = Checklist::new("trigger");
+    legacy_attribute_writers(
+        &mut list,
+        "eu-west-1_New",
+        &pool,
+        Err("ListUserPoolClients: AccessDeniedException: not allowed".into()),
+    );
+    assert!(
+        failure(&list, "new-clients-cannot-write-legacy-attributes")
+            .fix
+            .as_deref()
+            .unwrap()
+            .contains("cognito-idp:ListUserPoolClients")
+    );
+}
+
+#[test]
+fn the_new_client_needs_the_password_flow() {
     let mut list = Checklist::new("trigger");
     new_client(
         &mut list,
         "eu-west-1_New",
         "app",
-        Some(&pool),
-        Ok(Some(client(&[]))),
+        Ok(Some(client(&["ALLOW_USER_PASSWORD_AUTH"]))),
     );
+    assert!(list.checks.iter().all(|c| c.ok), "{:?}", list.checks);
+
+    let mut list = Checklist::new("trigger");
+    new_client(&mut list, "eu-west-1_New", "app", Ok(Some(client(&[]))));
     assert!(
         failure(&list, "new-client-auth-flow")
             .detail
             .contains("no explicit auth flow")
     );
-    assert!(outcome(&list)["new-client-write-attributes"]);
+}
+
+#[test]
+fn the_function_must_know_the_new_pool_s_sign_in_shape() {
+    let pool = good_pool();
+    let mut function = function_facts();
+    function.variables.insert(
+        "NEW_POOL_ALIAS_ATTRIBUTES".into(),
+        " preferred_username, email ".into(),
+    );
+    let mut list = Checklist::new("trigger");
+    pool_shape(&mut list, &function, &pool);
+    assert_eq!(
+        outcome(&list),
+        BTreeMap::from([
+            ("function-alias-attributes", true),
+            ("function-username-attributes", true),
+        ])
+    );
+
+    let mut email_pool = good_pool();
+    email_pool.alias_attributes = Vec::new();
+    email_pool.username_attributes = vec!["email".into()];
+    let mut list = Checklist::new("trigger");
+    pool_shape(&mut list, &function, &email_pool);
+    let username = failure(&list, "function-username-attributes");
+    assert!(
+        username
+            .detail
+            .starts_with("the function's NEW_POOL_USERNAME_ATTRIBUTES names none, but the new pool's UsernameAttributes are email:"),
+        "{}",
+        username.detail
+    );
+    assert!(
+        username
+            .fix
+            .as_deref()
+            .unwrap()
+            .contains("jq -c '.Variables.NEW_POOL_USERNAME_ATTRIBUTES = \"email\"'"),
+        "{:?}",
+        username.fix
+    );
+    let alias = failure(&list, "function-alias-attributes");
+    assert!(
+        alias
+            .fix
+            .as_deref()
+            .unwrap()
+            .contains("jq -c 'del(.Variables.NEW_POOL_ALIAS_ATTRIBUTES)'"),
+        "{:?}",
+        alias.fix
+    );
 }
 
 #[test]
@@ -419,5 +583,5 @@ fn a_report_passes_only_when_every_check_passed() {
     new_pool(&mut list, "eu-west-1_New", Err("boom".into()));
     let report = list.into_report("trigger", "eu-west-1_New", None);
     assert!(!report.ok);
-    assert_eq!(report.skipped.len(), 2);
+    assert_eq!(report.skipped.len(), 4);
 }
