@@ -140,7 +140,6 @@ pub enum Stance {
 #[must_use]
 pub fn stance(state: &MigrationState) -> Stance {
     match state {
-        MigrationState::Pending => Stance::Waiting,
         MigrationState::Refused {
             reason: ReasonCode::Ambiguous,
             ..
@@ -149,7 +148,7 @@ pub fn stance(state: &MigrationState) -> Stance {
             reason: ReasonCode::Gone,
             ..
         } => Stance::Skip(SkipReason::Gone),
-        MigrationState::Refused { .. } => Stance::Waiting,
+        MigrationState::Pending | MigrationState::Refused { .. } => Stance::Waiting,
         MigrationState::Migrated { .. } | MigrationState::Finished { .. } => Stance::Done,
     }
 }
@@ -790,34 +789,34 @@ mod tests {
     #[test]
     fn second_factors_follow_the_mfa_policy() {
         let users = users();
-        let plan = |user: &LegacyUser, policy: &str| {
+        let decide = |user: &LegacyUser, policy: &str| {
             prepare(user, &config(&[("MFA_POLICY", policy)])).map(|c| (c.mfa, c.reenrol))
         };
-        let (plain, sms, totp, both, unverified) =
+        let (none, sms, totp, both, unverified) =
             (&users[0], &users[1], &users[2], &users[3], &users[4]);
-        assert_eq!(plan(plain, "refuse"), Ok((MfaPlan::None, false)));
-        assert_eq!(plan(sms, "sms"), Ok((MfaPlan::Sms, false)));
-        assert_eq!(plan(both, "sms"), Ok((MfaPlan::Sms, true)));
+        assert_eq!(decide(none, "refuse"), Ok((MfaPlan::None, false)));
+        assert_eq!(decide(sms, "sms"), Ok((MfaPlan::Sms, false)));
+        assert_eq!(decide(both, "sms"), Ok((MfaPlan::Sms, true)));
         assert_eq!(
-            plan(totp, "sms"),
+            decide(totp, "sms"),
             Err(SkipReason::MfaPolicy {
                 reason: ReasonCode::MfaNotRestorable
             })
         );
         assert_eq!(
-            plan(unverified, "sms"),
+            decide(unverified, "sms"),
             Err(SkipReason::MfaPolicy {
                 reason: ReasonCode::MfaNotRestorable
             })
         );
         for user in [sms, totp] {
             assert_eq!(
-                plan(user, "refuse"),
+                decide(user, "refuse"),
                 Err(SkipReason::MfaPolicy {
                     reason: ReasonCode::MfaRefused
                 })
             );
-            assert_eq!(plan(user, "reset-required"), Ok((MfaPlan::Dropped, true)));
+            assert_eq!(decide(user, "reset-required"), Ok((MfaPlan::Dropped, true)));
         }
     }
 

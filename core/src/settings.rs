@@ -670,10 +670,11 @@ mod tests {
         let written = migration_variables(&alone);
         let names: Vec<&str> = written.iter().map(|(n, _)| *n).collect();
         assert_eq!(names, MIGRATION_VARIABLES);
-        let text: String = written
+        let text = written
             .iter()
-            .map(|(name, value)| format!("{name}={value}\n"))
-            .collect();
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("\n");
         let file = parse_env_file(&text).unwrap();
         assert_eq!(
             migration_from_lookup(|name| file.get(name).cloned()).unwrap(),
