@@ -499,7 +499,7 @@ impl Run {
             }
             Err(error) => return Outcome::Failed(error.to_string()),
         };
-        if false && creation.sms_mfa() {
+        if creation.sms_mfa() {
             // After the creation, before the ledger mark: a run stopped in between sets it
             // again when it resumes the user.
             let set = self
