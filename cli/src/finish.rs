@@ -324,7 +324,7 @@ async fn conclude(
     elapsed: Duration,
     retries: u64,
 ) -> anyhow::Result<ExitCode> {
-    let (text, interrupted) = render_outcomes(outcomes, &mut report, elapsed, retries);
+    let text = render_outcomes(outcomes, &mut report, elapsed, retries);
     print!("{text}");
     print!("{}", report.table());
     if args.dry_run {
@@ -343,7 +343,7 @@ async fn conclude(
             .with_context(|| format!("writing {}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
-    Ok(if report.complete() && interrupted == 0 {
+    Ok(if report.complete() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
@@ -906,14 +906,13 @@ fn mfa_word(creation: &Creation) -> &'static str {
     }
 }
 
-/// Lists the users that need a look, fills `report`, and gives the summary line; also returns
-/// how many users the run left unfinished by stopping early.
+/// Lists the users that need a look, fills `report`, and gives the summary line.
 fn render_outcomes(
     outcomes: &[(&LedgerRecord, Outcome)],
     report: &mut FinishReport,
     elapsed: Duration,
     retries: u64,
-) -> (String, usize) {
+) -> String {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     let mut out = String::new();
     let mut sorted: Vec<&(&LedgerRecord, Outcome)> = outcomes.iter().collect();
@@ -999,5 +998,5 @@ fn render_outcomes(
             "stopped early (--stop-after): run finish again to complete; nobody is created twice"
         );
     }
-    (out, report.not_started)
+    out
 }

@@ -780,6 +780,8 @@ async fn finish_is_the_triggers_twin() {
 
     let index = moto.cli(&["index", "--legacy-pool-id", &legacy, "--table", "ledger"]);
     assert_eq!(index.code, Some(0), "{index:?}");
+    let baseline = moto.cli(&["status", "--table", "ledger", "--recount"]);
+    assert_eq!(baseline.code, Some(0), "{baseline:?}");
     // After the index: one user deleted, one disabled, one changed and put in a group.
     cognito
         .admin_delete_user()
@@ -1006,6 +1008,14 @@ async fn finish_is_the_triggers_twin() {
             ("Off", "disabled"),
             ("Totp", "mfa-policy")
         ])
+    );
+    // Next to it, the ledger's figures as `status` shows them after the run.
+    assert_eq!(report["ledger"]["finished"], 2, "{report}");
+    assert_eq!(report["ledger"]["pending"], 2);
+    assert_eq!(report["ledger"]["refused"], 1);
+    assert_eq!(
+        report["ledger"]["refusedByReason"],
+        serde_json::json!([["gone", 1]])
     );
 
     // Every created user carries what the trigger would give it, from the live legacy user.
