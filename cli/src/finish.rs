@@ -1,6 +1,5 @@
 //! `cognito-migrate finish`: creates the legacy users still waiting in the new pool, without a
-//! password, copies their groups and marks them finished in the ledger; and `cognito-migrate
-//! config`, which prints the variables the finish and the trigger share.
+//! password, copies their groups and marks them finished in the ledger.
 //!
 //! Each user is read from the legacy pool first and built by the core exactly as the trigger
 //! would build it, under the trigger's own variables: attributes, second factor, groups.
@@ -37,16 +36,14 @@ use cognito_migrate_core::finish::{
 use cognito_migrate_core::groups::GroupSpec;
 use cognito_migrate_core::ledger::FinishMethod;
 use cognito_migrate_core::migrate::{MigrationConfig, ReasonCode};
-use cognito_migrate_core::settings::{
-    LegacyPoolConfig, migration_from_lookup, migration_variables, parse_env_file,
-};
+use cognito_migrate_core::settings::LegacyPoolConfig;
 use cognito_migrate_core::user::LegacyUser;
 use futures::StreamExt as _;
 use tokio::sync::Mutex;
 
 use crate::BadInput;
-use crate::args::{ConfigArgs, ConfigFormat, FinishArgs, FinishMethodArg};
-use crate::{progress, status};
+use crate::args::{FinishArgs, FinishMethodArg};
+use crate::{config, progress, status};
 
 /// Milliseconds since the Unix epoch.
 #[must_use]
@@ -117,50 +114,6 @@ struct Run {
     created: AtomicUsize,
 }
 
-/// The migration variables from an env file, or else the environment, read by the core as the
-/// trigger reads them.
-fn migration_config(path: Option<&Path>) -> anyhow::Result<MigrationConfig> {
-    let parsed = match path {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| BadInput(format!("reading {}: {e}", path.display())))?;
-            let vars =
-                parse_env_file(&text).map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
-            migration_from_lookup(|name| vars.get(name).cloned())
-        }
-        None => migration_from_lookup(|name| std::env::var(name).ok()),
-    };
-    parsed.map_err(|e| {
-        let from = path.map_or_else(|| "the environment".to_owned(), |p| p.display().to_string());
-        BadInput(format!("{from}: {e}")).into()
-    })
-}
-
-/// `cognito-migrate config`: the shared variables, checked, every one written out.
-pub fn config_command(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
-    let config = migration_config(args.config.as_deref())?;
-    let vars = migration_variables(&config);
-    match args.format {
-        ConfigFormat::Env => {
-            for (name, value) in vars {
-                println!("{name}={value}");
-            }
-        }
-        ConfigFormat::Lambda => {
-            let variables: serde_json::Map<String, serde_json::Value> = vars
-                .into_iter()
-                .map(|(name, value)| (name.to_owned(), value.into()))
-                .collect();
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&serde_json::json!({ "Variables": variables }))
-                    .context("printing the variables")?
-            );
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
 /// The whole command.
 #[expect(
     clippy::too_many_lines,
@@ -172,7 +125,7 @@ pub async fn command(
     args: &FinishArgs,
 ) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let config = migration_config(args.config.as_deref())?;
+    let config = config::migration_config(args.config.as_deref())?;
     let ledger = Ledger::new(clients::dynamodb_client(sdk), &args.table);
     let counting = ledger.has_counters().await?;
     let ledger = ledger.with_counters(counting);
