@@ -118,22 +118,75 @@ sign-ins migrate."
     /// Create every user still pending in the new pool, without a password (the end of the window).
     #[command(
         long_about = "Create every legacy user still pending in the new pool, without a password, \
-then copy its groups and mark it finished in the ledger.\n\n\
-Skipped and listed: users refused as ambiguous, users of an unresolved collision group (two or \
-more legacy users sharing a case-insensitive key while one of them is not migrated yet), and \
-names taken in the new pool by someone else. Refused users for other reasons are included.\n\n\
-admin-create-user: AdminCreateUser with MessageAction=SUPPRESS and the attributes the trigger \
-would give (custom:legacy_sub, custom:legacy_username, verified flags as they were); users \
-arrive in FORCE_CHANGE_PASSWORD and reset their password on first sign-in (forgot password). \
+then copy its groups and mark it finished in the ledger: the same user, attributes and second \
+factor a sign-in would have given it.\n\n\
+Configuration: the trigger's own variables (TARGET_SCHEMA, ATTRIBUTE_RENAMES, ATTRIBUTE_DROPS, \
+MFA_POLICY, ...), read from the environment as the trigger reads them, or from --config FILE, an \
+env file of NAME=value lines. `cognito-migrate config` prints the same file, or the Lambda's \
+Environment JSON, so the function and the finish share one source.\n\n\
+Live check: before creating a user, its record is read from the legacy pool (AdminGetUser and \
+AdminListGroupsForUser, paced by --read-rate). A user deleted since the index is skipped and \
+marked refused with the reason `gone` in the ledger; a disabled one is skipped and listed; the \
+attributes, second factors and groups are the live ones.\n\n\
+MFA: under MFA_POLICY=sms (the default) a user with SMS MFA and a verified phone number keeps \
+SMS MFA (AdminSetUserMFAPreference after AdminCreateUser; cognito:mfa_enabled in a CSV import); \
+a second factor that cannot be kept (TOTP alone) is skipped and listed, as the trigger refuses \
+it. refuse skips every user with a second factor; reset-required creates them without it and \
+lists them to enrol again.\n\n\
+Skipped and listed: users refused as ambiguous or found gone, users of an unresolved collision \
+group (two or more legacy users sharing a case-insensitive key while one of them is not migrated \
+yet), users whose attributes the new pool would refuse, and names taken in the new pool by \
+someone else. Refused users for other reasons are included.\n\n\
+admin-create-user: AdminCreateUser with MessageAction=SUPPRESS; users arrive in \
+FORCE_CHANGE_PASSWORD and reset their password on first sign-in (forgot password). \
 csv: a user import job (GetCSVHeader, CreateUserImportJob, upload, StartUserImportJob, \
-DescribeUserImportJob); users arrive RESET_REQUIRED; needs --import-role-arn. auto: csv above \
---csv-threshold users, admin-create-user otherwise.\n\n\
+DescribeUserImportJob); users arrive RESET_REQUIRED; needs --import-role-arn; users the format \
+cannot carry are created with AdminCreateUser. auto: csv above --csv-threshold users, \
+admin-create-user otherwise.\n\n\
+--dry-run reads the ledger and changes nothing. With --method csv --write-csv DIR it also reads \
+each user from the legacy pool and writes the import files it would upload into DIR, still \
+changing nothing in either pool or the ledger.\n\n\
+Ends with a table: created, resumed, already present, skipped by reason (collision, gone, \
+disabled, mfa-policy, unwritable, ...), conflicts, failures and users to enrol MFA again; \
+--report FILE also writes it as JSON (nothing is written without it).\n\n\
 Safe to re-run: a user created by an earlier run (its custom:legacy_sub matches) is completed, \
 never created twice. Calls are paced per Cognito quota category (--rate, --update-rate, \
---resource-rate) and throttling is retried with backoff and jitter.\n\n\
+--resource-rate, --read-rate) and throttling is retried with backoff and jitter.\n\n\
 Exit status: 0 every eligible user finished; 1 some could not be (listed)."
     )]
     Finish(FinishArgs),
+    /// Print the trigger's migration variables (policy, schema, mapping), checked.
+    #[command(
+        long_about = "Read the migration variables the trigger and `finish` share (COLLISION_POLICY, \
+MFA_POLICY, TEMPORARY_PASSWORD_POLICY, MAX_CANDIDATES, DEADLINE_MS, REFUSAL_FLOOR_MS, \
+NEW_POOL_USERNAME_ATTRIBUTES, TARGET_SCHEMA, ATTRIBUTE_RENAMES, ATTRIBUTE_DROPS) from --config \
+FILE or the environment, check them as the trigger does, and print every one with its value \
+(defaults written out): as an env file (--format env, for `finish --config`) or as the Lambda's \
+Environment JSON (--format lambda, for `aws lambda update-function-configuration --environment \
+file://...`; merge it with the function's LEGACY_* and LEDGER_TABLE variables, which this \
+leaves out).\n\nExit status: 0 printed; 2 a variable is malformed (named)."
+    )]
+    Config(ConfigArgs),
+}
+
+/// How `config` prints the variables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ConfigFormat {
+    /// NAME=value lines.
+    Env,
+    /// {"Variables": {...}}.
+    Lambda,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConfigArgs {
+    /// An env file of NAME=value lines (the trigger's variable names; `#` starts a comment
+    /// line); without it, the environment.
+    #[arg(long)]
+    pub(crate) config: Option<PathBuf>,
+    /// What to print.
+    #[arg(long, value_enum, default_value_t = ConfigFormat::Env)]
+    pub(crate) format: ConfigFormat,
 }
 
 #[derive(Debug, Args)]
@@ -207,6 +260,26 @@ pub(crate) struct FinishArgs {
     /// Parallel Scan segments for reading the ledger.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub(crate) segments: u16,
+    /// The migration variables (TARGET_SCHEMA, ATTRIBUTE_RENAMES, ATTRIBUTE_DROPS, MFA_POLICY,
+    /// ...) from this env file of NAME=value lines, as `cognito-migrate config` prints them;
+    /// without it, from the environment, as the trigger reads them.
+    #[arg(long)]
+    pub(crate) config: Option<PathBuf>,
+    /// AdminGetUser and AdminListGroupsForUser calls a second on the legacy pool (UserRead
+    /// quota: 120 a second in the account, shared with the apps' GetUser calls).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub(crate) read_rate: u32,
+    /// Write the CSV import files into this folder (file-001.csv, ...) before uploading them;
+    /// with --dry-run, only write them.
+    #[arg(long)]
+    pub(crate) write_csv: Option<PathBuf>,
+    /// The new pool's CSV header from a file (a saved GetCSVHeader answer: one line of column
+    /// names) instead of calling GetCSVHeader.
+    #[arg(long)]
+    pub(crate) csv_header: Option<PathBuf>,
+    /// Also write the final table as JSON to this file.
+    #[arg(long)]
+    pub(crate) report: Option<PathBuf>,
     /// Stop after creating this many users, as if interrupted (for testing resumption).
     #[arg(long, hide = true)]
     pub(crate) stop_after: Option<usize>,

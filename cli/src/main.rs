@@ -2,12 +2,13 @@
 //! to a case-insensitive one through the user-migration trigger.
 //!
 //! This crate holds the arguments ([`args`]), one module per command (`audit`, `index`,
-//! `doctor`, `simulate`, `status`, `finish`) and their rendering. It makes no AWS call itself:
+//! `doctor`, `simulate`, `status`, `finish`, `config`) and their rendering. It makes no AWS call itself:
 //! the scans, ledger writes, imports and configuration reads are in the `cognito-migrate-aws`
 //! crate (its `cli` module), and the decisions in `cognito-migrate-core`.
 
 mod args;
 mod audit;
+mod config;
 mod doctor;
 mod finish;
 mod index;
@@ -65,6 +66,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Simulate(ref args) => simulate_command(args),
+        Command::Config(ref args) => config::command(args),
         Command::Index(_)
         | Command::Audit(_)
         | Command::Doctor(_)
@@ -197,7 +199,7 @@ async fn aws_command(cli: &Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Finish(args) => finish::command(&sdk, &access, args).await,
-        Command::Simulate(_) => unreachable!("simulate runs without AWS"),
+        Command::Simulate(_) | Command::Config(_) => unreachable!("runs without AWS"),
     }
 }
 

@@ -23,8 +23,11 @@ pub struct Status {
     pub counted: bool,
     /// Users in the ledger.
     pub users: i64,
-    /// Migrated on a sign-in.
+    /// Migrated on a sign-in (confirmed by the new-pool user's first sign-in).
     pub migrated: i64,
+    /// Approved at a sign-in, not confirmed yet: the new-pool user has not signed in since
+    /// (Cognito may not have created it; `finish` looks these up).
+    pub approved: i64,
     /// Created in bulk by `finish`.
     pub finished: i64,
     /// Not migrated yet.
@@ -126,6 +129,7 @@ pub fn report(
         counted: counters.total(counter::USERS) > 0,
         users: total(counter::USERS),
         migrated: total(counter::MIGRATED),
+        approved: total(counter::APPROVED),
         finished: total(counter::FINISHED),
         pending,
         refused,
@@ -192,6 +196,7 @@ pub fn render(status: &Status) -> String {
     let none: &[(String, i64)] = &[];
     for (label, count, breakdown) in [
         ("migrated", status.migrated, none),
+        ("approved", status.approved, none),
         ("finished", status.finished, &status.finished_by_method[..]),
         ("pending", status.pending, none),
         ("refused", status.refused, &status.refused_by_reason[..]),
@@ -281,7 +286,7 @@ mod tests {
         );
         assert!(
             text.contains(
-                "ledger `t`: 1000 users\n  migrated  300 (30.0%)\n  finished  0 (0.0%)\n  \
+                "ledger `t`: 1000 users\n  migrated  300 (30.0%)\n  approved  0 (0.0%)\n  finished  0 (0.0%)\n  \
                  pending   690 (69.0%)\n  refused   10 (1.0%)\n    ambiguous: 10\n"
             ),
             "{text}"

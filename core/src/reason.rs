@@ -111,6 +111,9 @@ reason_codes! {
     Deadline = "deadline": "The invocation's own deadline passed before the decision was made.",
     /// The event cannot be read.
     MalformedEvent = "malformed_event": "The event is not a trigger event this function can read.",
+    /// The legacy user is no longer in the legacy pool (deleted, or its name now answers for
+    /// another user): the bulk finish found it gone and creates nothing for it.
+    Gone = "gone": "The legacy user is no longer in the legacy pool; nothing is created for it.",
 }
 
 impl fmt::Display for ReasonCode {

@@ -174,32 +174,7 @@ impl TriggerConfig {
             ));
         }
 
-        let defaults = Policy::default();
-        let policy = Policy {
-            collision: word(&get, "COLLISION_POLICY")?.unwrap_or(defaults.collision),
-            mfa: word(&get, "MFA_POLICY")?.unwrap_or(defaults.mfa),
-            temporary_password: word(&get, "TEMPORARY_PASSWORD_POLICY")?
-                .unwrap_or(defaults.temporary_password),
-            max_candidates: bounded(&get, "MAX_CANDIDATES", 1, 20)?
-                .unwrap_or(defaults.max_candidates),
-            deadline_ms: bounded(&get, "DEADLINE_MS", 500, 4500)?.unwrap_or(defaults.deadline_ms),
-            refusal_floor_ms: 0,
-        };
-        let policy = Policy {
-            refusal_floor_ms: refusal_floor(&get, policy.deadline_ms, defaults.refusal_floor_ms)?,
-            ..policy
-        };
-        let schema = match get("TARGET_SCHEMA") {
-            None => TargetSchema::standard_with_legacy(),
-            Some(list) => {
-                let names = comma_list(&list);
-                if names.is_empty() {
-                    return Err(ConfigError::new("TARGET_SCHEMA", "names no attribute"));
-                }
-                TargetSchema::new(names)
-            }
-        };
-        let mapping = mapping(&get)?;
+        let migration = migration_from_get(&get)?;
 
         Ok(Self {
             legacy: LegacyPoolConfig {
@@ -212,14 +187,7 @@ impl TriggerConfig {
             },
             ledger_table,
             new_user_pool_id,
-            migration: MigrationConfig {
-                policy,
-                schema: TargetSchemaOrDefault(schema),
-                mapping,
-                new_pool_username_attributes: username_attributes(get)?,
-                // Not a variable: `index` records it in the ledger, where the trigger reads it.
-                legacy_sign_in: crate::user::LegacySignIn::default(),
-            },
+            migration,
         })
     }
 
@@ -228,6 +196,203 @@ impl TriggerConfig {
     pub fn deadline(&self) -> Duration {
         Duration::from_millis(self.migration.policy.deadline_ms)
     }
+}
+
+/// The variables that shape a migration (policy, schema, attribute mapping, username
+/// attributes), read exactly as the trigger reads them, without the ones that only say where
+/// the legacy pool and the ledger are. `cognito-migrate finish` reads these, so a user created
+/// in bulk gets the attributes and second factor a sign-in would have given it.
+///
+/// ```
+/// use cognito_migrate_core::settings::migration_from_lookup;
+///
+/// let config = migration_from_lookup(|name| match name {
+///     "TARGET_SCHEMA" => Some("email,custom:legacy_sub".to_owned()),
+///     "ATTRIBUTE_DROPS" => Some("nickname".to_owned()),
+///     _ => None,
+/// })
+/// .unwrap();
+/// assert!(config.schema.0.contains("email"));
+/// assert!(!config.schema.0.contains("given_name"));
+/// assert!(config.mapping.drops.contains("nickname"));
+///
+/// let error = migration_from_lookup(|name| (name == "MFA_POLICY").then(|| "skip".to_owned()));
+/// assert_eq!(error.unwrap_err().variable, "MFA_POLICY");
+/// ```
+pub fn migration_from_lookup(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<MigrationConfig, ConfigError> {
+    migration_from_get(&|name: &str| {
+        lookup(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    })
+}
+
+/// The variables [`migration_from_lookup`] reads, in the order [`migration_variables`] writes
+/// them.
+pub const MIGRATION_VARIABLES: [&str; 10] = [
+    "COLLISION_POLICY",
+    "MFA_POLICY",
+    "TEMPORARY_PASSWORD_POLICY",
+    "MAX_CANDIDATES",
+    "DEADLINE_MS",
+    "REFUSAL_FLOOR_MS",
+    "NEW_POOL_USERNAME_ATTRIBUTES",
+    "TARGET_SCHEMA",
+    "ATTRIBUTE_RENAMES",
+    "ATTRIBUTE_DROPS",
+];
+
+/// The trigger's variables that give `config` back through [`migration_from_lookup`] (or
+/// [`TriggerConfig::from_lookup`]): every one of [`MIGRATION_VARIABLES`], in that order, with
+/// empty lists left out.
+///
+/// ```
+/// use cognito_migrate_core::migrate::MigrationConfig;
+/// use cognito_migrate_core::settings::{migration_from_lookup, migration_variables};
+///
+/// let config = MigrationConfig::default();
+/// let vars = migration_variables(&config);
+/// assert_eq!(vars[1], ("MFA_POLICY", "sms".to_owned()));
+/// let back = migration_from_lookup(|name| {
+///     vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone())
+/// });
+/// assert_eq!(back.unwrap(), config);
+/// ```
+#[must_use]
+pub fn migration_variables(config: &MigrationConfig) -> Vec<(&'static str, String)> {
+    let policy = &config.policy;
+    let list = |names: &mut dyn Iterator<Item = &str>| names.collect::<Vec<_>>().join(",");
+    let renames = config
+        .mapping
+        .renames
+        .iter()
+        .map(|(old, new)| format!("{old}={new}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let all = [
+        ("COLLISION_POLICY", policy.collision.to_string()),
+        ("MFA_POLICY", policy.mfa.to_string()),
+        (
+            "TEMPORARY_PASSWORD_POLICY",
+            policy.temporary_password.to_string(),
+        ),
+        ("MAX_CANDIDATES", policy.max_candidates.to_string()),
+        ("DEADLINE_MS", policy.deadline_ms.to_string()),
+        ("REFUSAL_FLOOR_MS", policy.refusal_floor_ms.to_string()),
+        (
+            "NEW_POOL_USERNAME_ATTRIBUTES",
+            config.new_pool_username_attributes.join(","),
+        ),
+        ("TARGET_SCHEMA", list(&mut config.schema.0.names())),
+        ("ATTRIBUTE_RENAMES", renames),
+        (
+            "ATTRIBUTE_DROPS",
+            list(&mut config.mapping.drops.iter().map(String::as_str)),
+        ),
+    ];
+    all.into_iter().filter(|(_, v)| !v.is_empty()).collect()
+}
+
+/// The migration part of the configuration, through `get` (trimmed, empty as absent).
+fn migration_from_get(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<MigrationConfig, ConfigError> {
+    let defaults = Policy::default();
+    let policy = Policy {
+        collision: word(get, "COLLISION_POLICY")?.unwrap_or(defaults.collision),
+        mfa: word(get, "MFA_POLICY")?.unwrap_or(defaults.mfa),
+        temporary_password: word(get, "TEMPORARY_PASSWORD_POLICY")?
+            .unwrap_or(defaults.temporary_password),
+        max_candidates: bounded(get, "MAX_CANDIDATES", 1, 20)?.unwrap_or(defaults.max_candidates),
+        deadline_ms: bounded(get, "DEADLINE_MS", 500, 4500)?.unwrap_or(defaults.deadline_ms),
+        refusal_floor_ms: 0,
+    };
+    let policy = Policy {
+        refusal_floor_ms: refusal_floor(get, policy.deadline_ms, defaults.refusal_floor_ms)?,
+        ..policy
+    };
+    let schema = match get("TARGET_SCHEMA") {
+        None => TargetSchema::standard_with_legacy(),
+        Some(list) => {
+            let names = comma_list(&list);
+            if names.is_empty() {
+                return Err(ConfigError::new("TARGET_SCHEMA", "names no attribute"));
+            }
+            TargetSchema::new(names)
+        }
+    };
+    Ok(MigrationConfig {
+        policy,
+        schema: TargetSchemaOrDefault(schema),
+        mapping: mapping(get)?,
+        new_pool_username_attributes: username_attributes(get)?,
+        // Not a variable: `index` records it in the ledger, where the trigger reads it.
+        legacy_sign_in: crate::user::LegacySignIn::default(),
+    })
+}
+
+/// The trigger's variables that say where the legacy pool and the ledger are; with
+/// [`MIGRATION_VARIABLES`], every variable the trigger reads.
+pub const LOCATION_VARIABLES: [&str; 8] = [
+    "LEGACY_USER_POOL_ID",
+    "LEGACY_CLIENT_ID",
+    "LEGACY_CLIENT_SECRET",
+    "LEGACY_REGION",
+    "LEGACY_ROLE_ARN",
+    "LEGACY_ENDPOINT_URL",
+    "LEDGER_TABLE",
+    "NEW_USER_POOL_ID",
+];
+
+/// A line of an env file that is not `NAME=value`, or names no variable of the trigger.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {problem}")]
+pub struct EnvFileError {
+    /// The line's number, from 1.
+    pub line: usize,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+/// Reads an env file: one `NAME=value` a line, the trigger's variable names only; blank lines
+/// and lines starting with `#` are skipped. The value is everything after the first `=`, taken
+/// as it is (no quoting, no expansion): the same text the function's environment would hold.
+/// A name given twice is an error, so no line silently overrides another.
+///
+/// ```
+/// use cognito_migrate_core::settings::parse_env_file;
+///
+/// let vars = parse_env_file("# finish and trigger\nMFA_POLICY=refuse\n\nATTRIBUTE_RENAMES=custom:dept=custom:department\n").unwrap();
+/// assert_eq!(vars["MFA_POLICY"], "refuse");
+/// assert_eq!(vars["ATTRIBUTE_RENAMES"], "custom:dept=custom:department");
+/// assert_eq!(parse_env_file("MFA_POLICY refuse").unwrap_err().line, 1);
+/// assert_eq!(parse_env_file("\nMFA_POLCY=refuse").unwrap_err().line, 2);
+/// ```
+pub fn parse_env_file(text: &str) -> Result<HashMap<String, String>, EnvFileError> {
+    let mut vars = HashMap::new();
+    for (index, line) in text.lines().enumerate() {
+        let error = |problem: String| EnvFileError {
+            line: index + 1,
+            problem,
+        };
+        let trimmed = line.trim_start_matches('\u{feff}').trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let Some((name, value)) = trimmed.split_once('=') else {
+            return Err(error("is not NAME=value".to_owned()));
+        };
+        let name = name.trim();
+        if !MIGRATION_VARIABLES.contains(&name) && !LOCATION_VARIABLES.contains(&name) {
+            return Err(error(format!("`{name}` is not a variable of the trigger")));
+        }
+        if vars.insert(name.to_owned(), value.to_owned()).is_some() {
+            return Err(error(format!("`{name}` is given twice")));
+        }
+    }
+    Ok(vars)
 }
 
 /// A user pool id that is not `<region>_<id>`.
@@ -311,7 +476,7 @@ fn refusal_floor(
 
 /// `NEW_POOL_USERNAME_ATTRIBUTES`: the new pool's `UsernameAttributes`, `email` and/or
 /// `phone_number`; unset or empty for a pool with plain usernames.
-fn username_attributes(get: impl Fn(&str) -> Option<String>) -> Result<Vec<String>, ConfigError> {
+fn username_attributes(get: &impl Fn(&str) -> Option<String>) -> Result<Vec<String>, ConfigError> {
     let names = get("NEW_POOL_USERNAME_ATTRIBUTES").map_or_else(Vec::new, |list| comma_list(&list));
     if let Some(other) = names
         .iter()
@@ -486,6 +651,45 @@ mod tests {
             let err = TriggerConfig::from_lookup(lookup(&pairs)).unwrap_err();
             assert_eq!(err.variable, name, "{value}");
         }
+    }
+
+    #[test]
+    fn the_migration_variables_give_the_same_configuration_back() {
+        let mut pairs = BASE.to_vec();
+        pairs.extend([
+            ("MFA_POLICY", "reset-required"),
+            ("COLLISION_POLICY", "most-recent"),
+            ("DEADLINE_MS", "2000"),
+            ("TARGET_SCHEMA", "email,custom:department,custom:legacy_sub"),
+            ("ATTRIBUTE_RENAMES", "custom:dept=custom:department, a=b"),
+            ("ATTRIBUTE_DROPS", "nickname"),
+            ("NEW_POOL_USERNAME_ATTRIBUTES", "email"),
+        ]);
+        let trigger = TriggerConfig::from_lookup(lookup(&pairs)).unwrap();
+        // The same variables without the pool and ledger: the same migration.
+        let alone = migration_from_lookup(lookup(&pairs[BASE.len()..])).unwrap();
+        assert_eq!(alone, trigger.migration);
+        let written = migration_variables(&alone);
+        let names: Vec<&str> = written.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, MIGRATION_VARIABLES);
+        let text = written
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let file = parse_env_file(&text).unwrap();
+        assert_eq!(
+            migration_from_lookup(|name| file.get(name).cloned()).unwrap(),
+            alone
+        );
+        assert_eq!(
+            parse_env_file("MFA_POLICY=sms\nMFA_POLICY=refuse").unwrap_err(),
+            EnvFileError {
+                line: 2,
+                problem: "`MFA_POLICY` is given twice".into()
+            }
+        );
+        assert!(parse_env_file("LEDGER_TABLE=ledger\n  # note\n").is_ok());
     }
 
     #[test]

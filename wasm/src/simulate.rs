@@ -105,7 +105,8 @@ export type ReasonCode =
   | "unhandled_source"
   | "configuration"
   | "deadline"
-  | "malformed_event";
+  | "malformed_event"
+  | "gone";
 
 export interface SimulatedCheck {
   username: string;

@@ -296,9 +296,9 @@ impl Ledger {
 
     /// Marks a user created in the new pool in bulk as `finished` (and its groups copied, when
     /// `groups_copied`), on every copy, in one transaction: only from the state the record was
-    /// read in (`pending`, or `refused`), so a user who migrated by signing in meanwhile is
-    /// never overwritten. The counters move in the same transaction when this ledger keeps
-    /// them. A user filed under one key, without counters, needs no transaction: one
+    /// read in (`pending`, `refused`, or `approved` to the username the finish looked up), so a
+    /// user who migrated by signing in meanwhile is never overwritten. The counters move in the
+    /// same transaction when this ledger keeps them. A user filed under one key, without counters, needs no transaction: one
     /// conditional `UpdateItem` is as safe and costs half.
     pub async fn record_finish(
         &self,
@@ -308,11 +308,19 @@ impl Ledger {
         groups_copied: bool,
     ) -> Result<(), AwsError> {
         let username = &record.entry.user.username;
-        let (pin, reason) = match &record.entry.state {
-            MigrationState::Pending => ("#state = :pending", None),
+        // Pinned to the state the record was read in.
+        let (pin, from): (&str, [(&str, &str); 2]) = match &record.entry.state {
+            MigrationState::Pending => (
+                "#state = :pending",
+                [(":pending", "pending"), (":pending", "pending")],
+            ),
             MigrationState::Refused { reason, .. } => (
                 "#state = :refused AND #reason = :fromReason",
-                Some(reason.as_str()),
+                [(":refused", "refused"), (":fromReason", reason.as_str())],
+            ),
+            MigrationState::Approved { new_username, .. } => (
+                "#state = :approved AND #newUsername = :fromUsername",
+                [(":approved", "approved"), (":fromUsername", new_username)],
             ),
             _ => {
                 return Err(AwsError::Conflict {
@@ -354,12 +362,9 @@ impl Ledger {
                     .expression_attribute_names("#groupsCopiedAtMs", attr::GROUPS_COPIED_AT_MS)
                     .expression_attribute_values(":true", AttributeValue::Bool(true));
             }
-            update = match reason {
-                None => update.expression_attribute_values(":pending", s("pending")),
-                Some(reason) => update
-                    .expression_attribute_values(":refused", s("refused"))
-                    .expression_attribute_values(":fromReason", s(reason)),
-            };
+            for (name, value) in from {
+                update = update.expression_attribute_values(name, s(value));
+            }
             let update = update.build().map_err(|_| build_error())?;
             if copies.len() == 1 && !self.counts() {
                 return self.update_alone(update).await;

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use aws_sdk_cognitoidentityprovider::operation::admin_create_user::AdminCreateUserError;
 use aws_sdk_cognitoidentityprovider::operation::admin_get_user::AdminGetUserError;
-use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, UserImportJobType};
+use aws_sdk_cognitoidentityprovider::types::{
+    AttributeType, MessageActionType, SmsMfaSettingsType, UserImportJobType,
+};
 
 use crate::error::AwsError;
 use crate::new_pool::NewPool;
@@ -84,6 +86,26 @@ impl NewPool {
             }
             Err(error) => Err(AwsError::from_sdk("AdminCreateUser", &error)),
         }
+    }
+
+    /// Turns SMS MFA on for `username`, as its preferred factor (`AdminSetUserMFAPreference`).
+    /// Its codes go to the user's `phone_number`, which must be set. Setting it again changes
+    /// nothing, so a resumed user gets it too.
+    pub async fn enable_sms_mfa(&self, pool_id: &str, username: &str) -> Result<(), AwsError> {
+        self.client()
+            .admin_set_user_mfa_preference()
+            .user_pool_id(pool_id)
+            .username(username)
+            .sms_mfa_settings(
+                SmsMfaSettingsType::builder()
+                    .enabled(true)
+                    .preferred_mfa(true)
+                    .build(),
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::from_sdk("AdminSetUserMFAPreference", &e))
     }
 
     /// The attributes of `username` in the pool, `None` when there is no such user.

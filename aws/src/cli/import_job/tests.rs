@@ -331,3 +331,84 @@ async fn a_refused_upload_starts_no_job() {
     );
     assert!(outcome.users.iter().all(|(_, p)| *p == Presence::Missing));
 }
+
+#[tokio::test]
+async fn the_uploaded_file_carries_the_second_factor_the_trigger_would_keep() {
+    use cognito_migrate_core::finish::csv::{CsvUser, write_files};
+    use cognito_migrate_core::finish::{self, MfaPlan};
+    use cognito_migrate_core::migrate::MigrationConfig;
+    use cognito_migrate_core::user::LegacyUser;
+
+    let legacy = |name: &str, sms: bool| {
+        let mut user = LegacyUser::new(
+            name,
+            BTreeMap::from([
+                ("sub".to_owned(), format!("sub-{name}")),
+                ("email".to_owned(), format!("{name}@example.com")),
+                ("email_verified".to_owned(), "true".to_owned()),
+                ("phone_number".to_owned(), "+15550100".to_owned()),
+                ("phone_number_verified".to_owned(), "true".to_owned()),
+            ]),
+        );
+        user.mfa.sms = sms;
+        user
+    };
+    let config = MigrationConfig::default();
+    let creations: Vec<_> = [legacy("ann", true), legacy("bob", false)]
+        .iter()
+        .map(|user| finish::prepare(user, &config).unwrap())
+        .collect();
+    assert_eq!(creations[0].mfa, MfaPlan::Sms);
+    let header = CsvHeader::new([
+        "cognito:username",
+        "email",
+        "email_verified",
+        "phone_number",
+        "phone_number_verified",
+        "cognito:mfa_enabled",
+        "custom:legacy_sub",
+    ])
+    .unwrap();
+    let users = creations.iter().map(|c| CsvUser {
+        username: c.new_username.clone(),
+        attributes: c.attributes.clone(),
+        sms_mfa: c.sms_mfa(),
+    });
+    let import = write_files(&header, users, 500_000, MAX_BYTES_PER_FILE);
+    assert!(import.unwritable.is_empty());
+    let subs = BTreeMap::from([
+        ("ann".to_owned(), "sub-ann".to_owned()),
+        ("bob".to_owned(), "sub-bob".to_owned()),
+    ]);
+    let (url, received) = upload_server();
+    let rules = [
+        create_job(&url),
+        start_job(),
+        describe(UserImportJobStatusType::Succeeded, 2, 0, 0),
+    ];
+    let client = client(&rules.iter().collect::<Vec<_>>());
+    let fast = Limiter::new(10_000);
+    let outcome = import_file(
+        &NewPool::new(client.clone()),
+        "eu-west-1_New",
+        &settings(),
+        0,
+        &import.files[0],
+        &subs,
+        &Uploader::new().unwrap(),
+        (&fast, &fast),
+    )
+    .await;
+    assert_eq!(
+        presences(&outcome),
+        [("ann", Presence::Imported), ("bob", Presence::Imported)]
+    );
+    let received = received.lock().unwrap();
+    let (_, body) = &received[0];
+    assert_eq!(
+        body,
+        "cognito:username,email,email_verified,phone_number,phone_number_verified,cognito:mfa_enabled,custom:legacy_sub\r\n\
+         ann,ann@example.com,true,+15550100,true,true,sub-ann\r\n\
+         bob,bob@example.com,true,+15550100,true,false,sub-bob\r\n"
+    );
+}
