@@ -839,7 +839,7 @@ async fn a_changed_email_moves_the_users_copy_with_its_state() {
         "the copy under the old address is gone, one under the new one is there"
     );
     for (pk, item) in &carols {
-        assert_eq!(item["state"].as_s().unwrap(), "migrated", "{pk}");
+        assert_eq!(item["state"].as_s().unwrap(), "approved", "{pk}");
         assert_eq!(item["newUsername"].as_s().unwrap(), "carol", "{pk}");
         assert_eq!(number(item, "atMs"), 7, "{pk}");
     }

@@ -147,11 +147,22 @@ async fn counters_follow_every_writer_and_match_a_recount() {
             .await
             .unwrap();
         assert_eq!(write, MigrationWrite::Recorded);
+        // The new-pool user's first sign-in confirms it.
+        let r = record(&ledger, name).await;
+        ledger
+            .confirm_migration(&r, &format!("{name}@example.com"), Some("new-sub"), at)
+            .await
+            .unwrap();
     }
-    let again = record(&ledger, "user00").await;
+    let approved = record(&ledger, "user06").await;
+    ledger
+        .record_migration(&approved, "user06@example.com", today)
+        .await
+        .unwrap();
+    let again = record(&ledger, "user06").await;
     assert_eq!(
         ledger
-            .record_migration(&again, "user00@example.com", today)
+            .record_migration(&again, "user06@example.com", today)
             .await
             .unwrap(),
         MigrationWrite::AlreadyRecorded
@@ -201,6 +212,11 @@ async fn counters_follow_every_writer_and_match_a_recount() {
         .record_migration(&r, "user04@example.com", today)
         .await
         .unwrap();
+    let r = record(&ledger, "user04").await;
+    ledger
+        .confirm_migration(&r, "user04@example.com", None, today)
+        .await
+        .unwrap();
     assert!(
         ledger
             .record_refusal(&[&stale], ReasonCode::Ambiguous, today)
@@ -233,7 +249,8 @@ async fn counters_follow_every_writer_and_match_a_recount() {
     let expected = BTreeMap::from([
         ("users".to_owned(), 46),
         ("pending".to_owned(), 36),
-        ("migrated".to_owned(), 5),
+        ("approved".to_owned(), 1),
+        ("migrated".to_owned(), 4),
         ("refused".to_owned(), 2),
         ("refused_ambiguous".to_owned(), 2),
         ("finished".to_owned(), 3),
@@ -256,7 +273,8 @@ async fn counters_follow_every_writer_and_match_a_recount() {
         status["readMs"], status["itemsRead"]
     );
     assert_eq!(status["users"], 46);
-    assert_eq!(status["migrated"], 5);
+    assert_eq!(status["migrated"], 4);
+    assert_eq!(status["approved"], 1, "Late, approved and never confirmed");
     assert_eq!(status["finished"], 3);
     assert_eq!(status["pending"], 36);
     assert_eq!(status["refused"], 2);
@@ -267,14 +285,14 @@ async fn counters_follow_every_writer_and_match_a_recount() {
     let days = status["perDay"].as_array().unwrap();
     assert_eq!(days.len(), 3);
     assert_eq!(
-        days[2]["migrated"], 4,
-        "today: user00, user01, Late, user04"
+        days[2]["migrated"], 3,
+        "today: user00, user01, user04 (Late is only approved)"
     );
     assert_eq!(days[2]["finished"], 1);
     assert_eq!(days[1]["finished"], 2);
     assert_eq!(days[0]["migrated"], 1);
-    // 8 moves over 7 days; 38 remaining.
-    assert!((status["ratePerDay"].as_f64().unwrap() - 8.0 / 7.0).abs() < 1e-9);
+    // 7 moves over 7 days; 38 remaining.
+    assert!((status["ratePerDay"].as_f64().unwrap() - 7.0 / 7.0).abs() < 1e-9);
     assert_eq!(status["remaining"], 38);
 }
 
@@ -416,6 +434,7 @@ async fn without_a_baseline_status_shows_no_figures_and_never_a_negative_one() {
     let (status, _) = status_json(&moto, "ledger", &[]);
     assert_eq!(status["counted"], true, "{status}");
     assert_eq!(status["users"], 6, "{status}");
-    assert_eq!(status["migrated"], 2, "{status}");
+    assert_eq!(status["approved"], 2, "{status}");
+    assert_eq!(status["migrated"], 0, "{status}");
     assert_eq!(status["pending"], 4, "{status}");
 }

@@ -31,6 +31,11 @@
 //!             LegacyUser::new("Name@Acme.com", Default::default()),
 //!         )]),
 //!         Request::CheckPassword { .. } => Answer::Password(PasswordOutcome::Accepted),
+//!         // Before approving, the legacy user is read again: the index may be stale.
+//!         Request::LegacyUser { .. } => Answer::LegacyUser(Some(LegacyUser::new(
+//!             "Name@Acme.com",
+//!             Default::default(),
+//!         ))),
 //!         Request::RecordMigration { new_username, .. } => {
 //!             assert_eq!(new_username, "name@acme.com");
 //!             Answer::Migration(WriteResult::Recorded)
@@ -430,10 +435,10 @@ pub struct Invocation<'a> {
     pending: Option<Request>,
     candidates: Vec<LedgerEntry>,
     /// Legacy users the password fitted.
-    matched: Vec<String>,
+    matched: Vec<(String, PasswordOutcome)>,
     password_checks: usize,
     group_plan: Option<GroupPlan>,
-    /// A forgot-password approval was confirmed by a live read of the legacy user.
+    /// The approval was confirmed by a live read of the legacy user.
     live_checked: bool,
     trace: Vec<String>,
 }

@@ -6,13 +6,14 @@ mod support;
 use std::time::{Duration, Instant};
 
 use aws_sdk_cognitoidentityprovider::Client;
+use aws_sdk_cognitoidentityprovider::operation::admin_get_user::AdminGetUserOutput;
 use aws_sdk_cognitoidentityprovider::operation::admin_initiate_auth::{
     AdminInitiateAuthError, AdminInitiateAuthOutput,
 };
-use aws_sdk_cognitoidentityprovider::types::ChallengeNameType;
 use aws_sdk_cognitoidentityprovider::types::error::{
     TooManyRequestsException, UserNotConfirmedException,
 };
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, ChallengeNameType, UserStatusType};
 use aws_smithy_mocks::{MockResponseInterceptor, Rule, create_mock_http_client, mock};
 use cognito_migrate_aws::legacy_pool::LegacyPool;
 use cognito_migrate_core::ledger::MigrationState;
@@ -21,14 +22,22 @@ use support::{PASSWORD, Stack, sign_in};
 
 /// Deps whose legacy pool answers from `rule`, over the real client configuration.
 async fn deps_with_legacy(stack: &Stack, rule: &Rule, extra: &[(&str, &str)]) -> Deps {
+    deps_with_rules(stack, &[rule], extra).await
+}
+
+/// Deps whose legacy pool answers from `rules`.
+async fn deps_with_rules(stack: &Stack, rules: &[&Rule], extra: &[(&str, &str)]) -> Deps {
     let config = stack.config(extra);
     let mut clients = stack.clients(&config).await;
     let real = support::legacy_client(&stack.sdk, &config).await;
+    let interceptor = rules
+        .iter()
+        .fold(MockResponseInterceptor::new(), |i, rule| i.with_rule(rule));
     let mocked = Client::from_conf(
         real.config()
             .to_builder()
             .http_client(create_mock_http_client())
-            .interceptor(MockResponseInterceptor::new().with_rule(rule))
+            .interceptor(interceptor)
             .build(),
     );
     clients.legacy = LegacyPool::new(mocked, &config.legacy);
@@ -109,14 +118,35 @@ async fn totp_only_users_cannot_keep_their_factor() {
             .session("s")
             .build()
     });
+    // Before approving, the trigger reads Mia again.
+    let mia = mock!(Client::admin_get_user).then_output(|| {
+        AdminGetUserOutput::builder()
+            .username("Mia")
+            .enabled(true)
+            .user_status(UserStatusType::Confirmed)
+            .user_attributes(attribute("email", "mia@acme.test"))
+            .user_attributes(attribute("email_verified", "true"))
+            .user_attributes(attribute("phone_number", "+15550111"))
+            .user_attributes(attribute("sub", "mia-sub"))
+            .build()
+            .unwrap()
+    });
     let event = sign_in("mia", PASSWORD);
-    let keep_sms = deps_with_legacy(&stack, &rule, &[("MFA_POLICY", "sms")]).await;
+    let keep_sms = deps_with_rules(&stack, &[&rule, &mia], &[("MFA_POLICY", "sms")]).await;
     assert_eq!(
         handle(&keep_sms, event.clone()).await.unwrap(),
         event,
         "TOTP cannot be carried over"
     );
-    let reset = deps_with_legacy(&stack, &rule, &[("MFA_POLICY", "reset-required")]).await;
+    let reset = deps_with_rules(&stack, &[&rule, &mia], &[("MFA_POLICY", "reset-required")]).await;
     let response = handle(&reset, event).await.unwrap();
     assert_eq!(response["response"]["finalUserStatus"], "RESET_REQUIRED");
+}
+
+fn attribute(name: &str, value: &str) -> AttributeType {
+    AttributeType::builder()
+        .name(name)
+        .value(value)
+        .build()
+        .unwrap()
 }

@@ -351,7 +351,7 @@ async fn both_users_of_a_collision_pair_signing_in_at_once_get_one_account() {
 }
 
 #[tokio::test]
-async fn a_successful_migration_costs_three_calls_once_the_settings_are_read() {
+async fn a_successful_migration_costs_four_calls_once_the_settings_are_read() {
     let stack = stack_with_jane().await;
     let deps = stack.deps(&[]).await;
     stack.log.clear();
@@ -359,13 +359,15 @@ async fn a_successful_migration_costs_three_calls_once_the_settings_are_read() {
     let response = handle(&deps, sign_in("JaneDoe", PASSWORD)).await.unwrap();
     let elapsed = started.elapsed();
     assert!(approved(&response));
-    // The legacy pool's sign-in settings are read once per container, then kept.
+    // The legacy pool's sign-in settings are read once per container, then kept; the user is
+    // read again before the approval, since the index may be stale.
     assert_eq!(
         stack.log.calls(),
         [
             "GetItem",
             "Query",
             "AdminInitiateAuth",
+            "AdminGetUser",
             "TransactWriteItems"
         ]
     );
@@ -868,5 +870,45 @@ async fn the_legacy_pools_own_sign_in_rule_decides_which_identifiers_count() {
     assert_eq!(
         by_alias["response"]["userAttributes"]["custom:legacy_username"],
         "Pat"
+    );
+}
+
+#[tokio::test]
+async fn a_sign_in_decides_on_the_legacy_user_as_it_is_now_not_as_indexed() {
+    let stack = Stack::new().await;
+    stack
+        .create_user(
+            "Vic",
+            &[("email", "vic@acme.test"), ("email_verified", "true")],
+            PASSWORD,
+        )
+        .await;
+    stack.index().await;
+    // Since the index, Vic's address changed: the old one is no longer Vic's to sign in with.
+    stack
+        .idp
+        .admin_update_user_attributes()
+        .user_pool_id(&stack.legacy_pool_id)
+        .username("Vic")
+        .user_attributes(
+            aws_sdk_cognitoidentityprovider::types::AttributeType::builder()
+                .name("email")
+                .value("vic.new@acme.test")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let deps = stack.deps(&[]).await;
+    let old = handle(&deps, sign_in("vic@acme.test", PASSWORD))
+        .await
+        .unwrap();
+    assert!(!approved(&old), "{old}");
+    let by_name = handle(&deps, sign_in("vic", PASSWORD)).await.unwrap();
+    assert!(approved(&by_name));
+    assert_eq!(
+        by_name["response"]["userAttributes"]["email"], "vic.new@acme.test",
+        "the attributes come from the legacy pool, not the index"
     );
 }

@@ -8,6 +8,7 @@ use crate::keys::canonical_username;
 use crate::ledger::{LedgerEntry, MigrationState};
 use crate::migrate::{Decision, PasswordOutcome, SignInMigration, Step, refusal_is_recordable};
 use crate::reason::ReasonCode;
+use crate::user::LegacyUser;
 
 /// Where a migration stands.
 #[derive(Debug)]
@@ -38,13 +39,15 @@ impl<'a> Invocation<'a> {
                 self.done(Verdict::Refused, Some(ReasonCode::LedgerUnavailable))
             }
             (MigrationPhase::ExactUser, Answer::LegacyUser(user)) => {
+                // Read from the legacy pool just now: no second read before approving.
+                self.live_checked = true;
                 self.check(user.into_iter().map(LedgerEntry::pending).collect())
             }
             (MigrationPhase::Checking(mut machine), Answer::Password(outcome)) => {
                 if let Step::CheckPassword { username } = machine.next_step()
                     && outcome.password_matched()
                 {
-                    self.matched.push(username.to_owned());
+                    self.matched.push((username.to_owned(), outcome.clone()));
                 }
                 self.password_checks += 1;
                 machine.record(outcome);
@@ -92,15 +95,7 @@ impl<'a> Invocation<'a> {
             (MigrationPhase::Live(recorded), Answer::LegacyUser(Some(live)))
                 if live.username == recorded.user.username =>
             {
-                self.note(
-                    "The legacy pool's own answer decides, not the index: the user is read again.",
-                );
-                let entry = LedgerEntry {
-                    user: live,
-                    ..*recorded
-                };
-                let machine = SignInMigration::new(self.event, vec![entry], self.context.config);
-                self.decide(machine)
+                self.decide_live(*recorded, live)
             }
             (MigrationPhase::Live(recorded), Answer::LegacyUser(_)) => {
                 self.note(format!(
@@ -118,6 +113,26 @@ impl<'a> Invocation<'a> {
                 self.done(Verdict::Refused, Some(ReasonCode::LegacyUnavailable))
             }
         }
+    }
+
+    /// Decides again on the legacy user as the legacy pool has it now.
+    fn decide_live(&mut self, recorded: LedgerEntry, live: LegacyUser) -> Phase<'a> {
+        self.note("Before approving, the legacy pool was asked for the user as it is now (the index may be stale); the decision is made again on its answer:");
+        let entry = LedgerEntry {
+            user: live,
+            ..recorded
+        };
+        let mut machine = SignInMigration::new(self.event, vec![entry], self.context.config);
+        // The password was checked already: its outcome counts again.
+        if let Step::CheckPassword { username } = machine.next_step() {
+            let outcome = self
+                .matched
+                .iter()
+                .find(|(name, _)| name == username)
+                .map_or(PasswordOutcome::WrongPassword, |(_, o)| o.clone());
+            machine.record(outcome);
+        }
+        self.decide(machine)
     }
 
     /// Runs the sign-in state machine over the candidates.
@@ -153,7 +168,7 @@ impl<'a> Invocation<'a> {
                     .candidates
                     .iter()
                     .filter(|e| refusal_is_recordable(&e.state))
-                    .filter(|e| forgot || self.matched.contains(&e.user.username))
+                    .filter(|e| forgot || self.matched.iter().any(|(n, _)| *n == e.user.username))
                     .map(|e| e.user.username.clone())
                     .collect();
                 if !legacy_usernames.is_empty() {
@@ -167,11 +182,11 @@ impl<'a> Invocation<'a> {
             }
             return self.refused(decision);
         };
-        // A forgot-password request proves nothing but a mailbox or a phone: the legacy pool is
-        // asked whether the user still exists, is enabled, and how, before the index's word is
-        // taken for it.
-        if self.event.source() == &TriggerSource::UserMigrationForgotPassword && !self.live_checked
-        {
+        // The index may be stale: the legacy pool is asked whether the user still exists, is
+        // enabled, still holds the identifier typed (verified), and with which attributes,
+        // before the index's word is taken for it. A forgot-password request proves nothing but
+        // a mailbox or a phone; a password proves the user, not what it held at index time.
+        if !self.live_checked {
             self.live_checked = true;
             let Some(recorded) = self
                 .candidates

@@ -139,7 +139,13 @@ fn a_sign_in_reads_checks_and_records_then_approves() {
     let (asked, outcome) = drive(&e, ledger(&entries, "name@acme.com", WriteResult::Recorded));
     assert_eq!(
         kinds(&asked),
-        ["candidates", "password", "password", "record-migration"]
+        [
+            "candidates",
+            "password",
+            "password",
+            "legacy-user",
+            "record-migration"
+        ]
     );
     assert_eq!(
         asked.last(),
@@ -186,7 +192,13 @@ fn a_retried_or_concurrent_write_of_the_same_migration_is_approved_again() {
     });
     assert_eq!(
         kinds(&asked),
-        ["candidates", "password", "record-migration", "record"]
+        [
+            "candidates",
+            "password",
+            "legacy-user",
+            "record-migration",
+            "record"
+        ]
     );
     assert_eq!(outcome.verdict, Verdict::ApprovedAgain);
     assert!(outcome.result.unwrap()["response"]["userAttributes"].is_object());
