@@ -105,7 +105,7 @@ async fn index_command(
     .with_mfa_reads(args.scan.mfa_reads())
     .with_list_rate(args.scan.list_rate);
     let ledger = Ledger::new(clients::dynamodb_client(sdk), &args.table);
-    // New users are counted once a ledger has counters (`status --recount` starts them).
+    // New users are counted once a ledger has counters (the first index run starts them).
     let counting = ledger.has_counters().await?;
     let ledger = ledger.with_counters(counting);
     let summary = index::run(
@@ -121,6 +121,15 @@ async fn index_command(
     println!("{}", summary.line());
     if let Some(problem) = summary.scan.verification_failure() {
         return Err(Incomplete(problem).into());
+    }
+    if !counting {
+        // The index has just filed every user: the counters start from a count of the ledger,
+        // so that `status` is right from the first sign-in on; the trigger and `finish` keep
+        // them from then.
+        let line = status::recount(&ledger, 8)
+            .await
+            .context("counting the ledger to start its counters")?;
+        println!("{line}");
     }
     Ok(ExitCode::SUCCESS)
 }

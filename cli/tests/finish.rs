@@ -210,23 +210,7 @@ async fn group_members(cognito: &Cognito, pool: &str, group: &str) -> BTreeSet<S
 /// Runs the CLI with the legacy pool, the new pool and the ledger all on this moto.
 fn finish(moto: &Moto, args: &[&str]) -> CliRun {
     let started = Instant::now();
-    let output = Command::new(env!("CARGO_BIN_EXE_cognito-migrate"))
-        .args(args)
-        .env_remove("AWS_ENDPOINT_URL")
-        .env_remove("AWS_PROFILE")
-        .env_remove("LEGACY_USER_POOL_ID")
-        .env_remove("NEW_USER_POOL_ID")
-        .env_remove("LEDGER_TABLE")
-        .env("LEGACY_ENDPOINT_URL", &moto.endpoint)
-        .env("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", &moto.endpoint)
-        .env("AWS_ENDPOINT_URL_DYNAMODB", &moto.endpoint)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .expect("the binary runs");
-    let run = CliRun::from(output);
+    let run = cli_with(moto, args, &[]);
     eprintln!(
         "{:?} in {:.1} s: {}",
         args.first(),

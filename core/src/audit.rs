@@ -636,27 +636,26 @@ impl State {
         // An unverified e-mail that shares a key with someone else's identifier proves nothing:
         // listed, in input order, for the operator to see before a sign-in is refused.
         let unverified = Category::UnverifiedEmail.bit();
-        let mut shared = Vec::new();
+        let shared = Category::UnverifiedEmailShared.bit();
         for (_, members) in &groups {
             for &(user, fields) in members {
                 if let Some(issues) = self.issues.get_mut(user as usize) {
                     *issues |= IN_COLLISION;
                     if *issues & unverified != 0 && fields & IdentifierField::Email.bit() != 0 {
-                        shared.push(user);
+                        *issues |= shared;
                     }
                 }
             }
         }
-        shared.sort_unstable();
-        shared.dedup();
-        let category = Category::UnverifiedEmailShared;
-        for &user in &shared {
-            if let Some(issues) = self.issues.get_mut(user as usize) {
-                *issues |= category.bit();
-            }
-        }
-        if let Some(list) = self.categories.get_mut(category as usize) {
-            *list = shared;
+        if let Some(list) = self
+            .categories
+            .get_mut(Category::UnverifiedEmailShared as usize)
+        {
+            *list = (0..)
+                .zip(&self.issues)
+                .filter(|&(_, issues)| issues & shared != 0)
+                .map(|(user, _)| user)
+                .collect();
         }
         let count = |mask: u16| -> u64 {
             self.issues

@@ -17,7 +17,10 @@ pub struct Moto {
     pub endpoint: String,
 }
 
-fn moto_binary() -> PathBuf {
+/// The project's Python (with moto) and `scripts/moto_serial.py`: moto serving one request at a
+/// time, whose DynamoDB transactions back up only the items they touch (moto's own copies whole
+/// tables, which a ledger with counters cannot afford).
+fn moto_command() -> (PathBuf, PathBuf) {
     let cache = std::env::var_os("COGNITO_MIGRATE_CACHE").map_or_else(
         || {
             PathBuf::from(std::env::var_os("HOME").expect("HOME is set"))
@@ -25,13 +28,17 @@ fn moto_binary() -> PathBuf {
         },
         PathBuf::from,
     );
-    let binary = cache.join("venv/bin/moto_server");
+    let python = cache.join("venv/bin/python");
     assert!(
-        binary.exists(),
-        "{} is missing: run scripts/bootstrap.sh",
-        binary.display()
+        cache.join("venv/bin/moto_server").exists(),
+        "moto is missing from {}: run scripts/bootstrap.sh",
+        cache.display()
     );
-    binary
+    let script = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scripts/moto_serial.py"
+    ));
+    (python, script)
 }
 
 fn free_port() -> u16 {
@@ -44,11 +51,13 @@ fn free_port() -> u16 {
 impl Moto {
     /// Starts moto and waits until it accepts connections.
     pub fn start() -> Self {
-        let binary = moto_binary();
+        let (python, script) = moto_command();
         for _ in 0..3 {
             let port = free_port();
-            let mut child = Command::new(&binary)
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            let mut child = Command::new(&python)
+                .arg(&script)
+                .args(["127.0.0.1", &port.to_string()])
+                .env("PYTHONDONTWRITEBYTECODE", "1")
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
