@@ -174,14 +174,19 @@ function migrateUser(services) {
   };
 }
 
+// The events Cognito sends these triggers carry version "1" (pre token generation: the V1_0
+// event DescribeUserPool reports); cognito-local sends "0", which a trigger may read as another
+// event version and answer in a field (claimsAndScopeOverrideDetails) that V1 ignores.
 // §1 the forgot-password migration event: the sign-in one without a password (cognito-local
 // builds only UserMigration_Authentication).
 const innerCreateLambdaEvent = LambdaService.prototype.createLambdaEvent;
 LambdaService.prototype.createLambdaEvent = function createLambdaEvent(event) {
-  if (event?.triggerSource !== 'UserMigration_ForgotPassword') return innerCreateLambdaEvent.call(this, event);
+  if (event?.triggerSource !== 'UserMigration_ForgotPassword') {
+    return { ...innerCreateLambdaEvent.call(this, event), version: '1' };
+  }
   const lambdaEvent = innerCreateLambdaEvent.call(this, { ...event, triggerSource: 'UserMigration_Authentication' });
   const { password: _password, ...request } = lambdaEvent.request;
-  return { ...lambdaEvent, triggerSource: 'UserMigration_ForgotPassword', request };
+  return { ...lambdaEvent, version: '1', triggerSource: 'UserMigration_ForgotPassword', request };
 };
 
 // How Cognito shows a code's destination: `j***@e***` for an e-mail address, the last digits of
@@ -325,4 +330,4 @@ UserPoolServiceImpl.prototype.saveUser = async function saveUser(ctx, user) {
 };
 
 module.exports = { checkNewUsername, checkWritable, migratedUsername, lambdaConfig, maskedDestination };
-console.log('cognito-rules: active (alias formats, generated usernames, migration usernames, WriteAttributes, wrong passwords, refused migrations, forgot-password migrations, LambdaConfig)');
+console.log('cognito-rules: active (alias formats, generated usernames, migration usernames, WriteAttributes, wrong passwords, refused migrations, forgot-password migrations, event version, LambdaConfig)');

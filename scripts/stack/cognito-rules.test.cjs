@@ -214,6 +214,7 @@ test('ForgotPassword of a user the pool lacks runs the forgot-password migration
   const result = await p.forgot('jane@x.com');
   const event = sent.at(-1);
   assert.equal(event.triggerSource, 'UserMigration_ForgotPassword');
+  assert.equal(event.version, '1');
   assert.equal(event.userName, 'jane@x.com');
   assert.equal('password' in event.request, false, 'a forgot-password event carries no password');
   assert.deepEqual(result.CodeDeliveryDetails, { AttributeName: 'email', DeliveryMedium: 'EMAIL', Destination: 'J***@X***' });
@@ -244,4 +245,14 @@ test('ForgotPassword of a disabled user sends nothing', async () => {
   const before = delivered.length;
   assert.deepEqual((await p.forgot('JANE@x.com')).CodeDeliveryDetails.Destination, 'J***@x***');
   assert.equal(delivered.length, before);
+});
+
+test('the trigger events carry version "1", as Cognito sends them', async () => {
+  const m = await migrating('username', 'Jane.Doe', { email: 'jane@x.com' });
+  assert.equal(m.error, null);
+  assert.deepEqual([sent.at(-1).triggerSource, sent.at(-1).version], ['UserMigration_Authentication', '1']);
+  const lambda = new (lib('services/lambda.js').LambdaService)({}, lambdaClient);
+  for (const triggerSource of ['TokenGeneration_Authentication', 'PostAuthentication_Authentication', 'PreSignUp_SignUp']) {
+    assert.equal(lambda.createLambdaEvent({ triggerSource, userAttributes: {} }).version, '1', triggerSource);
+  }
 });
