@@ -8,7 +8,7 @@
 // its user migration for InitiateAuth / AdminInitiateAuth with one that applies the rules below.
 // It also runs the migration on ForgotPassword (§1), which cognito-local never does, and answers
 // ForgotPassword as a client with PreventUserExistenceErrors does: a masked destination, the same
-// for a user that does not exist.
+// for a user that does not exist. Every trigger event carries Cognito's version, "1".
 // Error texts are Cognito's where it documents them; where it does not (the migration response's
 // username), they say what the rule is.
 'use strict';
@@ -117,10 +117,9 @@ function usernameRefused() {
 // The user a migration response creates, under the rules above; mirrors cognito-local's own
 // UserMigration (services/triggers/userMigration.js) otherwise.
 function migrateUser(services) {
-  return async (
-    ctx,
-    { clientId, clientMetadata, password, username: typed, userPoolId, validationData, triggerSource = 'UserMigration_Authentication' },
-  ) => {
+  return async (ctx, request) => {
+    const { clientId, clientMetadata, password, username: typed, userPoolId, validationData } = request;
+    const triggerSource = request.triggerSource ?? 'UserMigration_Authentication';
     const userPool = await services.cognito.getUserPoolForClientId(ctx, clientId);
     if (!userPool) throw new errors.ResourceNotFoundError();
     let response;
@@ -174,11 +173,11 @@ function migrateUser(services) {
   };
 }
 
-// The events Cognito sends these triggers carry version "1" (pre token generation: the V1_0
-// event DescribeUserPool reports); cognito-local sends "0", which a trigger may read as another
-// event version and answer in a field (claimsAndScopeOverrideDetails) that V1 ignores.
-// §1 the forgot-password migration event: the sign-in one without a password (cognito-local
-// builds only UserMigration_Authentication).
+// The trigger events. Cognito's carry version "1" (for pre token generation, the V1_0 event that
+// DescribeUserPool reports); cognito-local sends "0", which a trigger may take for a later event
+// version and answer in a field (claimsAndScopeOverrideDetails) that V1 ignores. And §1 the
+// forgot-password migration event, which cognito-local does not build: the sign-in one without
+// a password.
 const innerCreateLambdaEvent = LambdaService.prototype.createLambdaEvent;
 LambdaService.prototype.createLambdaEvent = function createLambdaEvent(event) {
   if (event?.triggerSource !== 'UserMigration_ForgotPassword') {
