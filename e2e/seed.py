@@ -122,6 +122,33 @@ SCENARIOS: dict[str, Scenario] = {
     "sms_mfa": _email_user("Mia.Mfa@Acme.com", CANARY, name="Mia Mfa", phone="+15550100001", sms_mfa=True),
     "temporary": _email_user("Tim.Temp@Acme.com", CANARY, name="Tim Temp", temporary=True),
     "unverified": _email_user("Una.Unverified@Acme.com", CANARY, name="Una Unverified", email_verified=False),
+    # Attacks (test_attacks.py). A legacy admin whom strangers name in custom:legacy_username.
+    "attack_admin": _email_user("Ada.Admin@Acme.com", CANARY + "-ada", name="Ada Admin", groups=("admins",)),
+    # Mallory put Vera's address on her own account, unverified; a third user holds an address
+    # only unverified.
+    "squat_owner": Scenario(
+        username="VeraVictim", password=CANARY + "-vera", email="Vera.Victim@Acme.com", name="Vera Victim"
+    ),
+    "squat_mallory": Scenario(
+        username="MalloryMole", password=CANARY + "-mallory", email="vera.victim@acme.com", email_verified=False,
+        name="Mallory Mole",
+    ),
+    "squat_unverified": Scenario(
+        username="QuinnQuiet", password=CANARY + "-quinn", email="Open.Inbox@Acme.com", email_verified=False,
+        name="Quinn Quiet",
+    ),
+    # Typed as another Unicode form of the registered name (grosse.straße, fullwidth letters).
+    "variant": _email_user("Grosse.Strasse@Acme.com", CANARY + "-strasse", name="Grosse Strasse"),
+    # The two-phase binding: one migrates through the stack, one is left approved as a crashed
+    # invocation would leave it.
+    "binding": _email_user("Bea.Binding@Acme.com", CANARY + "-bea", name="Bea Binding", groups=("editors",)),
+    "crashed": _email_user("Cora.Crashed@Acme.com", CANARY + "-cora", name="Cora Crashed"),
+    # Disabled or deleted in the legacy pool after the index; the third stays, for comparison.
+    "stale_disabled": _email_user("Dan.Disabled@Acme.com", CANARY + "-dan", name="Dan Disabled"),
+    "stale_deleted": _email_user("Del.Deleted@Acme.com", CANARY + "-del", name="Del Deleted"),
+    "stale_live": _email_user("Liv.Live@Acme.com", CANARY + "-liv", name="Liv Live"),
+    # Removed from admins in the legacy pool after the index.
+    "stale_groups": _email_user("Sue.Stale@Acme.com", CANARY + "-sue", name="Sue Stale", groups=("admins", "beta")),
 }
 
 FIRST = "alice bob carol dave erin frank grace heidi ivan judy mallory niaj olivia peggy rupert sybil trent victor walter yusuf zoe".split()

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 import seed
 
@@ -236,3 +237,110 @@ class LambdaLog:
             if record.get("message") == "decision":
                 out.append(record)
         return out
+
+
+def legacy_idp(env: dict[str, str]):
+    """The legacy pool (moto), for the changes an operator makes after the index."""
+    return client("cognito-idp", env["MOTO_ENDPOINT"])
+
+
+def new_idp(env: dict[str, str]):
+    """The new pool (cognito-local)."""
+    return client("cognito-idp", env["COGNITO_LOCAL_ENDPOINT"])
+
+
+def error_of(call, *args, **kwargs) -> tuple[str, str] | None:
+    """The (code, message) a call fails with, or None when it succeeds."""
+    try:
+        call(*args, **kwargs)
+    except ClientError as error:
+        return error.response["Error"]["Code"], error.response["Error"]["Message"]
+    return None
+
+
+def sign_up(
+    env: dict[str, str], username: str, password: str, attributes: dict[str, str], client_id: str | None = None
+) -> tuple[dict | None, dict | None]:
+    """SignUp through the app client (or `client_id`): (answer, None) or (None, the error)."""
+    idp = new_idp(env)
+    try:
+        answer = idp.sign_up(
+            ClientId=client_id or env["NEW_CLIENT_ID"],
+            Username=username,
+            Password=password,
+            UserAttributes=[{"Name": k, "Value": v} for k, v in attributes.items()],
+        )
+    except idp.exceptions.ClientError as error:
+        return None, error.response["Error"]
+    return answer, None
+
+
+_open_clients: dict[str, str] = {}
+
+
+def open_client(env: dict[str, str]) -> str:
+    """An app client of the new pool without WriteAttributes, which may write every attribute,
+    custom ones included: a deployment that forgot the list. Created once per pool."""
+    pool_id = env["NEW_USER_POOL_ID"]
+    if pool_id not in _open_clients:
+        _open_clients[pool_id] = new_idp(env).create_user_pool_client(
+            UserPoolId=pool_id,
+            ClientName="open-app",
+            ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            PreventUserExistenceErrors="ENABLED",
+        )["UserPoolClient"]["ClientId"]
+    return _open_clients[pool_id]
+
+
+def sign_in_with(env: dict[str, str], client_id: str, username: str, password: str) -> SignIn:
+    """`sign_in` through another app client of the new pool."""
+    return sign_in({**env, "NEW_CLIENT_ID": client_id}, username, password)
+
+
+def forgot_password(env: dict[str, str], username: str) -> tuple[dict | None, dict | None]:
+    """ForgotPassword through the app client: (CodeDeliveryDetails, None) or (None, the error)."""
+    idp = new_idp(env)
+    try:
+        answer = idp.forgot_password(ClientId=env["NEW_CLIENT_ID"], Username=username)
+    except idp.exceptions.ClientError as error:
+        return None, error.response["Error"]
+    return answer["CodeDeliveryDetails"], None
+
+
+def cognito_local_log() -> LambdaLog:
+    """cognito-local's log, read from a mark like the Lambda's (codes it delivers show there)."""
+    return LambdaLog(STACK_DIR / "logs" / "cognito-local.log")
+
+
+def ledger_leave_approved(env: dict[str, str], legacy_username: str, new_username: str, at_ms: int) -> None:
+    """Leaves a pending legacy user `approved` to `new_username`, on every copy, with the claim on
+    that username: what a migration whose new-pool user was never created (the invocation
+    crashed after the ledger write, or Cognito failed after it) leaves behind. The status
+    counters are not changed."""
+    ddb = client("dynamodb", env["MOTO_ENDPOINT"])
+    [own] = ledger_user(env, legacy_username)
+    assert own["state"]["S"] == "pending", own["state"]
+    for pk in [k["S"] for k in own["keys"]["L"]]:
+        ddb.update_item(
+            TableName=env["LEDGER_TABLE"],
+            Key={"pk": {"S": pk}, "sk": {"S": "u#" + legacy_username}},
+            UpdateExpression="SET #state = :approved, #newUsername = :new, #atMs = :at",
+            ConditionExpression="#state = :pending",
+            ExpressionAttributeNames={"#state": "state", "#newUsername": "newUsername", "#atMs": "atMs"},
+            ExpressionAttributeValues={
+                ":approved": {"S": "approved"},
+                ":pending": {"S": "pending"},
+                ":new": {"S": new_username},
+                ":at": {"N": str(at_ms)},
+            },
+        )
+    ddb.put_item(
+        TableName=env["LEDGER_TABLE"],
+        Item={
+            "pk": {"S": "n#" + new_username},
+            "sk": {"S": "claim"},
+            "legacyUsername": {"S": legacy_username},
+            "atMs": {"N": str(at_ms)},
+        },
+        ConditionExpression="attribute_not_exists(pk)",
+    )

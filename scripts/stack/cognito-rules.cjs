@@ -6,6 +6,9 @@
 //
 // It wraps cognito-local's API targets (the router looks each one up per request) and replaces
 // its user migration for InitiateAuth / AdminInitiateAuth with one that applies the rules below.
+// It also runs the migration on ForgotPassword (§1), which cognito-local never does, and answers
+// ForgotPassword as a client with PreventUserExistenceErrors does: a masked destination, the same
+// for a user that does not exist. Every trigger event carries Cognito's version, "1".
 // Error texts are Cognito's where it documents them; where it does not (the migration response's
 // username), they say what the rule is.
 'use strict';
@@ -29,7 +32,9 @@ const modulePath = (rel) => {
 const { Targets } = require(modulePath('targets/targets.js'));
 const errors = require(modulePath('errors.js'));
 const { UserPoolServiceImpl } = require(modulePath('services/userPoolService.js'));
+const { LambdaService } = require(modulePath('services/lambda.js'));
 if (typeof UserPoolServiceImpl?.prototype?.saveUser !== 'function') fail('UserPoolServiceImpl.prototype.saveUser is missing');
+if (typeof LambdaService?.prototype?.createLambdaEvent !== 'function') fail('LambdaService.prototype.createLambdaEvent is missing');
 const jwt = require('node:module').createRequire(modulePath('targets/targets.js'))('jsonwebtoken');
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -112,7 +117,9 @@ function usernameRefused() {
 // The user a migration response creates, under the rules above; mirrors cognito-local's own
 // UserMigration (services/triggers/userMigration.js) otherwise.
 function migrateUser(services) {
-  return async (ctx, { clientId, clientMetadata, password, username: typed, userPoolId, validationData }) => {
+  return async (ctx, request) => {
+    const { clientId, clientMetadata, password, username: typed, userPoolId, validationData } = request;
+    const triggerSource = request.triggerSource ?? 'UserMigration_Authentication';
     const userPool = await services.cognito.getUserPoolForClientId(ctx, clientId);
     if (!userPool) throw new errors.ResourceNotFoundError();
     let response;
@@ -121,7 +128,7 @@ function migrateUser(services) {
         clientId,
         clientMetadata,
         password,
-        triggerSource: 'UserMigration_Authentication',
+        triggerSource,
         userAttributes: {},
         username: typed,
         userPoolId,
@@ -164,6 +171,31 @@ function migrateUser(services) {
     await userPool.saveUser(ctx, user);
     return user;
   };
+}
+
+// The trigger events. Cognito's carry version "1" (for pre token generation, the V1_0 event that
+// DescribeUserPool reports); cognito-local sends "0", which a trigger may take for a later event
+// version and answer in a field (claimsAndScopeOverrideDetails) that V1 ignores. And §1 the
+// forgot-password migration event, which cognito-local does not build: the sign-in one without
+// a password.
+const innerCreateLambdaEvent = LambdaService.prototype.createLambdaEvent;
+LambdaService.prototype.createLambdaEvent = function createLambdaEvent(event) {
+  if (event?.triggerSource !== 'UserMigration_ForgotPassword') {
+    return { ...innerCreateLambdaEvent.call(this, event), version: '1' };
+  }
+  const lambdaEvent = innerCreateLambdaEvent.call(this, { ...event, triggerSource: 'UserMigration_Authentication' });
+  const { password: _password, ...request } = lambdaEvent.request;
+  return { ...lambdaEvent, version: '1', triggerSource: 'UserMigration_ForgotPassword', request };
+};
+
+// How Cognito shows a code's destination: `j***@e***` for an e-mail address, the last digits of
+// a phone number.
+function maskedDestination(value) {
+  const text = String(value ?? '');
+  const at = text.indexOf('@');
+  if (at > 0) return `${text[0]}***@${text[at + 1] ?? ''}***`;
+  if (PHONE.test(text)) return `+*******${text.slice(-4)}`;
+  return `${text[0] ?? ''}***@${text[0] ?? ''}***`;
 }
 
 // The LambdaConfig a pool reports: cognito-local invokes the triggers of its config for every
@@ -227,6 +259,47 @@ for (const name of ['InitiateAuth', 'AdminInitiateAuth']) {
   });
 }
 
+// §1 ForgotPassword of a user the new pool lacks runs the migration (UserMigration_ForgotPassword);
+// a migrated user arrives RESET_REQUIRED and gets the code. With PreventUserExistenceErrors an
+// unknown or disabled user, or a refused migration, gets a simulated delivery that looks like a
+// real one, and no code is sent.
+wrap('ForgotPassword', (original, services) => async (ctx, req) => {
+  const userPool = await services.cognito.getUserPoolForClientId(ctx, req.ClientId);
+  if (!userPool) throw new errors.ResourceNotFoundError();
+  const client = await services.cognito.getAppClient(ctx, req.ClientId);
+  const hidden = client?.PreventUserExistenceErrors === 'ENABLED';
+  let user = await userPool.getUserByUsername(ctx, req.Username);
+  if (!user && services.triggers.enabled('UserMigration')) {
+    try {
+      user = await migrateUser(services)(ctx, {
+        clientId: req.ClientId,
+        clientMetadata: req.ClientMetadata,
+        username: req.Username,
+        userPoolId: userPool.options.Id,
+        triggerSource: 'UserMigration_ForgotPassword',
+      });
+    } catch (error) {
+      // Refused (NotAuthorizedError): as if there were no such user. Anything else is Cognito's
+      // own error about the response, which the client sees.
+      if (!(error instanceof errors.NotAuthorizedError)) throw error;
+      user = null;
+    }
+  }
+  if (!user || user.Enabled === false) {
+    if (hidden) {
+      return {
+        CodeDeliveryDetails: { AttributeName: 'email', DeliveryMedium: 'EMAIL', Destination: maskedDestination(req.Username) },
+      };
+    }
+    if (!user) throw new errors.UserNotFoundError();
+    throw new errors.NotAuthorizedError('User is disabled.');
+  }
+  const answer = await original(services)(ctx, req);
+  const details = answer?.CodeDeliveryDetails;
+  if (!details) return answer;
+  return { ...answer, CodeDeliveryDetails: { ...details, Destination: maskedDestination(details.Destination) } };
+});
+
 wrap('DescribeUserPool', (original, services) => async (ctx, req) => {
   const answer = await original(services)(ctx, req);
   if (answer?.UserPool) answer.UserPool.LambdaConfig = lambdaConfig(services.config);
@@ -255,5 +328,5 @@ UserPoolServiceImpl.prototype.saveUser = async function saveUser(ctx, user) {
   return innerSaveUser.call(this, ctx, user);
 };
 
-module.exports = { checkNewUsername, checkWritable, migratedUsername, lambdaConfig };
-console.log('cognito-rules: active (alias formats, generated usernames, migration usernames, WriteAttributes, wrong passwords, refused migrations, LambdaConfig)');
+module.exports = { checkNewUsername, checkWritable, migratedUsername, lambdaConfig, maskedDestination };
+console.log('cognito-rules: active (alias formats, generated usernames, migration usernames, WriteAttributes, wrong passwords, refused migrations, forgot-password migrations, event version, LambdaConfig)');

@@ -28,9 +28,17 @@ const { JwtTokenGenerator } = lib('services/tokenGenerator.js');
 const quiet = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
 const ctx = { logger: quiet };
 let answer = null;
+// The events the Lambda was sent, newest last.
+const sent = [];
 const lambdaClient = {
-  invoke: () => ({ promise: async () => ({ StatusCode: 200, Payload: JSON.stringify({ response: answer }) }) }),
+  invoke: ({ Payload }) => {
+    sent.push(JSON.parse(Payload));
+    return { promise: async () => ({ StatusCode: 200, Payload: JSON.stringify({ response: answer }) }) };
+  },
 };
+// The codes cognito-local would deliver, newest last.
+const delivered = [];
+const messages = { deliver: async (_ctx, source, _client, _pool, user, code) => delivered.push({ source, user: user.Username, code }) };
 
 const dirs = [];
 test.after(() => dirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
@@ -48,7 +56,7 @@ async function services() {
   const triggers = new services_.TriggersService(clock, cognito, lambda, null);
   const config = { TriggerFunctions: { UserMigration: 'cognito-migrate-trigger' }, LambdaClient: { region: 'us-east-1' } };
   const tokenGenerator = new JwtTokenGenerator(clock, triggers, { IssuerDomain: 'http://localhost' });
-  return { clock, cognito, config, triggers, tokenGenerator, otp: () => '123456', messages: null };
+  return { clock, cognito, config, triggers, tokenGenerator, otp: () => '123456', messages };
 }
 
 const SCHEMA = [
@@ -83,7 +91,8 @@ async function pool(shape, clientSettings = {}) {
       AuthParameters: { USERNAME: username, PASSWORD: 'Pw-1234567' },
     });
   const users = async () => (await call('ListUsers', { UserPoolId: UserPool.Id })).Users;
-  return { call, signIn, users, poolId: UserPool.Id };
+  const forgot = (username) => call('ForgotPassword', { ClientId: UserPoolClient.ClientId, Username: username });
+  return { call, signIn, forgot, users, poolId: UserPool.Id };
 }
 
 async function migrating(shape, typed, userAttributes) {
@@ -196,4 +205,54 @@ test('DescribeUserPool reports the triggers cognito-local invokes, as ARNs', asy
   assert.deepEqual(UserPool.LambdaConfig, {
     UserMigration: 'arn:aws:lambda:us-east-1:123456789012:function:cognito-migrate-trigger',
   });
+});
+
+test('ForgotPassword of a user the pool lacks runs the forgot-password migration and sends the code', async () => {
+  const p = await pool('username', { PreventUserExistenceErrors: 'ENABLED' });
+  answer = { userAttributes: { email: 'Jane@X.com', email_verified: 'true' }, finalUserStatus: 'RESET_REQUIRED', messageAction: 'SUPPRESS' };
+  const before = delivered.length;
+  const result = await p.forgot('jane@x.com');
+  const event = sent.at(-1);
+  assert.equal(event.triggerSource, 'UserMigration_ForgotPassword');
+  assert.equal(event.version, '1');
+  assert.equal(event.userName, 'jane@x.com');
+  assert.equal('password' in event.request, false, 'a forgot-password event carries no password');
+  assert.deepEqual(result.CodeDeliveryDetails, { AttributeName: 'email', DeliveryMedium: 'EMAIL', Destination: 'J***@X***' });
+  const [user] = await p.users();
+  assert.equal(user.Username, 'jane@x.com');
+  assert.equal(user.UserStatus, 'RESET_REQUIRED');
+  assert.deepEqual(delivered.slice(before).map((d) => [d.source, d.user]), [['ForgotPassword', 'jane@x.com']]);
+});
+
+test('ForgotPassword refused by the migration looks like a delivery with prevented existence errors, and sends nothing', async () => {
+  const p = await pool('username', { PreventUserExistenceErrors: 'ENABLED' });
+  answer = { userAttributes: {}, finalUserStatus: null };
+  const before = delivered.length;
+  const refused = await p.forgot('jane@x.com');
+  assert.deepEqual(refused.CodeDeliveryDetails, { AttributeName: 'email', DeliveryMedium: 'EMAIL', Destination: 'j***@x***' });
+  assert.equal(sent.at(-1).triggerSource, 'UserMigration_ForgotPassword');
+  assert.deepEqual(await p.users(), []);
+  assert.equal(delivered.length, before);
+  const legacy = await pool('username');
+  await assert.rejects(legacy.forgot('jane@x.com'), { code: 'UserNotFoundException' });
+});
+
+test('ForgotPassword of a disabled user sends nothing', async () => {
+  const p = await pool('username', { PreventUserExistenceErrors: 'ENABLED' });
+  answer = { userAttributes: { email: 'jane@x.com', email_verified: 'true' }, finalUserStatus: 'CONFIRMED' };
+  await p.signIn('jane@x.com');
+  await p.call('AdminDisableUser', { UserPoolId: p.poolId, Username: 'jane@x.com' });
+  const before = delivered.length;
+  assert.deepEqual((await p.forgot('JANE@x.com')).CodeDeliveryDetails.Destination, 'J***@x***');
+  assert.equal(delivered.length, before);
+});
+
+test('the trigger events carry version "1", as Cognito sends them', async () => {
+  const m = await migrating('username', 'Jane.Doe', { email: 'jane@x.com' });
+  assert.equal(m.error, null);
+  assert.deepEqual([sent.at(-1).triggerSource, sent.at(-1).version], ['UserMigration_Authentication', '1']);
+  const lambda = new (lib('services/lambda.js').LambdaService)({}, lambdaClient);
+  for (const triggerSource of ['TokenGeneration_Authentication', 'PostAuthentication_Authentication', 'PreSignUp_SignUp']) {
+    assert.equal(lambda.createLambdaEvent({ triggerSource, userAttributes: {} }).version, '1', triggerSource);
+  }
 });
