@@ -73,7 +73,9 @@ def test_forgot_password_migrates_the_user_reset_required(env, lambda_log):
     decisions = lambda_log.decisions_since(mark, expect=1)
     assert [(d["trigger"], d["outcome"]) for d in decisions] == [("UserMigration_ForgotPassword", "approved")]
     items = stack.ledger_user(env, user.username)
-    assert [stack.state_of(i) for i in items] == [("migrated", None)]
+    # Approved, not migrated: only the new-pool user's first sign-in (post authentication)
+    # confirms the binding.
+    assert [stack.state_of(i) for i in items] == [("approved", None)]
     assert items[0]["newUsername"]["S"] == "fay.forgot@acme.com"
 
 
