@@ -18,7 +18,7 @@ pub struct Moto {
 }
 
 /// The project's Python (with moto) and `scripts/moto_serial.py`: moto serving one request at a
-/// time, whose DynamoDB transactions back up only the items they touch (moto's own copies whole
+/// time, whose `DynamoDB` transactions back up only the items they touch (moto's own copies whole
 /// tables, which a ledger with counters cannot afford).
 fn moto_command() -> (PathBuf, PathBuf) {
     let cache = std::env::var_os("COGNITO_MIGRATE_CACHE").map_or_else(
