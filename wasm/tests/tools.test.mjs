@@ -272,7 +272,8 @@ test('auditUsers lists collision groups, categories with counts, and input error
   assert.equal(report.collisions[0].key, 'name@acme.com');
   assert.deepEqual(report.collisions[0].members.map((m) => m.username), ['Name@Acme.com', 'name@acme.com']);
   const byName = Object.fromEntries(report.categories.map((c) => [c.category, c]));
-  assert.equal(report.categories.length, 8);
+  assert.equal(report.categories.length, 9);
+  assert.deepEqual(byName.unverifiedEmailShared.usernames, []);
   assert.deepEqual(byName.disabled.usernames, ['Carl']);
   assert.equal(byName.forceChangePassword.count, 1);
   assert.match(byName.mfa.title, /MFA/);
