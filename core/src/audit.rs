@@ -274,6 +274,88 @@ impl fmt::Display for InputError {
     }
 }
 
+/// Which sign-in shape of the new pool fits these users.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShapeAdvice {
+    /// Usernames in e-mail format.
+    pub usernames_in_email_format: u64,
+    /// Usernames in phone format (E.164).
+    pub usernames_in_phone_format: u64,
+    /// Users holding a verified e-mail address.
+    pub verified_email: u64,
+    /// Users holding a verified phone number.
+    pub verified_phone: u64,
+    /// Users with neither: they can sign in only with their username, and cannot reset a
+    /// password on their own.
+    pub no_verified_contact: u64,
+    /// Users whose username is an e-mail address that they hold no verified e-mail for: in an
+    /// e-mail-as-username pool their address arrives unverified.
+    pub email_usernames_without_verified_email: u64,
+    /// The recommended shape: `email-as-username`, `phone-as-username`,
+    /// `usernames-with-aliases` or `plain-usernames`.
+    pub recommended: String,
+    /// Why, in one sentence.
+    pub why: String,
+}
+
+impl ShapeAdvice {
+    /// The advice from the users' facts, `count(mask)` counting users with any bit of `mask`.
+    fn of(total: u64, count: impl Fn(u16) -> u64) -> Self {
+        let email_names = count(USERNAME_EMAIL);
+        let phone_names = count(USERNAME_PHONE);
+        let verified_email = count(VERIFIED_EMAIL);
+        let no_contact = total - count(VERIFIED_EMAIL | VERIFIED_PHONE);
+        // Whole per cents: integer arithmetic keeps float formatting out of the WebAssembly.
+        let share = |part: u64| (part * 100 + total / 2) / total.max(1);
+        let (recommended, why) = if total == 0 {
+            ("plain-usernames", "No users were read.".to_owned())
+        } else if share(email_names) >= 90 {
+            (
+                "email-as-username",
+                format!(
+                    "{}% of usernames are e-mail addresses: users already sign in with their address (UsernameAttributes: email).",
+                    share(email_names)
+                ),
+            )
+        } else if share(phone_names) >= 90 {
+            (
+                "phone-as-username",
+                format!(
+                    "{}% of usernames are phone numbers (UsernameAttributes: phone_number).",
+                    share(phone_names)
+                ),
+            )
+        } else if email_names + phone_names > 0 || share(verified_email) >= 50 {
+            (
+                "usernames-with-aliases",
+                format!(
+                    "usernames of several kinds ({}% e-mail addresses) and {}% of users with a verified e-mail they may sign in with: a separate username with e-mail as an alias (the trigger gives users whose username is an address a generated one).",
+                    share(email_names),
+                    share(verified_email)
+                ),
+            )
+        } else {
+            (
+                "plain-usernames",
+                "usernames are neither e-mail addresses nor phone numbers, and few users hold a verified e-mail: plain usernames.".to_owned(),
+            )
+        };
+        Self {
+            usernames_in_email_format: email_names,
+            usernames_in_phone_format: phone_names,
+            verified_email,
+            verified_phone: count(VERIFIED_PHONE),
+            no_verified_contact: no_contact,
+            // |names without a verified e-mail| = |names or verified| - |verified|.
+            email_usernames_without_verified_email: count(USERNAME_EMAIL | VERIFIED_EMAIL)
+                - verified_email,
+            recommended: recommended.to_owned(),
+            why,
+        }
+    }
+}
+
 /// What the audit found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -282,6 +364,9 @@ pub struct AuditReport {
     pub total_users: u64,
     /// Users in no collision group and no category.
     pub users_without_issues: u64,
+    /// Which sign-in shape of the new pool fits these users.
+    #[serde(default)]
+    pub shape: ShapeAdvice,
     /// Users in at least one collision group.
     pub users_in_collisions: u64,
     /// Collision groups, ordered by key.
@@ -443,6 +528,14 @@ struct Row {
 
 /// Bit of [`State::issues`] for users in a collision group, above the category bits.
 const IN_COLLISION: u16 = 1 << 15;
+/// Bits of [`State::issues`] that are facts for [`ShapeAdvice`], not issues: the username is in
+/// e-mail or phone format, the user holds a verified e-mail or phone.
+const USERNAME_EMAIL: u16 = 1 << 10;
+const USERNAME_PHONE: u16 = 1 << 11;
+const VERIFIED_EMAIL: u16 = 1 << 12;
+const VERIFIED_PHONE: u16 = 1 << 13;
+/// The bits that make a user one with issues.
+const ISSUE_BITS: u16 = ((1 << Category::ALL.len()) - 1) | IN_COLLISION;
 
 /// Everything the audit keeps per user is small: identifiers back to back in one string, a
 /// row of offsets, an issue mask. A million users take tens of megabytes.
@@ -531,7 +624,9 @@ impl<'a> Prepared<'a> {
         Self {
             values: values.map(|value| kept_value(value.unwrap_or_default())),
             keys,
-            issues: categories_of(facts).fold(0, |issues, category| issues | category.bit()),
+            issues: categories_of(facts).fold(shape_bits(facts), |issues, category| {
+                issues | category.bit()
+            }),
         }
     }
 }
@@ -698,7 +793,8 @@ impl State {
         let total_users = self.rows.len() as u64;
         AuditReport {
             total_users,
-            users_without_issues: total_users - count(u16::MAX),
+            users_without_issues: total_users - count(ISSUE_BITS),
+            shape: ShapeAdvice::of(total_users, count),
             users_in_collisions: count(IN_COLLISION),
             collisions,
             categories,
@@ -706,6 +802,44 @@ impl State {
             input_errors: self.errors,
         }
     }
+}
+
+/// The facts [`ShapeAdvice`] counts, as bits of [`State::issues`].
+fn shape_bits(facts: &UserFacts<'_>) -> u16 {
+    let mut bits = 0;
+    if is_email_format(&facts.username) {
+        bits |= USERNAME_EMAIL;
+    } else if is_phone_format(&facts.username) {
+        bits |= USERNAME_PHONE;
+    }
+    if facts.email.is_some() && facts.email_verified {
+        bits |= VERIFIED_EMAIL;
+    }
+    if facts.phone_verified {
+        bits |= VERIFIED_PHONE;
+    }
+    bits
+}
+
+/// What Cognito takes for an e-mail address in a username: something, `@`, something, no
+/// white space.
+fn is_email_format(value: &str) -> bool {
+    match value.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && !value.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+/// An E.164 phone number: `+` and 6 to 15 digits.
+fn is_phone_format(value: &str) -> bool {
+    value.strip_prefix('+').is_some_and(|digits| {
+        (6..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+    })
 }
 
 /// The categories a user falls into.

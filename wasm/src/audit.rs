@@ -2,7 +2,7 @@
 //! can show progress on a large file.
 
 use cognito_migrate_core::audit::{
-    self, AuditReport, Category, CategoryList, CollisionGroup, InputError,
+    self, AuditReport, Category, CategoryList, CollisionGroup, InputError, ShapeAdvice,
 };
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -53,10 +53,25 @@ export interface AuditInputError {
   message: string;
 }
 
+export interface ShapeAdvice {
+  usernamesInEmailFormat: number;
+  usernamesInPhoneFormat: number;
+  verifiedEmail: number;
+  verifiedPhone: number;
+  /** Users with neither a verified e-mail nor a verified phone. */
+  noVerifiedContact: number;
+  emailUsernamesWithoutVerifiedEmail: number;
+  /** The new pool's sign-in shape that fits these users. */
+  recommended: "email-as-username" | "phone-as-username" | "usernames-with-aliases" | "plain-usernames";
+  why: string;
+}
+
 export interface AuditReport {
   totalUsers: number;
   usersWithoutIssues: number;
   usersInCollisions: number;
+  /** Which sign-in shape of the new pool fits these users. */
+  shape: ShapeAdvice;
   /** Ordered by key. */
   collisions: CollisionGroup[];
   /** One list per category, every category present, in report order. */
@@ -111,6 +126,7 @@ struct AuditReportDto {
     total_users: u64,
     users_without_issues: u64,
     users_in_collisions: u64,
+    shape: ShapeAdvice,
     /// The core's groups already serialise as the JS shape (`key`, `members`).
     collisions: Vec<CollisionGroup>,
     categories: Vec<CategoryListDto>,
@@ -124,6 +140,7 @@ impl From<AuditReport> for AuditReportDto {
             total_users: report.total_users,
             users_without_issues: report.users_without_issues,
             users_in_collisions: report.users_in_collisions,
+            shape: report.shape,
             collisions: report.collisions,
             categories: report.categories.into_iter().map(Into::into).collect(),
             input_error_count: report.input_error_count,

@@ -11,6 +11,7 @@ pub(super) fn render(report: &AuditReport, limit: usize) -> String {
     let mut out = String::new();
     out.push_str("# Legacy user pool audit\n\n");
     summary(&mut out, report);
+    shape(&mut out, report);
     collisions(&mut out, report, limit);
     for list in &report.categories {
         if list.count == 0 {
@@ -53,6 +54,37 @@ pub(super) fn render(report: &AuditReport, limit: usize) -> String {
         out.pop();
     }
     out
+}
+
+fn shape(out: &mut String, report: &AuditReport) {
+    let advice = &report.shape;
+    let _ = writeln!(
+        out,
+        "## New pool shape\n\nRecommended: **{}**: {}\n",
+        advice.recommended,
+        plain(&advice.why)
+    );
+    out.push_str("| | Users |\n|:--|--:|\n");
+    for (label, count) in [
+        (
+            "Usernames in e-mail format",
+            advice.usernames_in_email_format,
+        ),
+        (
+            "Usernames in phone format",
+            advice.usernames_in_phone_format,
+        ),
+        ("Verified e-mail", advice.verified_email),
+        ("Verified phone", advice.verified_phone),
+        ("No verified e-mail or phone", advice.no_verified_contact),
+        (
+            "E-mail usernames without a verified e-mail",
+            advice.email_usernames_without_verified_email,
+        ),
+    ] {
+        let _ = writeln!(out, "| {label} | {} |", thousands(count));
+    }
+    out.push_str("\n`deploy/README.md` says which shape fits which legacy pool.\n\n");
 }
 
 fn summary(out: &mut String, report: &AuditReport) {

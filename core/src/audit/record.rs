@@ -26,6 +26,8 @@ pub(super) struct UserFacts<'a> {
     /// The `email_verified` attribute is exactly `"true"`.
     pub email_verified: bool,
     pub preferred_username: Option<Cow<'a, str>>,
+    /// A `phone_number` is present and `phone_number_verified` is exactly `"true"`.
+    pub phone_verified: bool,
     /// An `identities` attribute links the user to an external provider.
     pub linked_identities: bool,
     pub enabled: bool,
@@ -41,6 +43,7 @@ impl<'a> UserFacts<'a> {
             email: user.email().map(Cow::Borrowed),
             email_verified: user.attribute("email_verified") == Some("true"),
             preferred_username: user.attribute("preferred_username").map(Cow::Borrowed),
+            phone_verified: user.phone_verified(),
             linked_identities: user.attribute("identities").is_some_and(links_identities),
             enabled: user.enabled,
             status: user.status.clone(),
@@ -216,6 +219,8 @@ struct AttributeFacts<'a> {
     email: Option<Cow<'a, str>>,
     email_verified: Option<Cow<'a, str>>,
     preferred_username: Option<Cow<'a, str>>,
+    phone_number: Option<Cow<'a, str>>,
+    phone_number_verified: Option<Cow<'a, str>>,
     identities: Option<Cow<'a, str>>,
 }
 
@@ -225,6 +230,8 @@ impl<'a> AttributeFacts<'a> {
             "email" => &mut self.email,
             "email_verified" => &mut self.email_verified,
             "preferred_username" => &mut self.preferred_username,
+            "phone_number" => &mut self.phone_number,
+            "phone_number_verified" => &mut self.phone_number_verified,
             "identities" => &mut self.identities,
             _ => return,
         };
@@ -237,6 +244,8 @@ impl<'a> AttributeFacts<'a> {
             email: later.email.or(self.email),
             email_verified: later.email_verified.or(self.email_verified),
             preferred_username: later.preferred_username.or(self.preferred_username),
+            phone_number: later.phone_number.or(self.phone_number),
+            phone_number_verified: later.phone_number_verified.or(self.phone_number_verified),
             identities: later.identities.or(self.identities),
         }
     }
@@ -523,6 +532,8 @@ impl<'a> RawUser<'a> {
             email_verified: attributes.email_verified.as_deref() == Some("true"),
             email: attributes.email,
             preferred_username: attributes.preferred_username,
+            phone_verified: attributes.phone_number.is_some()
+                && attributes.phone_number_verified.as_deref() == Some("true"),
             linked_identities: attributes
                 .identities
                 .as_deref()

@@ -698,3 +698,39 @@ proptest! {
         prop_assert_eq!(keys.len() + in_groups - colliding_keys, distinct.len());
     }
 }
+
+#[test]
+fn the_report_recommends_the_new_pools_sign_in_shape() {
+    let verified = |name: &str| confirmed(name, &[("email", name), ("email_verified", "true")]);
+    let emails: Vec<Value> = (0..19).map(|i| verified(&format!("u{i}@x.com"))).collect();
+    let mut users = emails.clone();
+    users.push(confirmed("bare@x.com", &[]));
+    let report = audit_export(&ndjson(&users));
+    let shape = &report.shape;
+    assert_eq!(shape.recommended, "email-as-username");
+    assert_eq!(shape.usernames_in_email_format, 20);
+    assert_eq!(shape.verified_email, 19);
+    assert_eq!(shape.no_verified_contact, 1);
+    assert_eq!(shape.email_usernames_without_verified_email, 1);
+
+    let phones = audit_export(&ndjson(&[
+        confirmed(
+            "+15550100",
+            &[
+                ("phone_number", "+15550100"),
+                ("phone_number_verified", "true"),
+            ],
+        ),
+        confirmed("+15550101", &[]),
+    ]));
+    assert_eq!(phones.shape.recommended, "phone-as-username");
+    assert_eq!(phones.shape.verified_phone, 1);
+
+    let mixed = audit_export(&ndjson(&[verified("ann@x.com"), confirmed("bob", &[])]));
+    assert_eq!(mixed.shape.recommended, "usernames-with-aliases");
+    let plain = audit_export(&ndjson(&[confirmed("ann", &[]), confirmed("bob", &[])]));
+    assert_eq!(plain.shape.recommended, "plain-usernames");
+    assert_eq!(plain.shape.no_verified_contact, 2);
+    // These facts are no issues.
+    assert_eq!(report.users_without_issues, 20);
+}
