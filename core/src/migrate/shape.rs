@@ -93,17 +93,15 @@ pub fn is_phone_format(text: &str) -> bool {
 pub fn generated_username(user: &LegacyUser) -> String {
     let usable =
         |sub: &&str| !sub.is_empty() && sub.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    match user.sub().filter(usable) {
-        Some(sub) => format!("u-{}", sub.to_ascii_lowercase()),
-        None => {
-            let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-            for byte in user.username.bytes() {
-                hash ^= u64::from(byte);
-                hash = hash.wrapping_mul(0x0100_0000_01b3);
-            }
-            format!("u-{hash:016x}")
-        }
+    if let Some(sub) = user.sub().filter(usable) {
+        return format!("u-{}", sub.to_ascii_lowercase());
     }
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in user.username.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("u-{hash:016x}")
 }
 
 /// How the new user is named.

@@ -969,12 +969,14 @@ fn approve_one(typed: &str, legacy: &LegacyUser, config: &MigrationConfig) -> Ap
 #[test]
 fn plain_usernames_never_name_a_username_in_the_response() {
     // Even a schema and a legacy record that hold a `username` attribute do not reach it.
-    let mut config = MigrationConfig::default();
-    config.schema = TargetSchemaOrDefault(crate::attributes::TargetSchema::new([
-        "email",
-        "email_verified",
-        "username",
-    ]));
+    let config = MigrationConfig {
+        schema: TargetSchemaOrDefault(crate::attributes::TargetSchema::new([
+            "email",
+            "email_verified",
+            "username",
+        ])),
+        ..MigrationConfig::default()
+    };
     let legacy = user(
         "Name@Acme.com",
         &[
