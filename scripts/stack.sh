@@ -275,6 +275,14 @@ write_lambda_env() {
     echo "AWS_DEFAULT_REGION=us-east-1"
     echo "RUST_LOG=${RUST_LOG:-info}"
     echo "LEGACY_REGION=us-east-1"
+    # The new pool's sign-in shape, as scripts/stack/setup.py creates it (SHAPES): the trigger
+    # names the migrated user the way that pool wants it.
+    case "$(env_value NEW_POOL_SHAPE)" in
+      username | "") ;;
+      email) echo "NEW_POOL_USERNAME_ATTRIBUTES=email" ;;
+      alias) echo "NEW_POOL_ALIAS_ATTRIBUTES=email,preferred_username" ;;
+      *) echo "stack: unknown NEW_POOL_SHAPE '$(env_value NEW_POOL_SHAPE)' in $ENV_FILE" >&2; return 1 ;;
+    esac
     local pair key value
     for pair in ${STACK_LAMBDA_ENV:-}; do
       case "$pair" in
