@@ -768,7 +768,14 @@ impl<'a> SignInMigration<'a> {
             username_attributes: &self.config.new_pool_username_attributes,
             alias_attributes: &self.config.new_pool_alias_attributes,
         };
-        let named = shape.name(user, &typed, typed_as, &mut attributes, &mut self.trace)?;
+        let named = shape.name(
+            user,
+            self.event.user_name(),
+            &typed,
+            typed_as,
+            &mut attributes,
+            &mut self.trace,
+        )?;
         let verified = |name: &str, flag: &str| {
             attributes.contains_key(name)
                 && attributes.get(flag).map(String::as_str) == Some("true")

@@ -947,7 +947,7 @@ async fn an_alias_pool_gets_the_alias_on_its_attribute_and_a_username_of_its_own
     assert!(approved(&response), "{response}");
     let attributes = &response["response"]["userAttributes"];
     assert_eq!(attributes["username"], "ann");
-    assert_eq!(attributes["email"], "ann@acme.test");
+    assert_eq!(attributes["email"], "ANN@acme.test", "the userName as Cognito sent it");
     assert_eq!(attributes["email_verified"], "true");
     assert_eq!(response["response"]["forceAliasCreation"], false);
     assert!(stack.log.calls().iter().any(|c| c == "ListUsers"));

@@ -129,11 +129,15 @@ impl Shape<'_> {
     }
 
     /// Names the new user and puts the typed value where the shape wants it, in `attributes`
-    /// (the mapped `userAttributes`). `typed_as` is the identifier of the legacy user the
-    /// typed value is (`username`, `email`, `phone_number`, `preferred_username`).
+    /// (the mapped `userAttributes`). `raw` is the event's `userName` exactly as received,
+    /// `typed` its canonical form; `typed_as` is the identifier of the legacy user the typed
+    /// value is (`username`, `email`, `phone_number`, `preferred_username`). An attribute gets
+    /// `raw`: Cognito compares the alias attribute with the `userName` it sent, which it may or
+    /// may not have lowercased.
     pub fn name(
         &self,
         user: &LegacyUser,
+        raw: &str,
         typed: &CanonicalUsername,
         typed_as: &str,
         attributes: &mut BTreeMap<String, String>,
@@ -143,10 +147,10 @@ impl Shape<'_> {
         attributes.remove(USERNAME);
         let typed = typed.as_str();
         if !self.username_attributes.is_empty() {
-            return self.name_by_attribute(typed, attributes, trace);
+            return self.name_by_attribute(raw, typed, attributes, trace);
         }
         if typed_as != USERNAME && self.aliases(typed_as) {
-            put_alias(attributes, typed_as, typed);
+            put_alias(attributes, typed_as, raw);
             let own =
                 canonical_username(&user.username).map_err(|_| ReasonCode::EmptyIdentifier)?;
             let username = if self.refuses_username(own.as_str()) {
@@ -166,7 +170,7 @@ impl Shape<'_> {
             } else {
                 "phone_number"
             };
-            put_alias(attributes, attribute, typed);
+            put_alias(attributes, attribute, raw);
             let username = generated_username(user);
             trace.push(format!(
                 "The new pool refuses `{typed}` as a username ({attribute} is an alias): it goes on {attribute} and the user is created as `{username}`."
@@ -183,6 +187,7 @@ impl Shape<'_> {
     /// sign-in value.
     fn name_by_attribute(
         &self,
+        raw: &str,
         typed: &str,
         attributes: &mut BTreeMap<String, String>,
         trace: &mut Vec<String>,
@@ -201,7 +206,7 @@ impl Shape<'_> {
                 // The typed value was the legacy sign-in name; another value of the attribute
                 // would leave the user unable to sign in with what it typed. Its verification
                 // flag belonged to the old value.
-                attributes.insert(name.clone(), typed.to_owned());
+                attributes.insert(name.clone(), raw.to_owned());
                 if let Some(flag) = flag_of(name) {
                     attributes.remove(flag);
                 }

@@ -831,7 +831,7 @@ fn in_an_alias_pool_the_ledger_records_the_username_the_response_names() {
         asked[2],
         Request::AliasHolders {
             user_pool_id: "us-east-1_NewPool01".into(),
-            aliases: vec![("email".into(), "name@acme.com".into())],
+            aliases: vec![("email".into(), "NAME@acme.com".into())],
         }
     );
     assert_eq!(
@@ -846,7 +846,7 @@ fn in_an_alias_pool_the_ledger_records_the_username_the_response_names() {
     let response = outcome.result.unwrap();
     let attributes = &response["response"]["userAttributes"];
     assert_eq!(attributes["username"], "u-0d5e8a31-legacy");
-    assert_eq!(attributes["email"], "name@acme.com");
+    assert_eq!(attributes["email"], "NAME@acme.com");
     assert_eq!(attributes["email_verified"], "true");
     assert_eq!(response["response"]["forceAliasCreation"], false);
 
