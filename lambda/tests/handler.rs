@@ -871,7 +871,7 @@ async fn the_legacy_pools_own_sign_in_rule_decides_which_identifiers_count() {
     );
 }
 
-/// A new pool that signs in with usernames plus e-mail and preferred_username aliases.
+/// A new pool that signs in with usernames plus e-mail and `preferred_username` aliases.
 async fn alias_new_pool(stack: &Stack) -> String {
     use aws_sdk_cognitoidentityprovider::types::{AliasAttributeType, UsernameConfigurationType};
     let pool = stack
@@ -947,7 +947,10 @@ async fn an_alias_pool_gets_the_alias_on_its_attribute_and_a_username_of_its_own
     assert!(approved(&response), "{response}");
     let attributes = &response["response"]["userAttributes"];
     assert_eq!(attributes["username"], "ann");
-    assert_eq!(attributes["email"], "ANN@acme.test", "the userName as Cognito sent it");
+    assert_eq!(
+        attributes["email"], "ANN@acme.test",
+        "the userName as Cognito sent it"
+    );
     assert_eq!(attributes["email_verified"], "true");
     assert_eq!(response["response"]["forceAliasCreation"], false);
     assert!(stack.log.calls().iter().any(|c| c == "ListUsers"));
