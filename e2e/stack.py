@@ -33,6 +33,11 @@ def read_env() -> dict[str, str]:
     return seed.read_env(str(STACK_DIR / "env"))
 
 
+def new_pool_shape(env: dict[str, str]) -> str:
+    """The new pool's sign-in shape (`username`, `email`, `alias`; scripts/stack/setup.py)."""
+    return env.get("NEW_POOL_SHAPE", "username")
+
+
 def client(service: str, endpoint: str):
     return boto3.client(
         service,

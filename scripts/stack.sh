@@ -275,6 +275,14 @@ write_lambda_env() {
     echo "AWS_DEFAULT_REGION=us-east-1"
     echo "RUST_LOG=${RUST_LOG:-info}"
     echo "LEGACY_REGION=us-east-1"
+    # The new pool's sign-in shape, as scripts/stack/setup.py creates it (SHAPES): the trigger
+    # names the migrated user the way that pool wants it.
+    case "$(env_value NEW_POOL_SHAPE)" in
+      username | "") ;;
+      email) echo "NEW_POOL_USERNAME_ATTRIBUTES=email" ;;
+      alias) echo "NEW_POOL_ALIAS_ATTRIBUTES=email,preferred_username" ;;
+      *) echo "stack: unknown NEW_POOL_SHAPE '$(env_value NEW_POOL_SHAPE)' in $ENV_FILE" >&2; return 1 ;;
+    esac
     local pair key value
     for pair in ${STACK_LAMBDA_ENV:-}; do
       case "$pair" in
@@ -322,10 +330,15 @@ start_lambda() {
   register_function "$env_file"
   [ "$STACK_LAMBDA_RELOAD" = 1 ] || reload=(--ignore-changes)
   # The function inherits the watcher's environment: none of the caller's AWS settings (a
-  # profile, a session token, an endpoint) may reach it, only lambda.env.
+  # profile, a session token, an endpoint) nor trigger variables (another pool's
+  # NEW_USER_POOL_ID, a shape) may reach it, only lambda.env.
   local name clean_env=()
   for name in $(compgen -e); do
-    [[ "$name" == AWS_* ]] && clean_env+=(-u "$name")
+    case "$name" in
+      AWS_* | LEGACY_* | LEDGER_TABLE | NEW_USER_POOL_ID | NEW_POOL_* | COLLISION_POLICY | MFA_POLICY | \
+        TEMPORARY_PASSWORD_POLICY | MAX_CANDIDATES | DEADLINE_MS | REFUSAL_FLOOR_MS | TARGET_SCHEMA | \
+        ATTRIBUTE_RENAMES | ATTRIBUTE_DROPS) clean_env+=(-u "$name") ;;
+    esac
   done
   # --env-file rather than --env-var: cargo lambda splits --env-var values on commas.
   # cargo-lambda is run directly (as cargo would) so the recorded PID is the watcher itself.

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # End to end through the local stack: starts it (the trigger must build), runs the pytest
 # scenarios of e2e/ (their session resets the stack, seeds the legacy pool, audits and indexes
-# it with the real CLI), then the Amplify v6 test of the npm package against the same stack, and
-# stops every server on exit, interrupted or not.
+# it with the real CLI), then the Amplify v6 test of the npm package against the same stack,
+# then the pytest scenarios again for each other sign-in shape of the new pool (plain
+# usernames, email as username, aliases: each session resets the stack to its shape), and stops
+# every server on exit, interrupted or not.
 #
-# Usage: scripts/test-e2e.sh [pytest arguments]
+# Usage: [STACK_NEW_POOL_SHAPE=username|email|alias] scripts/test-e2e.sh [pytest arguments]
+#   STACK_NEW_POOL_SHAPE  the shape of the first run, the one the Amplify test uses (default
+#                         username).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 # Nothing written into the clone by Python (e2e/__pycache__).
@@ -36,16 +40,27 @@ status=0
 (cd e2e && python -m pytest -p no:cacheprovider -ra "$@") 2>&1 | tee "$work/pytest.out" || status=$?
 
 step "Amplify v6 sign-in helper against the stack (wasm/tests/amplify-local.test.mjs)"
-set -a
-# shellcheck disable=SC1091
-. .stack/env
-set +a
-# A user of the seed that nothing else signs in with (e2e/seed.py, SCENARIOS["amplify"]).
-LEGACY_USERNAME="$(cd e2e && python -c 'import seed; print(seed.SCENARIOS["amplify"].username)')"
-LEGACY_PASSWORD="$(cd e2e && python -c 'import seed; print(seed.SCENARIOS["amplify"].password)')"
-export COGNITO_LOCAL_ENDPOINT NEW_USER_POOL_ID NEW_CLIENT_ID LEGACY_USERNAME LEGACY_PASSWORD
-node --test --test-reporter=spec wasm/tests/amplify-local.test.mjs 2>&1 | tee "$work/node.out" || status=$?
-unset LEGACY_PASSWORD
+# In a subshell: the stack's settings and the password reach this test only, never the stack
+# resets below.
+(
+  set -a
+  # shellcheck disable=SC1091
+  . .stack/env
+  set +a
+  # A user of the seed that nothing else signs in with (e2e/seed.py, SCENARIOS["amplify"]).
+  LEGACY_USERNAME="$(cd e2e && python -c 'import seed; print(seed.SCENARIOS["amplify"].username)')"
+  LEGACY_PASSWORD="$(cd e2e && python -c 'import seed; print(seed.SCENARIOS["amplify"].password)')"
+  export COGNITO_LOCAL_ENDPOINT NEW_USER_POOL_ID NEW_CLIENT_ID LEGACY_USERNAME LEGACY_PASSWORD
+  node --test --test-reporter=spec wasm/tests/amplify-local.test.mjs 2>&1 | tee "$work/node.out"
+) || status=$?
+
+first_shape="${STACK_NEW_POOL_SHAPE:-username}"
+for shape in username email alias; do
+  [ "$shape" = "$first_shape" ] && continue
+  step "pytest e2e/ with the new pool's $shape shape"
+  (cd e2e && STACK_NEW_POOL_SHAPE="$shape" python -m pytest -p no:cacheprovider -ra "$@") 2>&1 \
+    | tee -a "$work/pytest.out" || status=$?
+done
 
 canary="$(cd e2e && python -c 'import seed; print(seed.CANARY)')"
 if grep -lF -- "$canary" "$work/pytest.out" "$work/node.out" .stack/logs/*.log; then

@@ -1,11 +1,13 @@
-//! The new pool: the group copy after a migrated user's first sign-in. Every call the trigger
-//! makes on the new pool is in this file.
+//! The new pool: who holds an alias value before a migration sets it, and the group copy after
+//! a migrated user's first sign-in. Every call the trigger makes on the new pool is in this
+//! file.
 
 use std::collections::BTreeSet;
 
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::operation::create_group::CreateGroupError;
 use cognito_migrate_core::groups::GroupSpec;
+use cognito_migrate_core::user::LegacyUser;
 
 use crate::error::AwsError;
 
@@ -26,6 +28,34 @@ impl NewPool {
     #[must_use]
     pub(crate) fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// The users whose `attribute` (a standard attribute `ListUsers` can filter on) equals
+    /// `value`, all pages, read as user records.
+    pub async fn users_with(
+        &self,
+        user_pool_id: &str,
+        attribute: &str,
+        value: &str,
+    ) -> Result<Vec<LegacyUser>, AwsError> {
+        let mut pages = self
+            .client
+            .list_users()
+            .user_pool_id(user_pool_id)
+            .filter(list_users_filter(attribute, value))
+            .limit(60)
+            .into_paginator()
+            .send();
+        let mut users = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsError::from_sdk("ListUsers", &e))?;
+            users.extend(
+                page.users()
+                    .iter()
+                    .filter_map(crate::sdk_user::from_user_type),
+            );
+        }
+        Ok(users)
     }
 
     /// The names of every group of the pool, all pages (60 a page).
@@ -122,5 +152,28 @@ impl NewPool {
             .await
             .map(|_| ())
             .map_err(|e| AwsError::from_sdk("AdminAddUserToGroup", &e))
+    }
+}
+
+/// A `ListUsers` filter `attribute = "value"`, with `\` and `"` escaped inside the value.
+fn list_users_filter(attribute: &str, value: &str) -> String {
+    let escaped = value.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("{attribute} = \"{escaped}\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::list_users_filter;
+
+    #[test]
+    fn a_filter_quotes_its_value() {
+        assert_eq!(
+            list_users_filter("email", "name@acme.com"),
+            r#"email = "name@acme.com""#
+        );
+        assert_eq!(
+            list_users_filter("preferred_username", r#"a"b\c"#),
+            r#"preferred_username = "a\"b\\c""#
+        );
     }
 }

@@ -47,9 +47,13 @@ use crate::policy::{CollisionPolicy, MfaPolicy, Policy, TemporaryPasswordPolicy}
 use crate::user::{LegacySignIn, LegacyUser, Proof, UserStatus};
 
 mod password;
+mod shape;
 
 pub use crate::reason::ReasonCode;
 pub use password::{Challenge, PasswordOutcome};
+pub use shape::{
+    active_aliases, generated_username, holds_alias, is_email_format, is_phone_format,
+};
 
 /// `response.finalUserStatus`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,6 +89,10 @@ pub struct MigrationConfig {
     /// The new pool's `UsernameAttributes` (`email`, `phone_number`): in such a pool Cognito
     /// generates each username, and a user is known by these attributes instead.
     pub new_pool_username_attributes: Vec<String>,
+    /// The new pool's `AliasAttributes` (`email`, `phone_number`, `preferred_username`): a user
+    /// signs in with its username or one of these, once set (and, for e-mail and phone,
+    /// verified). Excludes [`Self::new_pool_username_attributes`], as in Cognito.
+    pub new_pool_alias_attributes: Vec<String>,
     /// How the legacy pool let users sign in, which decides which identifiers count.
     pub legacy_sign_in: LegacySignIn,
 }
@@ -110,8 +118,13 @@ pub struct Approval {
     pub final_user_status: FinalUserStatus,
     /// True when SMS MFA is turned on for the new user.
     pub enable_sms_mfa: bool,
-    /// The attributes the new user gets.
+    /// The attributes the new user gets, with `username` when the response names the new
+    /// user's username (an alias pool).
     pub user_attributes: BTreeMap<String, String>,
+    /// The new pool's username the ledger records and claims: the username the response names,
+    /// else the typed identifier canonicalised (in a pool with `UsernameAttributes`, the
+    /// e-mail or phone the user signs in with).
+    pub new_username: String,
 }
 
 /// The end of a migration.
@@ -714,16 +727,21 @@ impl<'a> SignInMigration<'a> {
     /// (canonicalised), so the typed name must be, once canonicalised, one of the identifiers
     /// the user registered, not merely share its match key (`straße` for `strasse`, a
     /// fullwidth or dotted-capital form).
-    fn registered_as_typed(&mut self, user: &LegacyUser) -> Result<(), ReasonCode> {
+    /// Returns the typed name canonicalised and which identifier of the user it is.
+    fn registered_as_typed(
+        &mut self,
+        user: &LegacyUser,
+    ) -> Result<(crate::keys::CanonicalUsername, &'static str), ReasonCode> {
         let typed =
             canonical_username(self.event.user_name()).map_err(|_| ReasonCode::EmptyIdentifier)?;
         let key = match_key(self.event.user_name());
         let registered = user
             .sign_in_identifiers(&self.config.legacy_sign_in)
             .filter(|(_, id)| match_key(id) == key)
-            .any(|(_, id)| canonical_username(id).is_ok_and(|c| c == typed));
-        if registered {
-            return Ok(());
+            .find(|(_, id)| canonical_username(id).is_ok_and(|c| c == typed))
+            .map(|(name, _)| name);
+        if let Some(name) = registered {
+            return Ok((typed, name));
         }
         self.note(format!(
             "`{}` was typed as `{}`, a variant of how it is registered; it must be typed as registered.",
@@ -740,12 +758,24 @@ impl<'a> SignInMigration<'a> {
         status: FinalUserStatus,
         sms: bool,
     ) -> Result<Approval, ReasonCode> {
-        self.registered_as_typed(user)?;
-        let attributes = map_attributes(user, &self.config.schema.0, &self.config.mapping)
+        let (typed, typed_as) = self.registered_as_typed(user)?;
+        let mut attributes = map_attributes(user, &self.config.schema.0, &self.config.mapping)
             .map_err(|e| {
                 self.note(format!("The new pool would reject the attributes: {e}."));
                 ReasonCode::AttributesRejected
             })?;
+        let shape = shape::Shape {
+            username_attributes: &self.config.new_pool_username_attributes,
+            alias_attributes: &self.config.new_pool_alias_attributes,
+        };
+        let named = shape.name(
+            user,
+            self.event.user_name(),
+            &typed,
+            typed_as,
+            &mut attributes,
+            &mut self.trace,
+        )?;
         let verified = |name: &str, flag: &str| {
             attributes.contains_key(name)
                 && attributes.get(flag).map(String::as_str) == Some("true")
@@ -772,6 +802,7 @@ impl<'a> SignInMigration<'a> {
             final_user_status: status,
             enable_sms_mfa: sms,
             user_attributes: attributes,
+            new_username: named.recorded,
         })
     }
 }

@@ -82,6 +82,9 @@ reason_codes! {
     IdentifierVariant = "identifier_variant": "The identifier was typed as a variant of how it is registered (another Unicode form of it); type it as registered.",
     /// The typed identifier is another legacy user's username; an alias never takes it.
     IdentifierOwned = "identifier_owned": "The identifier is another legacy user's username; a user whose e-mail, phone or preferred username collides with it cannot take it.",
+    /// An alias value the migration would set (e-mail, phone, preferred username) is already
+    /// another new-pool user's alias.
+    AliasTaken = "alias_taken": "An e-mail address, phone number or preferred username the migration would set is already another new-pool user's alias; Cognito would refuse it, and it is never moved silently.",
     /// The new-pool user is not the one the legacy record was migrated to.
     NotOwner = "not_owner": "The new-pool user is not the one this legacy record was migrated to; nothing of the legacy user reaches it.",
     /// A sign-up tried to set an attribute only the migration may write.

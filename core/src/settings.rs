@@ -19,6 +19,7 @@
 //! | `DEADLINE_MS`               | no       | 500..=4500, default 3500                                 |
 //! | `REFUSAL_FLOOR_MS`          | no       | 0..=4000, default 1000, at most the deadline less 300    |
 //! | `NEW_POOL_USERNAME_ATTRIBUTES` | no    | comma list of `email`, `phone_number`                    |
+//! | `NEW_POOL_ALIAS_ATTRIBUTES` | no       | comma list of `email`, `phone_number`, `preferred_username`; never with the one above |
 //! | `TARGET_SCHEMA`             | no       | comma list of the new pool's attribute names             |
 //! | `ATTRIBUTE_RENAMES`         | no       | `old=new,...`                                            |
 //! | `ATTRIBUTE_DROPS`           | no       | comma list                                               |
@@ -231,7 +232,7 @@ pub fn migration_from_lookup(
 
 /// The variables [`migration_from_lookup`] reads, in the order [`migration_variables`] writes
 /// them.
-pub const MIGRATION_VARIABLES: [&str; 10] = [
+pub const MIGRATION_VARIABLES: [&str; 11] = [
     "COLLISION_POLICY",
     "MFA_POLICY",
     "TEMPORARY_PASSWORD_POLICY",
@@ -239,6 +240,7 @@ pub const MIGRATION_VARIABLES: [&str; 10] = [
     "DEADLINE_MS",
     "REFUSAL_FLOOR_MS",
     "NEW_POOL_USERNAME_ATTRIBUTES",
+    "NEW_POOL_ALIAS_ATTRIBUTES",
     "TARGET_SCHEMA",
     "ATTRIBUTE_RENAMES",
     "ATTRIBUTE_DROPS",
@@ -285,6 +287,10 @@ pub fn migration_variables(config: &MigrationConfig) -> Vec<(&'static str, Strin
             "NEW_POOL_USERNAME_ATTRIBUTES",
             config.new_pool_username_attributes.join(","),
         ),
+        (
+            "NEW_POOL_ALIAS_ATTRIBUTES",
+            config.new_pool_alias_attributes.join(","),
+        ),
         ("TARGET_SCHEMA", list(&mut config.schema.0.names())),
         ("ATTRIBUTE_RENAMES", renames),
         (
@@ -323,11 +329,20 @@ fn migration_from_get(
             TargetSchema::new(names)
         }
     };
+    let new_pool_username_attributes = username_attributes(get)?;
+    let new_pool_alias_attributes = alias_attributes(get)?;
+    if !new_pool_username_attributes.is_empty() && !new_pool_alias_attributes.is_empty() {
+        return Err(ConfigError::new(
+            "NEW_POOL_ALIAS_ATTRIBUTES",
+            "is set together with NEW_POOL_USERNAME_ATTRIBUTES; a Cognito pool has either aliases or username attributes, never both",
+        ));
+    }
     Ok(MigrationConfig {
         policy,
         schema: TargetSchemaOrDefault(schema),
         mapping: mapping(get)?,
-        new_pool_username_attributes: username_attributes(get)?,
+        new_pool_username_attributes,
+        new_pool_alias_attributes,
         // Not a variable: `index` records it in the ledger, where the trigger reads it.
         legacy_sign_in: crate::user::LegacySignIn::default(),
     })
@@ -490,6 +505,26 @@ fn username_attributes(get: &impl Fn(&str) -> Option<String>) -> Result<Vec<Stri
     Ok(names)
 }
 
+/// `NEW_POOL_ALIAS_ATTRIBUTES`: the new pool's `AliasAttributes`, any of `email`,
+/// `phone_number` and `preferred_username`; unset or empty for a pool without aliases.
+fn alias_attributes(get: &impl Fn(&str) -> Option<String>) -> Result<Vec<String>, ConfigError> {
+    let names = get("NEW_POOL_ALIAS_ATTRIBUTES").map_or_else(Vec::new, |list| comma_list(&list));
+    if let Some(other) = names.iter().find(|name| {
+        !matches!(
+            name.as_str(),
+            "email" | "phone_number" | "preferred_username"
+        )
+    }) {
+        return Err(ConfigError::new(
+            "NEW_POOL_ALIAS_ATTRIBUTES",
+            format!(
+                "names `{other}`; Cognito's alias attributes are email, phone_number and preferred_username"
+            ),
+        ));
+    }
+    Ok(names)
+}
+
 fn comma_list(text: &str) -> Vec<String> {
     text.split(',')
         .map(str::trim)
@@ -644,6 +679,8 @@ mod tests {
             ("REFUSAL_FLOOR_MS", "3300"),
             ("REFUSAL_FLOOR_MS", "soon"),
             ("NEW_POOL_USERNAME_ATTRIBUTES", "email,preferred_username"),
+            ("NEW_POOL_ALIAS_ATTRIBUTES", "email,nickname"),
+            ("NEW_POOL_ALIAS_ATTRIBUTES", "username"),
         ] {
             let mut pairs = BASE.to_vec();
             pairs.retain(|(k, _)| *k != name);
@@ -651,6 +688,34 @@ mod tests {
             let err = TriggerConfig::from_lookup(lookup(&pairs)).unwrap_err();
             assert_eq!(err.variable, name, "{value}");
         }
+    }
+
+    #[test]
+    fn alias_attributes_are_read_and_exclude_username_attributes() {
+        let mut pairs = BASE.to_vec();
+        pairs.push((
+            "NEW_POOL_ALIAS_ATTRIBUTES",
+            " email , phone_number,preferred_username",
+        ));
+        let config = TriggerConfig::from_lookup(lookup(&pairs)).unwrap();
+        assert_eq!(
+            config.migration.new_pool_alias_attributes,
+            ["email", "phone_number", "preferred_username"]
+        );
+        assert!(config.migration.new_pool_username_attributes.is_empty());
+        pairs.push(("NEW_POOL_USERNAME_ATTRIBUTES", "email"));
+        let both = TriggerConfig::from_lookup(lookup(&pairs)).unwrap_err();
+        assert_eq!(both.variable, "NEW_POOL_ALIAS_ATTRIBUTES");
+        assert!(both.problem.contains("never both"), "{}", both.problem);
+        let unknown =
+            migration_from_lookup(lookup(&[("NEW_POOL_ALIAS_ATTRIBUTES", "email,nickname")]))
+                .unwrap_err();
+        assert_eq!(unknown.variable, "NEW_POOL_ALIAS_ATTRIBUTES");
+        assert!(
+            unknown.problem.contains("`nickname`"),
+            "{}",
+            unknown.problem
+        );
     }
 
     #[test]
@@ -671,7 +736,30 @@ mod tests {
         assert_eq!(alone, trigger.migration);
         let written = migration_variables(&alone);
         let names: Vec<&str> = written.iter().map(|(n, _)| *n).collect();
-        assert_eq!(names, MIGRATION_VARIABLES);
+        // Every variable but the aliases, which exclude the username attributes.
+        let expected: Vec<&str> = MIGRATION_VARIABLES
+            .into_iter()
+            .filter(|n| *n != "NEW_POOL_ALIAS_ATTRIBUTES")
+            .collect();
+        assert_eq!(names, expected);
+        let aliased = migration_from_lookup(lookup(&[(
+            "NEW_POOL_ALIAS_ATTRIBUTES",
+            "email,preferred_username",
+        )]))
+        .unwrap();
+        let aliased_vars = migration_variables(&aliased);
+        assert!(aliased_vars.contains(&(
+            "NEW_POOL_ALIAS_ATTRIBUTES",
+            "email,preferred_username".to_owned()
+        )));
+        assert_eq!(
+            migration_from_lookup(|name| aliased_vars
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.clone()))
+            .unwrap(),
+            aliased
+        );
         let text = written
             .iter()
             .map(|(name, value)| format!("{name}={value}"))

@@ -218,6 +218,8 @@ impl<F: FnMut(&str) -> AssumedOutcome> AssumedWorld<'_, F> {
                     .find(|e| &e.user.username == legacy_username)
                     .cloned(),
             ),
+            // The simulation has no new pool: nobody there holds an alias yet.
+            Request::AliasHolders { .. } => Answer::NewPoolUsers(Vec::new()),
             Request::RecordMigration {
                 legacy_username,
                 new_username,

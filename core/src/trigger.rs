@@ -178,6 +178,15 @@ pub enum Request {
         /// The legacy username.
         legacy_username: String,
     },
+    /// The new-pool users that hold any of these alias values (`ListUsers` filtered on each
+    /// attribute), so that a migration Cognito would refuse for a taken alias is refused here,
+    /// before the ledger records it.
+    AliasHolders {
+        /// The new pool.
+        user_pool_id: String,
+        /// `(attribute, value)` pairs.
+        aliases: Vec<(String, String)>,
+    },
     /// Record the approval of a legacy user under a new username, in one conditional write
     /// that also claims the new username for that legacy user alone
     /// ([`MigrationState::approve`]).
@@ -261,6 +270,8 @@ pub enum Answer {
     Password(PasswordOutcome),
     /// One record, for [`Request::LedgerRecord`].
     Record(Option<LedgerEntry>),
+    /// The new-pool users found, for [`Request::AliasHolders`], read as user records.
+    NewPoolUsers(Vec<LegacyUser>),
     /// The write, for [`Request::RecordMigration`].
     Migration(WriteResult),
     /// The legacy groups, for [`Request::LegacyGroups`].

@@ -2,7 +2,8 @@
 //!
 //! The decisions are the core's ([`cognito_migrate_core::trigger::Invocation`], the same one the
 //! simulator drives): the handler performs each request the invocation makes (a ledger query, a
-//! legacy lookup, a password check, a ledger write, a group copy), hands back the answer, and
+//! legacy lookup, a password check, an alias lookup in the new pool, a ledger write, a group
+//! copy), hands back the answer, and
 //! returns what the invocation decided. It fails closed: when configuration, the ledger or the
 //! legacy pool is not available, or the deadline passes, a migration is refused (the event
 //! unchanged) and nothing is half-written, because the ledger write comes after every check, in
@@ -288,6 +289,10 @@ impl Adapter<'_> {
             | Request::ConfirmMigration { .. }
             | Request::RecordRefusal { .. }
             | Request::MarkGroupsCopied { .. } => self.write(request).await,
+            Request::AliasHolders {
+                user_pool_id,
+                aliases,
+            } => alias_holders(self.clients, user_pool_id, aliases).await,
             Request::LegacyGroups { .. }
             | Request::NewPoolGroups { .. }
             | Request::ApplyGroups { .. } => self.groups(request).await,
@@ -490,6 +495,20 @@ impl Adapter<'_> {
                 }
             },
             _ => Answer::Failed,
+        }
+    }
+}
+
+/// The new-pool users holding any of the alias values, one `ListUsers` call an alias, at once.
+async fn alias_holders(clients: &Clients, pool_id: &str, aliases: &[(String, String)]) -> Answer {
+    let lookups = aliases
+        .iter()
+        .map(|(attribute, value)| clients.new_pool.users_with(pool_id, attribute, value));
+    match futures::future::try_join_all(lookups).await {
+        Ok(found) => Answer::NewPoolUsers(found.into_iter().flatten().collect()),
+        Err(error) => {
+            log_aws("the new pool could not say who holds an alias", &error);
+            Answer::Failed
         }
     }
 }

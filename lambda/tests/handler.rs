@@ -912,3 +912,117 @@ async fn a_sign_in_decides_on_the_legacy_user_as_it_is_now_not_as_indexed() {
         "the attributes come from the legacy pool, not the index"
     );
 }
+
+/// A new pool that signs in with usernames plus e-mail and `preferred_username` aliases.
+async fn alias_new_pool(stack: &Stack) -> String {
+    use aws_sdk_cognitoidentityprovider::types::{AliasAttributeType, UsernameConfigurationType};
+    let pool = stack
+        .idp
+        .create_user_pool()
+        .pool_name(format!("new-alias-{}", std::process::id()))
+        .username_configuration(
+            UsernameConfigurationType::builder()
+                .case_sensitive(false)
+                .build()
+                .unwrap(),
+        )
+        .alias_attributes(AliasAttributeType::Email)
+        .alias_attributes(AliasAttributeType::PreferredUsername)
+        .send()
+        .await
+        .unwrap();
+    pool.user_pool().unwrap().id().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn an_alias_pool_gets_the_alias_on_its_attribute_and_a_username_of_its_own() {
+    let stack = Stack::new().await;
+    stack
+        .create_user(
+            "Ann",
+            &[("email", "Ann@Acme.test"), ("email_verified", "true")],
+            PASSWORD,
+        )
+        .await;
+    stack
+        .create_user(
+            "Zed",
+            &[("email", "zed@acme.test"), ("email_verified", "true")],
+            PASSWORD,
+        )
+        .await;
+    stack.index().await;
+    let pool = alias_new_pool(&stack).await;
+    // Someone already holds Zed's e-mail as a verified alias in the new pool.
+    stack
+        .idp
+        .admin_create_user()
+        .user_pool_id(&pool)
+        .username("zoe")
+        .user_attributes(
+            aws_sdk_cognitoidentityprovider::types::AttributeType::builder()
+                .name("email")
+                .value("zed@acme.test")
+                .build()
+                .unwrap(),
+        )
+        .user_attributes(
+            aws_sdk_cognitoidentityprovider::types::AttributeType::builder()
+                .name("email_verified")
+                .value("true")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let deps = stack
+        .deps(&[
+            ("NEW_USER_POOL_ID", pool.as_str()),
+            ("NEW_POOL_ALIAS_ATTRIBUTES", "email,preferred_username"),
+        ])
+        .await;
+
+    let response = handle(&deps, sign_in("ANN@acme.test", PASSWORD))
+        .await
+        .unwrap();
+    assert!(approved(&response), "{response}");
+    let attributes = &response["response"]["userAttributes"];
+    assert_eq!(attributes["username"], "ann");
+    assert_eq!(
+        attributes["email"], "ANN@acme.test",
+        "the userName as Cognito sent it"
+    );
+    assert_eq!(attributes["email_verified"], "true");
+    assert_eq!(response["response"]["forceAliasCreation"], false);
+    assert!(stack.log.calls().iter().any(|c| c == "ListUsers"));
+    let ann: Vec<_> = stack
+        .ledger_items()
+        .await
+        .into_iter()
+        .filter(|(_, _, r)| r.entry.user.username == "Ann")
+        .collect();
+    assert!(!ann.is_empty());
+    for (_, _, record) in ann {
+        assert!(
+            matches!(&record.entry.state, MigrationState::Approved { new_username, .. } if new_username == "ann"),
+            "{:?}",
+            record.entry.state
+        );
+    }
+
+    let event = sign_in("zed@acme.test", PASSWORD);
+    let (logs, _guard) = capture_logs();
+    let result = handle(&deps, event.clone()).await;
+    assert_eq!(
+        result.unwrap(),
+        event,
+        "refused: the event comes back unchanged"
+    );
+    assert!(logs.text().contains("alias_taken"), "{}", logs.text());
+    for (_, _, record) in stack.ledger_items().await {
+        if record.entry.user.username == "Zed" {
+            assert_eq!(record.entry.state, MigrationState::Pending);
+        }
+    }
+}

@@ -53,6 +53,8 @@ def standard_attribute(name: str, mutable: bool = True) -> dict:
     return {"Name": name, "AttributeDataType": "String", "Mutable": mutable, "Required": False}
 
 
+# scripts/stack.sh (write_lambda_env) gives the trigger the same shape: NEW_POOL_USERNAME_ATTRIBUTES
+# or NEW_POOL_ALIAS_ATTRIBUTES name these lists.
 SHAPES = {
     "username": {},
     "email": {"UsernameAttributes": ["email"]},

@@ -62,6 +62,8 @@ export interface SimulationInput {
   mapping?: { renames?: Record<string, string>; drops?: string[] };
   /** The new pool's `UsernameAttributes` (`email`, `phone_number`), as `NEW_POOL_USERNAME_ATTRIBUTES`. */
   newPoolUsernameAttributes?: ("email" | "phone_number")[];
+  /** The new pool's `AliasAttributes`, as `NEW_POOL_ALIAS_ATTRIBUTES` (never with `newPoolUsernameAttributes`). */
+  newPoolAliasAttributes?: ("email" | "phone_number" | "preferred_username")[];
   /** How the legacy pool let users sign in (its `UsernameAttributes` and `AliasAttributes`), which decides which identifiers count: by default only usernames and verified e-mail addresses and phone numbers. */
   legacySignIn?: {
     usernameAttributes?: ("email" | "phone_number")[];
@@ -92,6 +94,7 @@ export type ReasonCode =
   | "identifier_taken"
   | "identifier_variant"
   | "identifier_owned"
+  | "alias_taken"
   | "not_owner"
   | "legacy_attribute_in_sign_up"
   | "ledger_conflict"
@@ -118,6 +121,8 @@ export interface SimulatedApproval {
   finalUserStatus: "CONFIRMED" | "RESET_REQUIRED";
   enableSmsMfa: boolean;
   userAttributes: Record<string, string>;
+  /** The new pool's username the ledger records: the response's `userAttributes.username`, else the typed identifier canonicalised. */
+  newUsername: string;
 }
 
 export interface SimulationResult {
@@ -165,6 +170,7 @@ struct SimulationInput {
     policy: Option<Policy>,
     mapping: Option<AttributeMapping>,
     new_pool_username_attributes: Option<Vec<String>>,
+    new_pool_alias_attributes: Option<Vec<String>>,
     legacy_sign_in: Option<LegacySignIn>,
 }
 
@@ -182,6 +188,7 @@ struct SimulatedApproval {
     final_user_status: &'static str,
     enable_sms_mfa: bool,
     user_attributes: BTreeMap<String, String>,
+    new_username: String,
 }
 
 impl From<Approval> for SimulatedApproval {
@@ -191,6 +198,7 @@ impl From<Approval> for SimulatedApproval {
             final_user_status: approval.final_user_status.as_str(),
             enable_sms_mfa: approval.enable_sms_mfa,
             user_attributes: approval.user_attributes,
+            new_username: approval.new_username,
         }
     }
 }
@@ -297,6 +305,7 @@ pub fn simulate_trigger(
             .unwrap_or_default(),
         mapping: input.mapping.unwrap_or_default(),
         new_pool_username_attributes: input.new_pool_username_attributes.unwrap_or_default(),
+        new_pool_alias_attributes: input.new_pool_alias_attributes.unwrap_or_default(),
         legacy_sign_in: input.legacy_sign_in.unwrap_or_default(),
     };
     #[expect(

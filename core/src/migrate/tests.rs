@@ -936,3 +936,240 @@ fn a_verified_value_outranks_the_same_value_held_unverified() {
     );
     assert_eq!(decision.approval.unwrap().legacy_username, "2222-uuid");
 }
+
+fn new_pool(username_attributes: &[&str], alias_attributes: &[&str]) -> MigrationConfig {
+    MigrationConfig {
+        new_pool_username_attributes: username_attributes.iter().map(|&s| s.to_owned()).collect(),
+        new_pool_alias_attributes: alias_attributes.iter().map(|&s| s.to_owned()).collect(),
+        ..MigrationConfig::default()
+    }
+}
+
+/// The approval of `typed` for `legacy` (whose password is right) under `config`.
+fn approve_one(typed: &str, legacy: &LegacyUser, config: &MigrationConfig) -> Approval {
+    let (decision, _) = run(
+        &sign_in(typed),
+        pending(std::slice::from_ref(legacy)),
+        config,
+        &[legacy.username.as_str()],
+        &accepted(),
+    );
+    let response = decision.response()["response"]["userAttributes"].clone();
+    let approval = decision
+        .approval
+        .unwrap_or_else(|| panic!("{typed}: refused ({:?})", decision.refusal));
+    assert_eq!(
+        response,
+        serde_json::to_value(&approval.user_attributes).unwrap(),
+        "{typed}: the response carries the approval's attributes"
+    );
+    approval
+}
+
+#[test]
+fn plain_usernames_never_name_a_username_in_the_response() {
+    // Even a schema and a legacy record that hold a `username` attribute do not reach it.
+    let config = MigrationConfig {
+        schema: TargetSchemaOrDefault(crate::attributes::TargetSchema::new([
+            "email",
+            "email_verified",
+            "username",
+        ])),
+        ..MigrationConfig::default()
+    };
+    let legacy = user(
+        "Name@Acme.com",
+        &[
+            ("email", "Name@Acme.com"),
+            ("email_verified", "true"),
+            ("username", "someone-else"),
+        ],
+    );
+    for typed in ["NAME@acme.com", "name@acme.com"] {
+        let approval = approve_one(typed, &legacy, &config);
+        assert!(
+            !approval.user_attributes.contains_key("username"),
+            "{typed}"
+        );
+        assert_eq!(approval.new_username, "name@acme.com");
+        assert_eq!(approval.user_attributes["email"], "Name@Acme.com");
+    }
+}
+
+#[test]
+fn email_as_username_records_the_typed_email_and_never_names_a_username() {
+    let config = new_pool(&["email"], &[]);
+    // The verified legacy value stays as it was: it is the typed one.
+    let approval = approve_one("NAME@acme.com", &verified("Name@Acme.com"), &config);
+    assert!(!approval.user_attributes.contains_key("username"));
+    assert_eq!(approval.user_attributes["email"], "Name@Acme.com");
+    assert_eq!(approval.user_attributes["email_verified"], "true");
+    assert_eq!(approval.new_username, "name@acme.com");
+    // A handle whose verified e-mail is typed.
+    let bob = user(
+        "bob",
+        &[("email", "Bob@Acme.test"), ("email_verified", "true")],
+    );
+    assert_eq!(
+        approve_one("bob@acme.test", &bob, &config).new_username,
+        "bob@acme.test"
+    );
+    // Typed as the handle: the user signs in with its e-mail from now on.
+    let by_handle = approve_one("Bob", &bob, &config);
+    assert_eq!(by_handle.new_username, "bob@acme.test");
+    assert!(!by_handle.user_attributes.contains_key("username"));
+    // An e-mail-format username without the e-mail attribute: the attribute carries it,
+    // without a verification flag the legacy pool never gave.
+    let bare = user("Old@Acme.com", &[]);
+    let approval = approve_one("old@acme.com", &bare, &config);
+    assert_eq!(approval.user_attributes["email"], "old@acme.com");
+    assert!(!approval.user_attributes.contains_key("email_verified"));
+    assert_eq!(approval.new_username, "old@acme.com");
+    // A handle with nothing to sign in with is refused: Cognito could not create it.
+    let (decision, _) = run(
+        &sign_in("carol"),
+        pending(&[user("carol", &[])]),
+        &config,
+        &["carol"],
+        &accepted(),
+    );
+    assert_eq!(decision.refusal, Some(ReasonCode::AttributesRejected));
+}
+
+#[test]
+fn an_alias_typed_goes_on_its_attribute_and_the_legacy_username_is_returned() {
+    let config = MigrationConfig {
+        legacy_sign_in: legacy_pool(&[], &["email", "preferred_username"]).legacy_sign_in,
+        ..new_pool(&[], &["email", "preferred_username"])
+    };
+    let alice = user(
+        "Alice",
+        &[
+            ("email", "Alice@Acme.test"),
+            ("email_verified", "true"),
+            ("preferred_username", "Ally"),
+        ],
+    );
+    // The attribute gets the userName exactly as Cognito sent it: Cognito compares the two.
+    let approval = approve_one("ALICE@acme.test", &alice, &config);
+    assert_eq!(approval.user_attributes["email"], "ALICE@acme.test");
+    assert_eq!(approval.user_attributes["email_verified"], "true");
+    assert_eq!(approval.user_attributes["username"], "alice");
+    assert_eq!(approval.new_username, "alice");
+    let approval = approve_one("ally", &alice, &config);
+    assert_eq!(approval.user_attributes["preferred_username"], "ally");
+    assert_eq!(approval.user_attributes["username"], "alice");
+    assert_eq!(approval.new_username, "alice");
+    // Typed as the username itself: Cognito creates it under the typed name.
+    let approval = approve_one("alice", &alice, &config);
+    assert!(!approval.user_attributes.contains_key("username"));
+    assert_eq!(approval.new_username, "alice");
+    // A legacy username in e-mail format is refused by an e-mail-alias pool: generated.
+    let bob = user(
+        "Bob@Acme.test",
+        &[
+            ("sub", "5f0c-42"),
+            ("email", "Bob@Acme.test"),
+            ("email_verified", "true"),
+            ("preferred_username", "bobby"),
+        ],
+    );
+    let approval = approve_one("bobby", &bob, &config);
+    assert_eq!(approval.user_attributes["username"], "u-5f0c-42");
+    assert_eq!(approval.user_attributes["preferred_username"], "bobby");
+    assert_eq!(approval.new_username, "u-5f0c-42");
+}
+
+#[test]
+fn an_email_format_username_typed_in_an_email_alias_pool_gets_a_generated_username() {
+    let config = new_pool(&[], &["email", "preferred_username"]);
+    let legacy = user("Name@Acme.com", &[("sub", "0D5E8A31-77")]);
+    for typed in ["name@acme.com", "NAME@ACME.COM"] {
+        let approval = approve_one(typed, &legacy, &config);
+        assert_eq!(approval.user_attributes["username"], "u-0d5e8a31-77");
+        assert_eq!(approval.user_attributes["email"], typed);
+        assert_eq!(approval.user_attributes["email_verified"], "true");
+        assert_eq!(approval.new_username, "u-0d5e8a31-77");
+        assert_eq!(
+            approval.user_attributes["custom:legacy_username"],
+            "Name@Acme.com"
+        );
+    }
+    // Where only preferred_username is an alias, the e-mail-format username is allowed.
+    let approval = approve_one(
+        "name@acme.com",
+        &legacy,
+        &new_pool(&[], &["preferred_username"]),
+    );
+    assert!(!approval.user_attributes.contains_key("username"));
+    assert_eq!(approval.new_username, "name@acme.com");
+}
+
+#[test]
+fn a_phone_alias_is_verified_on_its_attribute() {
+    let config = new_pool(&[], &["phone_number"]);
+    let carol = user(
+        "carol",
+        &[
+            ("phone_number", "+15550100"),
+            ("phone_number_verified", "true"),
+        ],
+    );
+    let approval = approve_one("+15550100", &carol, &config);
+    assert_eq!(approval.user_attributes["phone_number"], "+15550100");
+    assert_eq!(approval.user_attributes["phone_number_verified"], "true");
+    assert_eq!(approval.user_attributes["username"], "carol");
+    assert_eq!(approval.new_username, "carol");
+    // An e-mail the pool does not alias is typed as before: it becomes the username.
+    let dave = user(
+        "dave",
+        &[("email", "dave@acme.test"), ("email_verified", "true")],
+    );
+    let approval = approve_one("dave@acme.test", &dave, &config);
+    assert!(!approval.user_attributes.contains_key("username"));
+    assert_eq!(approval.new_username, "dave@acme.test");
+}
+
+#[test]
+fn only_verified_or_unflagged_aliases_are_active_and_another_holder_takes_them() {
+    let aliases: Vec<String> = ["email", "phone_number", "preferred_username"]
+        .map(str::to_owned)
+        .to_vec();
+    let attributes: BTreeMap<String, String> = [
+        ("email", "a@acme.test"),
+        ("email_verified", "true"),
+        ("phone_number", "+15550100"),
+        ("preferred_username", "ally"),
+        ("name", "A"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let active = active_aliases(&aliases, &attributes);
+    assert_eq!(
+        active,
+        [
+            ("email".to_owned(), "a@acme.test".to_owned()),
+            ("preferred_username".to_owned(), "ally".to_owned())
+        ]
+    );
+    let holder = |name: &str, attrs: &[(&str, &str)]| user(name, attrs);
+    let verified_holder = holder(
+        "other",
+        &[("email", "A@Acme.test"), ("email_verified", "true")],
+    );
+    assert!(holds_alias(&verified_holder, "alice", &active));
+    // The user being created (a retry after Cognito created it) does not take its own alias.
+    assert!(!holds_alias(&verified_holder, "OTHER", &active));
+    // An unverified e-mail is not an alias.
+    assert!(!holds_alias(
+        &holder("other", &[("email", "a@acme.test")]),
+        "alice",
+        &active
+    ));
+    assert!(holds_alias(
+        &holder("other", &[("preferred_username", "Ally")]),
+        "alice",
+        &active
+    ));
+}

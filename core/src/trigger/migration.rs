@@ -4,9 +4,11 @@
 
 use super::{Answer, Invocation, Outcome, Phase, Request, Verdict, WriteResult};
 use crate::event::TriggerSource;
-use crate::keys::canonical_username;
 use crate::ledger::{LedgerEntry, MigrationState};
-use crate::migrate::{Decision, PasswordOutcome, SignInMigration, Step, refusal_is_recordable};
+use crate::migrate::{
+    Decision, PasswordOutcome, SignInMigration, Step, active_aliases, holds_alias,
+    refusal_is_recordable,
+};
 use crate::reason::ReasonCode;
 use crate::user::LegacyUser;
 
@@ -17,6 +19,8 @@ pub(super) enum MigrationPhase<'a> {
     ExactUser,
     Checking(Box<SignInMigration<'a>>),
     Refusal(Box<Decision>),
+    /// The new pool was asked who holds the response's alias values.
+    Aliases(Box<Decision>),
     Write(Box<Decision>, String),
     Reread(Box<Decision>, String),
     /// Forgot-password: the approved user read live from the legacy pool.
@@ -58,6 +62,7 @@ impl<'a> Invocation<'a> {
                 self.done(Verdict::Refused, Some(ReasonCode::LegacyUnavailable))
             }
             (MigrationPhase::Refusal(decision), _) => self.refused(*decision),
+            (MigrationPhase::Aliases(decision), answer) => self.aliases_answered(*decision, answer),
             (MigrationPhase::Write(decision, _), Answer::Migration(WriteResult::Recorded)) => {
                 self.approved(*decision, Verdict::Approved)
             }
@@ -135,6 +140,32 @@ impl<'a> Invocation<'a> {
         self.decide(machine)
     }
 
+    /// Refuses a migration whose alias values another new-pool user holds; records it
+    /// otherwise.
+    fn aliases_answered(&mut self, decision: Decision, answer: Answer) -> Phase<'a> {
+        let Answer::NewPoolUsers(holders) = answer else {
+            // Cognito itself refuses a taken alias (forceAliasCreation is false): the check
+            // only spares the ledger an approval Cognito would not carry out.
+            self.note("The new pool could not say who holds these alias values; Cognito itself refuses a taken one.");
+            return self.record(decision);
+        };
+        let taken = decision.approval.as_ref().is_some_and(|approval| {
+            let aliases = active_aliases(
+                &self.context.config.new_pool_alias_attributes,
+                &approval.user_attributes,
+            );
+            holders
+                .iter()
+                .any(|holder| holds_alias(holder, &approval.new_username, &aliases))
+        });
+        if taken {
+            self.note("Another user of the new pool holds one of these alias values: Cognito would refuse the migration, so it is refused here.");
+            return self.done(Verdict::Refused, Some(ReasonCode::AliasTaken));
+        }
+        self.note("No other user of the new pool holds these alias values.");
+        self.record(decision)
+    }
+
     /// Runs the sign-in state machine over the candidates.
     pub(super) fn check(&mut self, found: Vec<LedgerEntry>) -> Phase<'a> {
         self.set_candidates(found);
@@ -201,10 +232,28 @@ impl<'a> Invocation<'a> {
             });
             return Phase::Migration(MigrationPhase::Live(Box::new(recorded)));
         }
-        let Ok(new_username) = canonical_username(self.event.user_name()) else {
-            return self.done(Verdict::Refused, Some(ReasonCode::EmptyIdentifier));
+        let aliases = active_aliases(
+            &self.context.config.new_pool_alias_attributes,
+            &approval.user_attributes,
+        );
+        if let Some(user_pool_id) = self.pool_id()
+            && !aliases.is_empty()
+        {
+            self.ask(Request::AliasHolders {
+                user_pool_id,
+                aliases,
+            });
+            return Phase::Migration(MigrationPhase::Aliases(Box::new(decision)));
+        }
+        self.record(decision)
+    }
+
+    /// Records the approval: the ledger claims the new username for this legacy user.
+    fn record(&mut self, decision: Decision) -> Phase<'a> {
+        let Some(approval) = &decision.approval else {
+            return self.refused(decision);
         };
-        let new_username = new_username.into_string();
+        let new_username = approval.new_username.clone();
         self.ask(Request::RecordMigration {
             legacy_username: approval.legacy_username.clone(),
             new_username: new_username.clone(),

@@ -133,7 +133,7 @@ impl<'a> Invocation<'a> {
         super::Phase::PostAuthentication(Phase::LegacyGroups { legacy_username })
     }
 
-    fn pool_id(&self) -> Option<String> {
+    pub(super) fn pool_id(&self) -> Option<String> {
         self.context
             .new_user_pool_id
             .or(self.event.user_pool_id())

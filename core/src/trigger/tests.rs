@@ -82,6 +82,7 @@ fn kinds(requests: &[Request]) -> Vec<&'static str> {
             Request::LegacyUser { .. } => "legacy-user",
             Request::CheckPassword { .. } => "password",
             Request::LedgerRecord { .. } => "record",
+            Request::AliasHolders { .. } => "alias-holders",
             Request::RecordMigration { .. } => "record-migration",
             Request::ConfirmMigration { .. } => "confirm-migration",
             Request::RecordRefusal { .. } => "record-refusal",
@@ -780,4 +781,170 @@ fn an_unconfirmed_approval_blocks_sign_ups_and_other_usernames_but_not_a_retry()
         ledger(&entries, "Name@Acme.com", WriteResult::AlreadyRecorded),
     );
     assert_eq!(outcome.verdict, Verdict::ApprovedAgain);
+}
+
+/// Runs an invocation under `config`; returns every request made and the outcome.
+fn drive_with(
+    config: &MigrationConfig,
+    event: &TriggerEvent,
+    mut script: impl FnMut(&Request) -> Answer,
+) -> (Vec<Request>, Outcome) {
+    let mut invocation = Invocation::start(event, Context::new(config, NOW));
+    let mut asked = Vec::new();
+    while let Some(request) = invocation.request() {
+        asked.push(request.clone());
+        let answer = script(request);
+        invocation.answer(answer);
+        assert!(asked.len() < 50, "the invocation does not end");
+    }
+    (asked, invocation.finish())
+}
+
+fn alias_pool() -> MigrationConfig {
+    MigrationConfig {
+        new_pool_alias_attributes: vec!["email".into(), "preferred_username".into()],
+        ..MigrationConfig::default()
+    }
+}
+
+fn holder(username: &str, attributes: &[(&str, &str)]) -> LegacyUser {
+    LegacyUser::new(
+        username,
+        attributes
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    )
+}
+
+#[test]
+fn in_an_alias_pool_the_ledger_records_the_username_the_response_names() {
+    let config = alias_pool();
+    let mut legacy = user("Name@Acme.com");
+    legacy
+        .attributes
+        .insert("sub".into(), "0d5e8a31-legacy".into());
+    let entries = [LedgerEntry::pending(legacy)];
+    let sign_in = event("user-migration-authentication", "NAME@acme.com");
+    let (asked, outcome) = drive_with(&config, &sign_in, |request| match request {
+        Request::AliasHolders { .. } => Answer::NewPoolUsers(Vec::new()),
+        other => ledger(&entries, "Name@Acme.com", WriteResult::Recorded)(other),
+    });
+    assert_eq!(
+        kinds(&asked),
+        [
+            "candidates",
+            "password",
+            "alias-holders",
+            "record-migration"
+        ]
+    );
+    assert_eq!(
+        asked[2],
+        Request::AliasHolders {
+            user_pool_id: "us-east-1_NewPool01".into(),
+            aliases: vec![("email".into(), "NAME@acme.com".into())],
+        }
+    );
+    assert_eq!(
+        asked[3],
+        Request::RecordMigration {
+            legacy_username: "Name@Acme.com".into(),
+            new_username: "u-0d5e8a31-legacy".into(),
+            at_ms: NOW,
+        }
+    );
+    assert_eq!(outcome.verdict, Verdict::Approved);
+    let response = outcome.result.unwrap();
+    let attributes = &response["response"]["userAttributes"];
+    assert_eq!(attributes["username"], "u-0d5e8a31-legacy");
+    assert_eq!(attributes["email"], "NAME@acme.com");
+    assert_eq!(attributes["email_verified"], "true");
+    assert_eq!(response["response"]["forceAliasCreation"], false);
+
+    // Post authentication comes for the username Cognito created: it is the owner.
+    let approved_entries = [LedgerEntry {
+        state: MigrationState::Approved {
+            new_username: "u-0d5e8a31-legacy".into(),
+            at_ms: NOW,
+        },
+        ..entries[0].clone()
+    }];
+    let mut raw = event("post-authentication", "u-0d5e8a31-legacy").unchanged();
+    raw["request"]["userAttributes"] = json!({
+        "sub": "new-sub", "email": "name@acme.com", "custom:legacy_username": "Name@Acme.com"
+    });
+    let post = TriggerEvent::from_value(raw).unwrap();
+    let (asked, _) = drive_with(
+        &config,
+        &post,
+        ledger(&approved_entries, "", WriteResult::Recorded),
+    );
+    assert_eq!(kinds(&asked)[..2], ["record", "confirm-migration"]);
+    // The typed e-mail names nobody there: Cognito's user is the generated one.
+    let mut raw = post.unchanged();
+    raw["userName"] = "name@acme.com".into();
+    raw["request"]["userAttributes"]["email"] = "other@acme.com".into();
+    let squatter = TriggerEvent::from_value(raw).unwrap();
+    let (_, outcome) = drive_with(
+        &config,
+        &squatter,
+        ledger(&approved_entries, "", WriteResult::Recorded),
+    );
+    assert_eq!(outcome.reason, Some(ReasonCode::NotOwner));
+}
+
+#[test]
+fn an_alias_another_new_pool_user_holds_refuses_the_migration_before_the_ledger() {
+    let config = alias_pool();
+    let entries = [pending("alice")];
+    let mut alice = entries[0].clone();
+    alice
+        .user
+        .attributes
+        .insert("email".into(), "Alice@Acme.test".into());
+    let entries = [alice];
+    let sign_in = event("user-migration-authentication", "alice@acme.test");
+    let entries = &entries;
+    let run = |holders: Vec<LegacyUser>| {
+        drive_with(&config, &sign_in, move |request| match request {
+            Request::AliasHolders { .. } => Answer::NewPoolUsers(holders.clone()),
+            other => ledger(entries, "alice", WriteResult::Recorded)(other),
+        })
+    };
+    let taken = holder(
+        "bob",
+        &[("email", "ALICE@acme.test"), ("email_verified", "true")],
+    );
+    let (asked, outcome) = run(vec![taken]);
+    assert_eq!(kinds(&asked), ["candidates", "password", "alias-holders"]);
+    assert_eq!(outcome.verdict, Verdict::Refused);
+    assert_eq!(outcome.reason, Some(ReasonCode::AliasTaken));
+    assert_eq!(outcome.result.unwrap(), sign_in.unchanged());
+    // An unverified e-mail is no alias; the user itself (a retry after Cognito created it)
+    // takes nothing from itself.
+    for holders in [
+        vec![holder("bob", &[("email", "alice@acme.test")])],
+        vec![holder(
+            "ALICE",
+            &[("email", "alice@acme.test"), ("email_verified", "true")],
+        )],
+    ] {
+        let (asked, outcome) = run(holders);
+        assert_eq!(kinds(&asked).last(), Some(&"record-migration"));
+        assert_eq!(outcome.verdict, Verdict::Approved);
+    }
+    // A new pool that cannot answer leaves the refusal of a taken alias to Cognito.
+    let (asked, outcome) = drive_with(&config, &sign_in, |request| match request {
+        Request::AliasHolders { .. } => Answer::Failed,
+        other => ledger(entries, "alice", WriteResult::Recorded)(other),
+    });
+    assert_eq!(kinds(&asked).last(), Some(&"record-migration"));
+    assert_eq!(outcome.verdict, Verdict::Approved);
+    // Without aliases, the new pool is never asked.
+    let (asked, _) = drive(&sign_in, ledger(entries, "alice", WriteResult::Recorded));
+    assert_eq!(
+        kinds(&asked),
+        ["candidates", "password", "record-migration"]
+    );
 }
