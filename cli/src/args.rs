@@ -159,7 +159,7 @@ Exit status: 0 every eligible user finished; 1 some could not be (listed)."
     #[command(
         long_about = "Read the migration variables the trigger and `finish` share (COLLISION_POLICY, \
 MFA_POLICY, TEMPORARY_PASSWORD_POLICY, MAX_CANDIDATES, DEADLINE_MS, REFUSAL_FLOOR_MS, \
-NEW_POOL_USERNAME_ATTRIBUTES, TARGET_SCHEMA, ATTRIBUTE_RENAMES, ATTRIBUTE_DROPS) from --config \
+NEW_POOL_USERNAME_ATTRIBUTES, NEW_POOL_ALIAS_ATTRIBUTES, TARGET_SCHEMA, ATTRIBUTE_RENAMES, ATTRIBUTE_DROPS) from --config \
 FILE or the environment, check them as the trigger does, and print every one with its value \
 (defaults written out): as an env file (--format env, for `finish --config`) or as the Lambda's \
 Environment JSON (--format lambda, for `aws lambda update-function-configuration --environment \

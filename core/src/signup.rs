@@ -60,7 +60,8 @@ pub fn sign_up_keys(event: &TriggerEvent) -> Vec<MatchKey> {
 /// Administrator-created users and federated sign-ins are allowed: the first is how the bulk
 /// finish creates legacy users, the second cannot shadow a password account.
 ///
-/// Only the legacy users' proven identifiers ([`LegacyUser::sign_in_identifiers`]) block a
+/// Only the legacy users' proven identifiers
+/// ([`LegacyUser::sign_in_identifiers`](crate::user::LegacyUser::sign_in_identifiers)) block a
 /// sign-up: an unverified e-mail address a legacy user once typed is not theirs to hold.
 #[must_use]
 pub fn decide_sign_up(
