@@ -59,7 +59,7 @@ def test_mixed_case_user_migrates_once_from_every_casing(env, lambda_log):
     assert groups["admins"]["Precedence"] == 1
     assert groups["admins"]["RoleArn"] == seed.ROLE_ARN.format("admins")
     # cognito-local copies groups before it makes the first tokens (real Cognito does not), so
-    # this claim alone proves little: test_tokens.py checks the pre token generation answer.
+    # this claim alone proves little: test_invoke.py checks the pre token generation answer.
     assert sorted(stack.jwt_claims(first.tokens["IdToken"]).get("cognito:groups", [])) == ["admins", "editors"]
 
     for typed in ["NAME@ACME.COM", "Name@acme.com", "name@acme.com"]:

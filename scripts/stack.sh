@@ -8,7 +8,8 @@
 #
 # cognito-local runs with two preloads: scripts/stack/case-insensitive-shim.cjs (case-insensitive
 # lookups, sub, token group overrides) and scripts/stack/cognito-rules.cjs (the rules Cognito
-# enforces per pool shape and app client). moto also holds the trigger's function record (its
+# enforces per pool shape and app client; trigger events of version "1", as Cognito sends them;
+# ForgotPassword running the forgot-password migration). moto also holds the trigger's function record (its
 # variables, and the new pool's permission to invoke it), so `cognito-migrate doctor` runs locally.
 #
 # Usage: scripts/stack.sh start|stop|status|reset|env|lambda-restart
