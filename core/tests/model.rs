@@ -396,10 +396,18 @@ impl World {
                 }
                 Answer::Done
             }
-            // A request this model does not know is answered as a failure, as a broken
-            // adapter would: the invocation must still fail closed.
-            #[allow(unreachable_patterns, reason = "new requests fail closed here")]
-            _ => Answer::Failed,
+            // The new-pool users holding any of these alias values.
+            Request::AliasHolders { aliases, .. } => Answer::NewPoolUsers(
+                self.new_pool
+                    .values()
+                    .filter(|u| {
+                        aliases
+                            .iter()
+                            .any(|(name, value)| u.attributes.get(name) == Some(value))
+                    })
+                    .map(|u| LegacyUser::new(&u.username, u.attributes.clone()))
+                    .collect(),
+            ),
         }
     }
 

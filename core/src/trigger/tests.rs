@@ -835,19 +835,20 @@ fn in_an_alias_pool_the_ledger_records_the_username_the_response_names() {
         [
             "candidates",
             "password",
+            "legacy-user",
             "alias-holders",
             "record-migration"
         ]
     );
     assert_eq!(
-        asked[2],
+        asked[3],
         Request::AliasHolders {
             user_pool_id: "us-east-1_NewPool01".into(),
             aliases: vec![("email".into(), "NAME@acme.com".into())],
         }
     );
     assert_eq!(
-        asked[3],
+        asked[4],
         Request::RecordMigration {
             legacy_username: "Name@Acme.com".into(),
             new_username: "u-0d5e8a31-legacy".into(),
@@ -917,7 +918,10 @@ fn an_alias_another_new_pool_user_holds_refuses_the_migration_before_the_ledger(
         &[("email", "ALICE@acme.test"), ("email_verified", "true")],
     );
     let (asked, outcome) = run(vec![taken]);
-    assert_eq!(kinds(&asked), ["candidates", "password", "alias-holders"]);
+    assert_eq!(
+        kinds(&asked),
+        ["candidates", "password", "legacy-user", "alias-holders"]
+    );
     assert_eq!(outcome.verdict, Verdict::Refused);
     assert_eq!(outcome.reason, Some(ReasonCode::AliasTaken));
     assert_eq!(outcome.result.unwrap(), sign_in.unchanged());
@@ -945,6 +949,6 @@ fn an_alias_another_new_pool_user_holds_refuses_the_migration_before_the_ledger(
     let (asked, _) = drive(&sign_in, ledger(entries, "alice", WriteResult::Recorded));
     assert_eq!(
         kinds(&asked),
-        ["candidates", "password", "record-migration"]
+        ["candidates", "password", "legacy-user", "record-migration"]
     );
 }
