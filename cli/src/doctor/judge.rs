@@ -7,6 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use cognito_migrate_aws::cli::doctor::{
     AttributeFacts, ClientFacts, FunctionFacts, LedgerSample, PoolFacts,
 };
+use cognito_migrate_core::attributes::STANDARD_ATTRIBUTES;
 use cognito_migrate_core::settings::TriggerConfig;
 use serde::Serialize;
 use serde_json::Value;
@@ -537,26 +538,12 @@ fn attribute<'a>(pool: &'a PoolFacts, name: &str) -> Option<&'a AttributeFacts> 
 }
 
 /// The standard attributes an app may write (every pool has them, whether or not its schema
-/// lists them; not `sub`, `identities` or the `*_verified` flags, which Cognito sets).
-const STANDARD_WRITABLE: [&str; 17] = [
-    "address",
-    "birthdate",
-    "email",
-    "family_name",
-    "gender",
-    "given_name",
-    "locale",
-    "middle_name",
-    "name",
-    "nickname",
-    "phone_number",
-    "picture",
-    "preferred_username",
-    "profile",
-    "updated_at",
-    "website",
-    "zoneinfo",
-];
+/// lists them): the core's standard attributes but the `*_verified` flags, which Cognito sets.
+fn standard_writable() -> impl Iterator<Item = &'static str> {
+    STANDARD_ATTRIBUTES
+        .into_iter()
+        .filter(|name| !name.ends_with("_verified"))
+}
 
 /// The attributes a client may write, as `--write-attributes` spells them: its own list, or
 /// for a client without one the standard attributes and every custom attribute of the schema.
@@ -572,7 +559,7 @@ fn writable_attributes(pool: &PoolFacts, client: &ClientFacts) -> Vec<String> {
             !name.starts_with("dev:")
                 && !name.ends_with("_verified")
                 && !matches!(*name, "sub" | "identities")
-                && !STANDARD_WRITABLE.contains(name)
+                && !standard_writable().any(|standard| standard == *name)
         })
         .map(|name| {
             if name.starts_with("custom:") {
@@ -581,9 +568,8 @@ fn writable_attributes(pool: &PoolFacts, client: &ClientFacts) -> Vec<String> {
                 format!("custom:{name}")
             }
         });
-    STANDARD_WRITABLE
-        .iter()
-        .map(|&name| name.to_owned())
+    standard_writable()
+        .map(str::to_owned)
         .chain(custom)
         .collect()
 }
