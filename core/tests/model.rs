@@ -1,8 +1,9 @@
 //! A model of the whole migration, checked by property: a small legacy pool (a collision pair,
 //! `ß`, `İ`, ligature and fullwidth variants, an unverified e-mail that names someone else, an
-//! alias that names someone's username, a disabled user, an SMS MFA user), the ledger, and a new
-//! pool that behaves as Cognito does (case-insensitive usernames; the migration trigger only for
-//! names it does not have; post authentication and token generation after each sign-in). Random
+//! alias that names someone's username, a disabled user, an SMS MFA user) that signed in with
+//! plain usernames, e-mail as username or aliases; the ledger; and a new pool that behaves as
+//! Cognito does (case-insensitive usernames; the migration trigger only for names it does not
+//! have; post authentication and token generation after each sign-in). Random
 //! sequences of sign-ins (right and wrong passwords, variants), forgot-password requests,
 //! sign-ups (some naming a legacy user in `custom:legacy_username`), index re-runs and legacy
 //! changes (disables, deletes, e-mail writes, group removals) run through the very
@@ -25,7 +26,7 @@ use cognito_migrate_core::migrate::{
 use cognito_migrate_core::trigger::{
     Answer, Context, Invocation, Outcome, Request, Verdict, WriteResult, filed_under,
 };
-use cognito_migrate_core::user::LegacyUser;
+use cognito_migrate_core::user::{LegacySignIn, LegacyUser};
 use cognito_migrate_core::{canonical_username, match_key};
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -744,9 +745,23 @@ proptest! {
 
     #[test]
     fn no_sequence_of_sign_ins_sign_ups_and_legacy_changes_breaks_an_identity(
+        legacy_pool in 0..3_usize,
         ops in proptest::collection::vec(op(), 1..40)
     ) {
         let mut world = World::new();
+        // The legacy pool signed in with plain usernames, with e-mail as username, or with a
+        // preferred_username alias: which values count changes, the invariants do not.
+        world.config.legacy_sign_in = match legacy_pool {
+            0 => LegacySignIn::default(),
+            1 => LegacySignIn {
+                username_attributes: vec!["email".into()],
+                alias_attributes: Vec::new(),
+            },
+            _ => LegacySignIn {
+                username_attributes: Vec::new(),
+                alias_attributes: vec!["email".into(), "preferred_username".into()],
+            },
+        };
         for op in &ops {
             world.step(op);
             world.check_invariants();
