@@ -150,7 +150,7 @@ impl Shape<'_> {
             return self.name_by_attribute(raw, typed, attributes, trace);
         }
         if typed_as != USERNAME && self.aliases(typed_as) {
-            put_alias(attributes, typed_as, raw);
+            put_alias(attributes, typed_as, raw, proven(user, typed_as, typed));
             let own =
                 canonical_username(&user.username).map_err(|_| ReasonCode::EmptyIdentifier)?;
             let username = if self.refuses_username(own.as_str()) {
@@ -170,7 +170,9 @@ impl Shape<'_> {
             } else {
                 "phone_number"
             };
-            put_alias(attributes, attribute, raw);
+            // A username in e-mail or phone format proves the user's password, not that the
+            // mailbox or phone is theirs: verified only when the legacy pool verified it.
+            put_alias(attributes, attribute, raw, proven(user, attribute, typed));
             let username = generated_username(user);
             trace.push(format!(
                 "The new pool refuses `{typed}` as a username ({attribute} is an alias): it goes on {attribute} and the user is created as `{username}`."
@@ -239,11 +241,31 @@ impl Shape<'_> {
     }
 }
 
-fn put_alias(attributes: &mut BTreeMap<String, String>, attribute: &str, value: &str) {
+/// Puts `value` on the alias `attribute`, with its verification flag: an alias is active, and
+/// receives reset codes, only once verified, so only a value the legacy pool verified is.
+fn put_alias(
+    attributes: &mut BTreeMap<String, String>,
+    attribute: &str,
+    value: &str,
+    verified: bool,
+) {
     attributes.insert(attribute.to_owned(), value.to_owned());
     if let Some(flag) = flag_of(attribute) {
-        attributes.insert(flag.to_owned(), "true".to_owned());
+        attributes.insert(flag.to_owned(), verified.to_string());
     }
+}
+
+/// True when the legacy user holds `typed` (canonical) as its verified `attribute`.
+fn proven(user: &LegacyUser, attribute: &str, typed: &str) -> bool {
+    let verified = match attribute {
+        "email" => user.email_verified(),
+        "phone_number" => user.phone_verified(),
+        _ => return false,
+    };
+    verified
+        && user
+            .attribute(attribute)
+            .is_some_and(|value| canonical_username(value).is_ok_and(|c| c.as_str() == typed))
 }
 
 /// The alias values the response makes active in a pool with `alias_attributes`: each alias

@@ -1083,7 +1083,19 @@ fn an_alias_typed_goes_on_its_attribute_and_the_legacy_username_is_returned() {
 #[test]
 fn an_email_format_username_typed_in_an_email_alias_pool_gets_a_generated_username() {
     let config = new_pool(&[], &["email", "preferred_username"]);
-    let legacy = user("Name@Acme.com", &[("sub", "0D5E8A31-77")]);
+    let legacy = user(
+        "Name@Acme.com",
+        &[
+            ("sub", "0D5E8A31-77"),
+            ("email", "name@acme.com"),
+            ("email_verified", "true"),
+        ],
+    );
+    // A username in e-mail format that the legacy pool never verified as the user's address
+    // arrives unverified: an inactive alias, which receives no reset code.
+    let unproven = user("Name@Acme.com", &[("sub", "0D5E8A31-77")]);
+    let approval = approve_one("name@acme.com", &unproven, &config);
+    assert_eq!(approval.user_attributes["email_verified"], "false");
     for typed in ["name@acme.com", "NAME@ACME.COM"] {
         let approval = approve_one(typed, &legacy, &config);
         assert_eq!(approval.user_attributes["username"], "u-0d5e8a31-77");

@@ -952,3 +952,50 @@ fn an_alias_another_new_pool_user_holds_refuses_the_migration_before_the_ledger(
         ["candidates", "password", "legacy-user", "record-migration"]
     );
 }
+
+#[test]
+fn a_username_in_email_format_never_becomes_a_verified_alias_unless_the_legacy_pool_verified_it() {
+    // Bob registered `alice@corp.test` as his username in a pool that never checked it; his
+    // own, verified address is another. A verified alias would send Alice's mailbox the reset
+    // codes of Bob's account.
+    let config = alias_pool();
+    let bob = LegacyUser::new(
+        "alice@corp.test",
+        [
+            ("sub".to_owned(), "b0b".to_owned()),
+            ("email".to_owned(), "bob@home.test".to_owned()),
+            ("email_verified".to_owned(), "true".to_owned()),
+        ]
+        .into(),
+    );
+    let entries = [LedgerEntry::pending(bob)];
+    let sign_in = event("user-migration-authentication", "alice@corp.test");
+    let (_, outcome) = drive_with(&config, &sign_in, |request| match request {
+        Request::AliasHolders { .. } => Answer::NewPoolUsers(Vec::new()),
+        other => ledger(&entries, "alice@corp.test", WriteResult::Recorded)(other),
+    });
+    assert_eq!(outcome.verdict, Verdict::Approved);
+    let response = outcome.result.unwrap();
+    let attributes = &response["response"]["userAttributes"];
+    assert_eq!(attributes["username"], "u-b0b");
+    assert_eq!(attributes["email"], "alice@corp.test");
+    assert_eq!(attributes["email_verified"], "false");
+
+    // The same name, verified by the legacy pool as the user's own address: a verified alias.
+    let mut alice = LegacyUser::new("alice@corp.test", std::collections::BTreeMap::new());
+    alice.attributes.extend([
+        ("sub".to_owned(), "a11ce".to_owned()),
+        ("email".to_owned(), "Alice@Corp.test".to_owned()),
+        ("email_verified".to_owned(), "true".to_owned()),
+    ]);
+    let entries = [LedgerEntry::pending(alice)];
+    let (_, outcome) = drive_with(&config, &sign_in, |request| match request {
+        Request::AliasHolders { .. } => Answer::NewPoolUsers(Vec::new()),
+        other => ledger(&entries, "alice@corp.test", WriteResult::Recorded)(other),
+    });
+    let response = outcome.result.unwrap();
+    assert_eq!(
+        response["response"]["userAttributes"]["email_verified"],
+        "true"
+    );
+}
