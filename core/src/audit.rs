@@ -44,6 +44,7 @@ use std::hash::{BuildHasher as _, RandomState};
 use serde::{Deserialize, Serialize};
 
 use crate::keys::{MatchKey, match_key};
+use crate::migrate::{is_email_format, is_phone_format};
 use crate::user::{LegacyUser, UserRecordError, UserStatus};
 
 use self::key::identifier_key;
@@ -819,27 +820,6 @@ fn shape_bits(facts: &UserFacts<'_>) -> u16 {
         bits |= VERIFIED_PHONE;
     }
     bits
-}
-
-/// What Cognito takes for an e-mail address in a username: something, `@`, something, no
-/// white space.
-fn is_email_format(value: &str) -> bool {
-    match value.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && !domain.is_empty()
-                && !domain.contains('@')
-                && !value.contains(char::is_whitespace)
-        }
-        None => false,
-    }
-}
-
-/// An E.164 phone number: `+` and 6 to 15 digits.
-fn is_phone_format(value: &str) -> bool {
-    value.strip_prefix('+').is_some_and(|digits| {
-        (6..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
-    })
 }
 
 /// The categories a user falls into.
