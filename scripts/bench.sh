@@ -33,7 +33,7 @@ best() { # label: the run with the shortest wall time, as "seconds MiB"
 }
 audit_file_row() {
   log "audit of a ${audit_users}-user export file: cognito-migrate next to a plain Python audit"
-  cargo build -q --release -p cognito-migrate-cli -p cognito-migrate-core --example audit_memory
+  cargo build -q --release -p cognito-migrate-cli --bin cognito-migrate && cargo build -q --release -p cognito-migrate-core --example audit_memory
   "$CARGO_TARGET_DIR/release/examples/audit_memory" generate "$audit_users" >"$work/export.json"
   for _ in $(seq "$runs"); do
     time_v ours "$CARGO_TARGET_DIR/release/cognito-migrate" audit --from-file "$work/export.json" --out-dir "$work/audit"
