@@ -96,6 +96,11 @@ const MAX_PASSES: usize = 6;
 pub(crate) fn match_key(input: &str) -> String {
     let mut current = caseless_pass(input);
     for _ in 1..MAX_PASSES {
+        // A pass leaves text folded and trimmed; once that text is ASCII, another pass changes
+        // nothing (the ASCII shortcut, held equal to this mapping, is lowercasing and trimming).
+        if current.is_ascii() {
+            break;
+        }
         let next = caseless_pass(&current);
         if next == current {
             break;
