@@ -1,17 +1,24 @@
 //! Handler time per sign-in migration without network: every AWS answer comes from
-//! `aws-smithy-mocks` on the real clients. `cargo run --release -p cognito-migrate-lambda --example handler_bench`
+//! `aws-smithy-mocks` on the real clients (the ledger query, the password check, the live read
+//! of the legacy user and the ledger write; the legacy pool's settings, read once per
+//! container, are absent, so the strict default applies). `cargo run --release -p cognito-migrate-lambda --example handler_bench`
 
 use std::time::Instant;
 
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::Credentials;
+use aws_sdk_cognitoidentityprovider::operation::admin_get_user::AdminGetUserOutput;
 use aws_sdk_cognitoidentityprovider::operation::admin_initiate_auth::AdminInitiateAuthOutput;
-use aws_sdk_cognitoidentityprovider::types::AuthenticationResultType;
+use aws_sdk_cognitoidentityprovider::types::{
+    AttributeType, AuthenticationResultType, UserStatusType,
+};
+use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput;
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_smithy_mocks::{MockResponseInterceptor, Rule, create_mock_http_client, mock};
 use cognito_migrate_aws::Clients;
-use cognito_migrate_aws::ledger::{Ledger, entry_to_items};
+use cognito_migrate_aws::ledger::{Ledger, SIGN_IN, entry_to_items};
 use cognito_migrate_aws::legacy_pool::LegacyPool;
 use cognito_migrate_aws::new_pool::NewPool;
 use cognito_migrate_core::ledger::LedgerEntry;
@@ -23,6 +30,40 @@ fn interceptor(rules: &[&Rule]) -> MockResponseInterceptor {
     rules
         .iter()
         .fold(MockResponseInterceptor::new(), |i, r| i.with_rule(r))
+}
+
+/// The ledger's record of the legacy pool's settings (read once, then kept) and the legacy
+/// user read again before the approval.
+fn settings_and_live_read() -> (Rule, Rule) {
+    // The legacy pool's settings as `index` records them: read once, then kept.
+    let settings = mock!(aws_sdk_dynamodb::Client::get_item).then_output(|| {
+        GetItemOutput::builder()
+            .item(
+                SIGN_IN,
+                AttributeValue::S(serde_json::json!({}).to_string()),
+            )
+            .build()
+    });
+    let attribute = |name: &str, value: &str| {
+        AttributeType::builder()
+            .name(name)
+            .value(value)
+            .build()
+            .expect("name is set")
+    };
+    let live =
+        mock!(aws_sdk_cognitoidentityprovider::Client::admin_get_user).then_output(move || {
+            AdminGetUserOutput::builder()
+                .username("JaneDoe")
+                .enabled(true)
+                .user_status(UserStatusType::Confirmed)
+                .user_attributes(attribute("email", "Jane.Doe@Example.com"))
+                .user_attributes(attribute("email_verified", "true"))
+                .user_attributes(attribute("sub", "s"))
+                .build()
+                .expect("username is set")
+        });
+    (settings, live)
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -47,6 +88,7 @@ async fn main() -> anyhow::Result<()> {
         "JaneDoe",
         [
             ("email".to_owned(), "Jane.Doe@Example.com".to_owned()),
+            ("email_verified".to_owned(), "true".to_owned()),
             ("sub".to_owned(), "s".to_owned()),
         ]
         .into(),
@@ -67,6 +109,7 @@ async fn main() -> anyhow::Result<()> {
                 )
                 .build()
         });
+    let (settings, live) = settings_and_live_read();
     let cognito = |rules: &[&Rule]| {
         aws_sdk_cognitoidentityprovider::Client::from_conf(
             aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
@@ -78,11 +121,11 @@ async fn main() -> anyhow::Result<()> {
     let ledger = aws_sdk_dynamodb::Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&sdk)
             .http_client(create_mock_http_client())
-            .interceptor(interceptor(&[&query, &write]))
+            .interceptor(interceptor(&[&settings, &query, &write]))
             .build(),
     );
     let clients = Clients {
-        legacy: LegacyPool::new(cognito(&[&auth]), &config.legacy),
+        legacy: LegacyPool::new(cognito(&[&auth, &live]), &config.legacy),
         new_pool: NewPool::new(cognito(&[])),
         ledger: Ledger::new(ledger, &config.ledger_table),
     };
@@ -100,10 +143,13 @@ async fn main() -> anyhow::Result<()> {
     let runs = 2_000u32;
     let started = Instant::now();
     for _ in 0..runs {
-        let response = handle(&deps, event.clone()).await.ok();
-        assert!(response.is_some_and(|r| r["response"]["finalUserStatus"] == "CONFIRMED"));
+        let response = handle(&deps, event.clone()).await?;
+        anyhow::ensure!(
+            response["response"]["finalUserStatus"] == "CONFIRMED",
+            "the migration was not approved: {response}"
+        );
     }
     let per = started.elapsed() / runs;
-    println!("handler per sign-in migration (3 mocked AWS calls, no network): {per:?}");
+    println!("handler per sign-in migration (4 mocked AWS calls, no network): {per:?}");
     Ok(())
 }

@@ -181,8 +181,11 @@ pub async fn decide(deps: &Deps, event: &TriggerEvent) -> Outcome {
             };
             // A refused sign-in comes back no sooner than the floor the core set, whatever the
             // work behind it; approvals are never held.
-            let hold = Duration::from_millis(outcome.hold_ms);
-            tokio::time::sleep(hold.saturating_sub(started.elapsed())).await;
+            // (A zero sleep is not free: tokio's timer fires it on its next tick, up to 1 ms on.)
+            let hold = Duration::from_millis(outcome.hold_ms).saturating_sub(started.elapsed());
+            if !hold.is_zero() {
+                tokio::time::sleep(hold).await;
+            }
             outcome
         }
     };

@@ -359,10 +359,11 @@ async fn a_successful_migration_costs_four_calls_once_the_settings_are_read() {
     let response = handle(&deps, sign_in("JaneDoe", PASSWORD)).await.unwrap();
     let elapsed = started.elapsed();
     assert!(approved(&response));
+    let migration_calls = stack.log.calls();
     // The legacy pool's sign-in settings are read once per container, then kept; the user is
     // read again before the approval, since the index may be stale.
     assert_eq!(
-        stack.log.calls(),
+        migration_calls,
         [
             "GetItem",
             "Query",
@@ -375,10 +376,7 @@ async fn a_successful_migration_costs_four_calls_once_the_settings_are_read() {
     let again = handle(&deps, sign_in("nobody", PASSWORD)).await.unwrap();
     assert!(!approved(&again));
     assert_eq!(stack.log.calls(), ["Query", "AdminGetUser"]);
-    eprintln!(
-        "sign-in migration against local moto: {elapsed:?}, calls {:?}",
-        stack.log.calls()
-    );
+    eprintln!("sign-in migration against local moto: {elapsed:?}, calls {migration_calls:?}");
 }
 
 #[tokio::test]
