@@ -246,7 +246,7 @@ impl<'a> Invocation<'a> {
             });
             return Phase::Migration(MigrationPhase::Live(Box::new(recorded)));
         }
-        let keys = sign_in_keys(self.context.config, approval);
+        let keys = sign_in_keys(self.context.config, approval, self.event.user_name());
         if !keys.is_empty() {
             self.ask(Request::LedgerCandidates { keys });
             return Phase::Migration(MigrationPhase::AliasOwners(Box::new(decision)));
@@ -254,12 +254,12 @@ impl<'a> Invocation<'a> {
         self.check_alias_holders(decision)
     }
 
-    /// Vets the values the response signs the new user in with against every legacy user the
-    /// ledger files under them, ranked as the legacy pool ranked them (a username, then a
-    /// verified value, then an unverified one): a value another legacy user holds more
-    /// strongly is left out, or, when the user signs in with it (the value typed, the name
-    /// recorded), the migration is refused. The case-insensitive pool would otherwise sign
-    /// that user's identifier in as this one.
+    /// Vets the values the response signs the new user in with, but the one typed (the
+    /// candidates were ranked on it), against every legacy user the ledger files under them,
+    /// ranked as the legacy pool ranked them (a username, then a verified value, then an
+    /// unverified one): a value another legacy user holds more strongly is left out, or, when
+    /// it is the name recorded, the migration is refused. The case-insensitive pool would
+    /// otherwise sign that user's identifier in as this one.
     fn aliases_owned(&mut self, mut decision: Decision, answer: Answer) -> Phase<'a> {
         let (Answer::Records(found), Some(approval)) = (answer, decision.approval.as_mut()) else {
             self.note("The ledger could not say who else holds these values: refused.");
@@ -271,6 +271,9 @@ impl<'a> Invocation<'a> {
         let recorded = match_key(&approval.new_username);
         for (name, value) in sign_in_values(self.context.config, &approval.user_attributes) {
             let key = match_key(&value);
+            if key == typed {
+                continue;
+            }
             let strength = holds(&mine, &key, legacy);
             let stronger = found.iter().any(|entry| {
                 entry.user.username != approval.legacy_username
@@ -279,7 +282,7 @@ impl<'a> Invocation<'a> {
             if !stronger {
                 continue;
             }
-            if key == typed || key == recorded {
+            if key == recorded {
                 self.note(format!(
                     "Another legacy user holds `{value}` more strongly: refused."
                 ));
@@ -369,12 +372,13 @@ fn sign_in_values(
     values
 }
 
-/// The distinct match keys of [`sign_in_values`] of an approval.
-fn sign_in_keys(config: &MigrationConfig, approval: &Approval) -> Vec<MatchKey> {
+/// The distinct match keys of [`sign_in_values`] of an approval, but `typed`.
+fn sign_in_keys(config: &MigrationConfig, approval: &Approval, typed: &str) -> Vec<MatchKey> {
+    let typed = match_key(typed);
     let mut keys: Vec<MatchKey> = Vec::new();
     for (_, value) in sign_in_values(config, &approval.user_attributes) {
         let key = match_key(&value);
-        if !key.is_empty() && !keys.contains(&key) {
+        if !key.is_empty() && key != typed && !keys.contains(&key) {
             keys.push(key);
         }
     }

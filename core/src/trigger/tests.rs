@@ -836,27 +836,19 @@ fn in_an_alias_pool_the_ledger_records_the_username_the_response_names() {
             "candidates",
             "password",
             "legacy-user",
-            "candidates",
             "alias-holders",
             "record-migration"
         ]
     );
-    // The ledger is asked who else holds the values the response signs in with.
     assert_eq!(
         asked[3],
-        Request::LedgerCandidates {
-            keys: vec![match_key("NAME@acme.com")]
-        }
-    );
-    assert_eq!(
-        asked[4],
         Request::AliasHolders {
             user_pool_id: "us-east-1_NewPool01".into(),
             aliases: vec![("email".into(), "NAME@acme.com".into())],
         }
     );
     assert_eq!(
-        asked[5],
+        asked[4],
         Request::RecordMigration {
             legacy_username: "Name@Acme.com".into(),
             new_username: "u-0d5e8a31-legacy".into(),
@@ -928,13 +920,7 @@ fn an_alias_another_new_pool_user_holds_refuses_the_migration_before_the_ledger(
     let (asked, outcome) = run(vec![taken]);
     assert_eq!(
         kinds(&asked),
-        [
-            "candidates",
-            "password",
-            "legacy-user",
-            "candidates",
-            "alias-holders"
-        ]
+        ["candidates", "password", "legacy-user", "alias-holders"]
     );
     assert_eq!(outcome.verdict, Verdict::Refused);
     assert_eq!(outcome.reason, Some(ReasonCode::AliasTaken));
