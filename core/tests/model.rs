@@ -1,13 +1,13 @@
 //! A model of the whole migration, checked by property: a small legacy pool (a collision pair,
 //! `ß`, `İ`, ligature and fullwidth variants, an unverified e-mail that names someone else, an
-//! alias that names someone's username, a disabled user, an SMS MFA user) that signed in with
-//! plain usernames, e-mail as username or aliases; the ledger; and a new pool that behaves as
-//! Cognito does for its shape, drawn per case too: plain usernames, e-mail (and phone) as
-//! username with generated usernames, or a username with e-mail, `preferred_username` (and phone)
-//! aliases. Cognito's rules are the model's: case-insensitive names; the migration trigger only
-//! for identifiers it cannot find; a verified alias, or a username attribute, belongs to one user
-//! at most; no username in an alias's format; post authentication and token generation after
-//! each sign-in. Random sequences of sign-ins (right and wrong passwords, variants, retried or
+//! alias that names someone's username and one that names someone's address, a disabled user,
+//! an SMS MFA user) that signed in with plain usernames, e-mail as username or aliases; the
+//! ledger; and a new pool that behaves as Cognito does for its shape, drawn per case too: plain
+//! usernames, e-mail (and phone) as username with generated usernames, or a username with
+//! e-mail, `preferred_username` (and phone) aliases. Cognito's rules are the model's:
+//! case-insensitive names; the migration trigger only for identifiers it cannot find; a
+//! verified alias, or a username attribute, belongs to one user at most; no username in an
+//! alias's format; post authentication and token generation after each sign-in. Random sequences of sign-ins (right and wrong passwords, variants, retried or
 //! lost responses), forgot-password requests, sign-ups in the pool's form (some naming a legacy
 //! user in `custom:legacy_username`), index re-runs and legacy changes (disables, deletes,
 //! e-mail writes, group removals) run through the very [`Invocation`] the Lambda runs, and after
@@ -17,8 +17,10 @@
 //! - every identifier the new pool signs in with names one user at most, and once it names a
 //!   person it never names another;
 //! - every user a migration created signs in only with proven identifiers of its legacy user
-//!   (or a generated username), has an e-mail or phone verified only where the legacy pool
-//!   verified that value for that user, and holds that user's password (or must reset it);
+//!   (or a generated username), none that another legacy user holds more strongly, has an
+//!   e-mail or phone verified only where the legacy pool verified that value for that user
+//!   (where reset codes go), and holds that user's password (or must reset it);
+//! - a sign-up never signs in with an identifier of a legacy user who has not moved yet;
 //! - a migration retried, or lost and tried again, names the same new user;
 //! - groups only ever land on, or are added to the tokens of, the person they were migrated for;
 //! - a refused sign-in changes nothing but refusal records.
