@@ -279,6 +279,8 @@ impl<'a> SignInMigration<'a> {
         let owned = candidates
             .iter()
             .any(|entry| match_key(&entry.user.username) == key);
+        // Likewise a verified holder outranks the unverified ones.
+        let verified_holder = self.has_verified_holder(&candidates, &key);
         let mut seen = std::collections::BTreeSet::new();
         let mut skipped = Vec::new();
         let mut exact = Vec::new();
@@ -313,7 +315,8 @@ impl<'a> SignInMigration<'a> {
                 Err(reason) => skipped.extend(reason),
             }
         }
-        let (exact, others) = self.outrank_unverified(&key, &typed, exact, others, &mut skipped);
+        let (exact, others) =
+            self.outrank_unverified(verified_holder, &typed, exact, others, &mut skipped);
         let exact_count = exact.len();
         self.queue = exact;
         self.queue.extend(others);
@@ -361,31 +364,31 @@ impl<'a> SignInMigration<'a> {
         }
     }
 
-    /// A value held verified outranks the same value held unverified: when some candidate
+    /// True when a legacy user among `candidates` proved the identifier under `key`, whether
+    /// or not it can migrate now (migrated already, disabled): the identifier stays its.
+    fn has_verified_holder(&self, candidates: &[LedgerEntry], key: &crate::keys::MatchKey) -> bool {
+        let legacy = &self.config.legacy_sign_in;
+        candidates
+            .iter()
+            .any(|entry| proof_of(&entry.user, key, legacy) == Proof::Verified)
+    }
+
+    /// A value held verified outranks the same value held unverified: when some legacy user
     /// proved the typed identifier, the candidates that hold it unverified are skipped.
     fn outrank_unverified(
         &mut self,
-        key: &crate::keys::MatchKey,
+        verified_holder: bool,
         typed: &str,
         exact: Vec<LegacyUser>,
         others: Vec<LegacyUser>,
         skipped: &mut Vec<ReasonCode>,
     ) -> (Vec<LegacyUser>, Vec<LegacyUser>) {
         let legacy = &self.config.legacy_sign_in;
-        let proof = |user: &LegacyUser| {
-            user.identifiers()
-                .filter(|(_, id)| match_key(id) == *key)
-                .map(|(name, _)| user.proves(name, legacy))
-                .max()
-                .unwrap_or(Proof::None)
-        };
-        if !exact
-            .iter()
-            .chain(&others)
-            .any(|u| proof(u) == Proof::Verified)
-        {
+        if !verified_holder {
             return (exact, others);
         }
+        let key = match_key(typed);
+        let proof = |user: &LegacyUser| proof_of(user, &key, legacy);
         let (weak, strong): (Vec<_>, Vec<_>) = exact
             .into_iter()
             .chain(others)
@@ -425,12 +428,17 @@ impl<'a> SignInMigration<'a> {
             ));
             return Err(None);
         }
+        let unconfirmed = matches!(entry.state, MigrationState::Approved { .. });
         if let Some(bound) = entry.state.bound_to()
-            && canonical_username(self.event.user_name()).is_ok_and(|c| c.as_str() == bound)
+            && (canonical_username(self.event.user_name()).is_ok_and(|c| c.as_str() == bound)
+                || (unconfirmed && self.shape().renames()))
         {
             // Cognito invokes the trigger only for users it does not have: a migration
-            // recorded under this very identifier did not complete (a timeout or a retry),
-            // so the same legacy user may be migrated again.
+            // recorded under this very identifier did not complete (a timeout or a retry), so
+            // the same legacy user may be migrated again. Where the recorded name need not be
+            // the one typed (and may come from attributes the index has stale), an approval no
+            // sign-in confirmed stays a candidate too: the ledger's conditional write approves
+            // it again only under the same name.
             self.note(format!(
                 "`{name}` was approved for this identifier before but is not in the new pool yet; it stays a candidate."
             ));
@@ -751,6 +759,13 @@ impl<'a> SignInMigration<'a> {
         Err(ReasonCode::IdentifierVariant)
     }
 
+    fn shape(&self) -> shape::Shape<'a> {
+        shape::Shape {
+            username_attributes: &self.config.new_pool_username_attributes,
+            alias_attributes: &self.config.new_pool_alias_attributes,
+        }
+    }
+
     /// Maps attributes and checks what the final status needs.
     fn approve(
         &mut self,
@@ -764,11 +779,24 @@ impl<'a> SignInMigration<'a> {
                 self.note(format!("The new pool would reject the attributes: {e}."));
                 ReasonCode::AttributesRejected
             })?;
-        let shape = shape::Shape {
-            username_attributes: &self.config.new_pool_username_attributes,
-            alias_attributes: &self.config.new_pool_alias_attributes,
-        };
-        let named = shape.name(
+        // A preferred_username alias signs its holder in with nothing to verify: the new pool
+        // gets one only where the legacy pool signed in with it too, or a name anyone typed into
+        // a profile (another user's username, say) would sign in as this user.
+        let alias = "preferred_username";
+        if self
+            .config
+            .new_pool_alias_attributes
+            .iter()
+            .any(|n| n == alias)
+            && user.proves(alias, &self.config.legacy_sign_in) == Proof::None
+            && attributes.remove(alias).is_some()
+        {
+            self.note(format!(
+                "`{}` has a {alias} the legacy pool never signed in with: it is left out.",
+                user.username
+            ));
+        }
+        let named = self.shape().name(
             user,
             self.event.user_name(),
             &typed,
@@ -821,6 +849,15 @@ pub fn decide_with(
         machine.record(outcome);
     }
     machine.finish()
+}
+
+/// How strongly `user` proves an identifier under `key`.
+fn proof_of(user: &LegacyUser, key: &crate::keys::MatchKey, legacy: &LegacySignIn) -> Proof {
+    user.identifiers()
+        .filter(|(_, id)| match_key(id) == *key)
+        .map(|(name, _)| user.proves(name, legacy))
+        .max()
+        .unwrap_or(Proof::None)
 }
 
 /// True when the ledger state lets a refusal be recorded without hiding a migration: only

@@ -128,6 +128,12 @@ impl Shape<'_> {
             || (self.aliases("phone_number") && is_phone_format(name))
     }
 
+    /// True when the name a migration records may differ from the name typed: an alias pool
+    /// names users after their legacy username, a pool with username attributes after those.
+    pub fn renames(&self) -> bool {
+        !self.username_attributes.is_empty() || !self.alias_attributes.is_empty()
+    }
+
     /// Names the new user and puts the typed value where the shape wants it, in `attributes`
     /// (the mapped `userAttributes`). `raw` is the event's `userName` exactly as received,
     /// `typed` its canonical form; `typed_as` is the identifier of the legacy user the typed
@@ -147,7 +153,7 @@ impl Shape<'_> {
         attributes.remove(USERNAME);
         let typed = typed.as_str();
         if !self.username_attributes.is_empty() {
-            return self.name_by_attribute(raw, typed, attributes, trace);
+            return self.name_by_attribute(user, raw, typed, attributes, trace);
         }
         if typed_as != USERNAME && self.aliases(typed_as) {
             put_alias(attributes, typed_as, raw, proven(user, typed_as, typed));
@@ -186,58 +192,94 @@ impl Shape<'_> {
     }
 
     /// E-mail or phone as username: Cognito generates the username, the attribute carries the
-    /// sign-in value.
+    /// sign-in value. Every such attribute signs its user in, verified or not: the response
+    /// keeps only values the legacy user verified, besides the one typed, or an address someone
+    /// typed into a profile unverified would take that address from its owner.
     fn name_by_attribute(
         &self,
+        user: &LegacyUser,
         raw: &str,
         typed: &str,
         attributes: &mut BTreeMap<String, String>,
         trace: &mut Vec<String>,
     ) -> Result<NewPoolName, ReasonCode> {
-        let same = |value: &str| canonical_username(value).is_ok_and(|c| c.as_str() == typed);
+        let named = self
+            .name_by_typed_attribute(raw, typed, attributes, trace)
+            .or_else(|| self.name_by_proven_attribute(user, attributes, trace));
+        let Some((kept, recorded)) = named else {
+            trace.push(format!(
+                "The new pool signs in with {}, and the user has none it proved to sign in with.",
+                self.username_attributes.join(" or ")
+            ));
+            return Err(ReasonCode::AttributesRejected);
+        };
         for name in self.username_attributes {
-            let fits = match name.as_str() {
-                "email" => is_email_format(typed),
-                "phone_number" => is_phone_format(typed),
-                _ => false,
-            };
-            if !fits {
-                continue;
-            }
-            if !attributes.get(name).is_some_and(|value| same(value)) {
-                // The typed value was the legacy sign-in name; another value of the attribute
-                // would leave the user unable to sign in with what it typed. Its verification
-                // flag belonged to the old value.
-                attributes.insert(name.clone(), raw.to_owned());
+            let unproven = attributes.get(name).is_some_and(|value| {
+                !canonical_username(value).is_ok_and(|c| proven(user, name, c.as_str()))
+            });
+            if *name != kept && unproven {
+                attributes.remove(name);
                 if let Some(flag) = flag_of(name) {
                     attributes.remove(flag);
                 }
-            }
-            trace.push(format!(
-                "The new pool signs in with {name}: Cognito generates the username, {name} is `{typed}`."
-            ));
-            return Ok(NewPoolName {
-                recorded: typed.to_owned(),
-            });
-        }
-        // Typed as a plain username: the user signs in from now on with its attribute.
-        for name in self.username_attributes {
-            if let Some(value) = attributes.get(name)
-                && let Ok(value) = canonical_username(value)
-            {
                 trace.push(format!(
-                    "The new pool signs in with {name}: the user signs in with `{value}` from now on."
+                    "The user's {name} is not verified as its own: it is left out, or the user would sign in with it."
                 ));
-                return Ok(NewPoolName {
-                    recorded: value.into_string(),
-                });
+            }
+        }
+        Ok(NewPoolName { recorded })
+    }
+
+    /// The sign-in attribute the typed value fits, set to it, and the value.
+    fn name_by_typed_attribute(
+        &self,
+        raw: &str,
+        typed: &str,
+        attributes: &mut BTreeMap<String, String>,
+        trace: &mut Vec<String>,
+    ) -> Option<(String, String)> {
+        let same = |value: &str| canonical_username(value).is_ok_and(|c| c.as_str() == typed);
+        let name = self
+            .username_attributes
+            .iter()
+            .find(|name| match name.as_str() {
+                "email" => is_email_format(typed),
+                "phone_number" => is_phone_format(typed),
+                _ => false,
+            })?;
+        if !attributes.get(name).is_some_and(|value| same(value)) {
+            // The typed value was the legacy sign-in name; another value of the attribute
+            // would leave the user unable to sign in with what it typed. Its verification
+            // flag belonged to the old value.
+            attributes.insert(name.clone(), raw.to_owned());
+            if let Some(flag) = flag_of(name) {
+                attributes.remove(flag);
             }
         }
         trace.push(format!(
-            "The new pool signs in with {}, and the user has none to sign in with.",
-            self.username_attributes.join(" or ")
+            "The new pool signs in with {name}: Cognito generates the username, {name} is `{typed}`."
         ));
-        Err(ReasonCode::AttributesRejected)
+        Some((name.clone(), typed.to_owned()))
+    }
+
+    /// Typed as a plain username: the first sign-in attribute the legacy user verified, which
+    /// the user signs in with from now on, and its value.
+    fn name_by_proven_attribute(
+        &self,
+        user: &LegacyUser,
+        attributes: &BTreeMap<String, String>,
+        trace: &mut Vec<String>,
+    ) -> Option<(String, String)> {
+        self.username_attributes.iter().find_map(|name| {
+            let value = canonical_username(attributes.get(name)?).ok()?;
+            if !proven(user, name, value.as_str()) {
+                return None;
+            }
+            trace.push(format!(
+                "The new pool signs in with {name}: the user signs in with `{value}` from now on."
+            ));
+            Some((name.clone(), value.into_string()))
+        })
     }
 }
 

@@ -1185,3 +1185,140 @@ fn only_verified_or_unflagged_aliases_are_active_and_another_holder_takes_them()
         &active
     ));
 }
+
+#[test]
+fn where_email_is_the_username_a_handle_never_signs_in_with_an_address_it_did_not_verify() {
+    // Mallory typed someone else's address into her legacy profile, unverified. Where e-mail
+    // is the username, any address on the user signs it in, verified or not: she would sign in
+    // as that address, and its owner never again.
+    let config = new_pool(&["email", "phone_number"], &[]);
+    let mallory = user(
+        "mallory",
+        &[
+            ("email", "VICTIM@acme.test"),
+            ("phone_number", "+15550100"),
+            ("phone_number_verified", "true"),
+        ],
+    );
+    for typed in ["mallory", "+15550100"] {
+        let approval = approve_one(typed, &mallory, &config);
+        assert_eq!(approval.new_username, "+15550100", "{typed}");
+        assert!(!approval.user_attributes.contains_key("email"), "{typed}");
+    }
+    // With nothing verified to sign in with, she is refused.
+    let (decision, _) = run(
+        &sign_in("mallory"),
+        pending(&[user("mallory", &[("email", "VICTIM@acme.test")])]),
+        &config,
+        &["mallory"],
+        &accepted(),
+    );
+    assert_eq!(decision.refusal, Some(ReasonCode::AttributesRejected));
+}
+
+#[test]
+fn a_preferred_username_the_legacy_pool_never_signed_in_with_is_no_alias_of_the_new_pool() {
+    // Nick's profile says `Boss`, another user's username; his legacy pool never signed in
+    // with it. As an alias it would sign `boss` in as Nick.
+    let mut config = new_pool(&[], &["email", "preferred_username"]);
+    let nick = user("nick", &[("preferred_username", "Boss")]);
+    let approval = approve_one("nick", &nick, &config);
+    assert!(!approval.user_attributes.contains_key("preferred_username"));
+    // Where the legacy pool signed in with it, it stays (the trigger then asks the ledger
+    // whether another legacy user holds it more strongly).
+    config.legacy_sign_in.alias_attributes = vec!["preferred_username".into()];
+    let approval = approve_one("nick", &nick, &config);
+    assert_eq!(approval.user_attributes["preferred_username"], "Boss");
+}
+
+#[test]
+fn an_unconfirmed_approval_under_a_name_other_than_the_one_typed_may_repeat() {
+    // Cognito retries an alias sign-in whose answer came too late: the ledger holds the
+    // approval under the generated username, not under the address typed.
+    let config = new_pool(&[], &["email"]);
+    let legacy = user(
+        "Name@Acme.com",
+        &[
+            ("sub", "0d5e"),
+            ("email", "Name@Acme.com"),
+            ("email_verified", "true"),
+        ],
+    );
+    let first = approve_one("name@acme.com", &legacy, &config);
+    assert_eq!(first.new_username, "u-0d5e");
+    let approved = LedgerEntry {
+        user: legacy,
+        state: MigrationState::Approved {
+            new_username: first.new_username.clone(),
+            at_ms: 1,
+        },
+        groups_copied: false,
+        groups_copied_at_ms: None,
+    };
+    let again = |entry: &LedgerEntry, config: &MigrationConfig| {
+        run(
+            &sign_in("name@acme.com"),
+            vec![entry.clone()],
+            config,
+            &["Name@Acme.com"],
+            &accepted(),
+        )
+    };
+    let (decision, _) = again(&approved, &config);
+    assert_eq!(decision.approval.unwrap().new_username, "u-0d5e");
+    // Confirmed by a sign-in, the user is in the new pool: no longer a candidate.
+    let migrated = LedgerEntry {
+        state: MigrationState::Migrated {
+            new_username: "u-0d5e".into(),
+            at_ms: 2,
+            new_sub: Some("new-sub".into()),
+        },
+        ..approved.clone()
+    };
+    let (decision, checked) = again(&migrated, &config);
+    assert!(checked.is_empty());
+    assert_eq!(decision.reason(), Some(ReasonCode::AlreadyMigrated));
+    // With plain usernames the name recorded is the name typed: another one is another
+    // migration.
+    let (decision, checked) = again(&approved, &MigrationConfig::default());
+    assert!(checked.is_empty());
+    assert_eq!(decision.reason(), Some(ReasonCode::AlreadyMigrated));
+}
+
+#[test]
+fn a_verified_holder_outranks_an_unverified_one_even_when_it_cannot_migrate_now() {
+    // The owner proved the address; the claimant only signed in with it unverified. The owner
+    // being disabled, or in the new pool already, does not hand the address to the claimant.
+    let config = legacy_pool(&["email"], &[]);
+    let claimant = user("1111-uuid", &[("email", "NAME@acme.test")]);
+    let owner = user(
+        "2222-uuid",
+        &[("email", "name@acme.test"), ("email_verified", "true")],
+    );
+    let mut disabled = owner.clone();
+    disabled.enabled = false;
+    let migrated = LedgerEntry {
+        user: owner,
+        state: MigrationState::Migrated {
+            new_username: "name@acme.test".into(),
+            at_ms: 1,
+            new_sub: Some("new-sub".into()),
+        },
+        groups_copied: true,
+        groups_copied_at_ms: None,
+    };
+    for entries in [
+        pending(&[claimant.clone(), disabled]),
+        vec![LedgerEntry::pending(claimant.clone()), migrated],
+    ] {
+        let (decision, checked) = run(
+            &sign_in("NAME@acme.test"),
+            entries,
+            &config,
+            &["1111-uuid"],
+            &accepted(),
+        );
+        assert!(!checked.contains(&"1111-uuid".to_owned()), "{checked:?}");
+        assert!(decision.approval.is_none());
+    }
+}

@@ -5,12 +5,15 @@
 use super::{Answer, Invocation, Outcome, Phase, Request, Verdict, WriteResult};
 use crate::event::TriggerSource;
 use crate::ledger::{LedgerEntry, MigrationState};
+use std::collections::BTreeMap;
+
+use crate::keys::{MatchKey, canonical_username, match_key};
 use crate::migrate::{
-    Decision, PasswordOutcome, SignInMigration, Step, active_aliases, holds_alias,
-    refusal_is_recordable,
+    Approval, Decision, MigrationConfig, PasswordOutcome, SignInMigration, Step, active_aliases,
+    holds_alias, refusal_is_recordable,
 };
 use crate::reason::ReasonCode;
-use crate::user::LegacyUser;
+use crate::user::{LegacySignIn, LegacyUser, Proof};
 
 /// Where a migration stands.
 #[derive(Debug)]
@@ -19,6 +22,8 @@ pub(super) enum MigrationPhase<'a> {
     ExactUser,
     Checking(Box<SignInMigration<'a>>),
     Refusal(Box<Decision>),
+    /// The ledger was asked which legacy users hold the values the response signs in with.
+    AliasOwners(Box<Decision>),
     /// The new pool was asked who holds the response's alias values.
     Aliases(Box<Decision>),
     Write(Box<Decision>, String),
@@ -62,6 +67,9 @@ impl<'a> Invocation<'a> {
                 self.done(Verdict::Refused, Some(ReasonCode::LegacyUnavailable))
             }
             (MigrationPhase::Refusal(decision), _) => self.refused(*decision),
+            (MigrationPhase::AliasOwners(decision), answer) => {
+                self.aliases_owned(*decision, answer)
+            }
             (MigrationPhase::Aliases(decision), answer) => self.aliases_answered(*decision, answer),
             (MigrationPhase::Write(decision, _), Answer::Migration(WriteResult::Recorded)) => {
                 self.approved(*decision, Verdict::Approved)
@@ -149,14 +157,20 @@ impl<'a> Invocation<'a> {
             self.note("The new pool could not say who holds these alias values; Cognito itself refuses a taken one.");
             return self.record(decision);
         };
+        let config = self.context.config;
         let taken = decision.approval.as_ref().is_some_and(|approval| {
-            let aliases = active_aliases(
-                &self.context.config.new_pool_alias_attributes,
-                &approval.user_attributes,
-            );
-            holders
-                .iter()
-                .any(|holder| holds_alias(holder, &approval.new_username, &aliases))
+            let aliases =
+                active_aliases(&config.new_pool_alias_attributes, &approval.user_attributes);
+            let usernames = username_values(config, &approval.user_attributes);
+            let same = |a: &str, b: &str| {
+                canonical_username(a).is_ok_and(|a| canonical_username(b).is_ok_and(|b| a == b))
+            };
+            holders.iter().any(|holder| {
+                holds_alias(holder, &approval.new_username, &aliases)
+                    || usernames.iter().any(|(name, value)| {
+                        holder.attribute(name).is_some_and(|held| same(held, value))
+                    })
+            })
         });
         if taken {
             self.note("Another user of the new pool holds one of these alias values: Cognito would refuse the migration, so it is refused here.");
@@ -232,10 +246,68 @@ impl<'a> Invocation<'a> {
             });
             return Phase::Migration(MigrationPhase::Live(Box::new(recorded)));
         }
-        let aliases = active_aliases(
-            &self.context.config.new_pool_alias_attributes,
-            &approval.user_attributes,
-        );
+        let keys = sign_in_keys(self.context.config, approval, self.event.user_name());
+        if !keys.is_empty() {
+            self.ask(Request::LedgerCandidates { keys });
+            return Phase::Migration(MigrationPhase::AliasOwners(Box::new(decision)));
+        }
+        self.check_alias_holders(decision)
+    }
+
+    /// Vets the values the response signs the new user in with, but the one typed (the
+    /// candidates were ranked on it), against every legacy user the ledger files under them,
+    /// ranked as the legacy pool ranked them (a username, then a verified value, then an
+    /// unverified one): a value another legacy user holds more strongly is left out, or, when
+    /// it is the name recorded, the migration is refused. The case-insensitive pool would
+    /// otherwise sign that user's identifier in as this one.
+    fn aliases_owned(&mut self, mut decision: Decision, answer: Answer) -> Phase<'a> {
+        let (Answer::Records(found), Some(approval)) = (answer, decision.approval.as_mut()) else {
+            self.note("The ledger could not say who else holds these values: refused.");
+            return self.done(Verdict::Refused, Some(ReasonCode::LedgerUnavailable));
+        };
+        let legacy = &self.context.config.legacy_sign_in;
+        let mine = LegacyUser::new(&approval.legacy_username, approval.user_attributes.clone());
+        let typed = match_key(self.event.user_name());
+        let recorded = match_key(&approval.new_username);
+        for (name, value) in sign_in_values(self.context.config, &approval.user_attributes) {
+            let key = match_key(&value);
+            if key == typed {
+                continue;
+            }
+            let strength = holds(&mine, &key, legacy);
+            let stronger = found.iter().any(|entry| {
+                entry.user.username != approval.legacy_username
+                    && holds(&entry.user, &key, legacy) > strength
+            });
+            if !stronger {
+                continue;
+            }
+            if key == recorded {
+                self.note(format!(
+                    "Another legacy user holds `{value}` more strongly: refused."
+                ));
+                return self.done(Verdict::Refused, Some(ReasonCode::IdentifierOwned));
+            }
+            self.note(format!(
+                "Another legacy user holds the {name} `{value}` more strongly: it is left out."
+            ));
+            let mut response = decision.response["response"]["userAttributes"].as_object_mut();
+            for attribute in [name.clone(), format!("{name}_verified")] {
+                approval.user_attributes.remove(&attribute);
+                if let Some(attributes) = &mut response {
+                    attributes.remove(&attribute);
+                }
+            }
+        }
+        self.check_alias_holders(decision)
+    }
+
+    /// Asks the new pool who holds the response's active alias values, if any.
+    fn check_alias_holders(&mut self, decision: Decision) -> Phase<'a> {
+        let Some(approval) = &decision.approval else {
+            return self.refused(decision);
+        };
+        let aliases = sign_in_values(self.context.config, &approval.user_attributes);
         if let Some(user_pool_id) = self.pool_id()
             && !aliases.is_empty()
         {
@@ -274,4 +346,56 @@ impl<'a> Invocation<'a> {
         outcome.approval = decision.approval;
         self.finish_with(outcome)
     }
+}
+
+/// Where e-mail or phone is the username, each value the response sets signs its user in,
+/// verified or not, and belongs to one user only: Cognito refuses a migration that repeats one.
+fn username_values(
+    config: &MigrationConfig,
+    attributes: &BTreeMap<String, String>,
+) -> Vec<(String, String)> {
+    config
+        .new_pool_username_attributes
+        .iter()
+        .filter_map(|name| Some((name.clone(), attributes.get(name)?.clone())))
+        .collect()
+}
+
+/// The values the response signs the new user in with: its active aliases and username
+/// attributes.
+fn sign_in_values(
+    config: &MigrationConfig,
+    attributes: &BTreeMap<String, String>,
+) -> Vec<(String, String)> {
+    let mut values = active_aliases(&config.new_pool_alias_attributes, attributes);
+    values.extend(username_values(config, attributes));
+    values
+}
+
+/// The distinct match keys of [`sign_in_values`] of an approval, but `typed`.
+fn sign_in_keys(config: &MigrationConfig, approval: &Approval, typed: &str) -> Vec<MatchKey> {
+    let typed = match_key(typed);
+    let mut keys: Vec<MatchKey> = Vec::new();
+    for (_, value) in sign_in_values(config, &approval.user_attributes) {
+        let key = match_key(&value);
+        if !key.is_empty() && key != typed && !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys
+}
+
+/// How strongly `user` holds an identifier under `key`: 3 as its username, 2 verified, 1 as a
+/// name the legacy pool signed in with unverified, 0 not at all.
+fn holds(user: &LegacyUser, key: &MatchKey, legacy: &LegacySignIn) -> u8 {
+    user.identifiers()
+        .filter(|(_, value)| match_key(value) == *key)
+        .map(|(name, _)| match (name, user.proves(name, legacy)) {
+            ("username", _) => 3,
+            (_, Proof::Verified) => 2,
+            (_, Proof::Unverified) => 1,
+            (_, Proof::None) => 0,
+        })
+        .max()
+        .unwrap_or(0)
 }

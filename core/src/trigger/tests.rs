@@ -999,3 +999,101 @@ fn a_username_in_email_format_never_becomes_a_verified_alias_unless_the_legacy_p
         "true"
     );
 }
+
+#[test]
+fn a_sign_in_value_another_legacy_user_holds_more_strongly_never_reaches_the_new_pool() {
+    // Nick's preferred_username `Boss` was his alias in a case-sensitive legacy pool; in the
+    // case-insensitive new one it would sign in `boss`, another user's username.
+    let mut config = alias_pool();
+    config.legacy_sign_in.alias_attributes = vec!["preferred_username".into()];
+    let entries = [
+        LedgerEntry::pending(holder("nick", &[("preferred_username", "Boss")])),
+        pending("boss"),
+    ];
+    let sign_in = event("user-migration-authentication", "nick");
+    let (asked, outcome) = drive_with(&config, &sign_in, |request| match request {
+        Request::AliasHolders { .. } => Answer::NewPoolUsers(Vec::new()),
+        other => ledger(&entries, "nick", WriteResult::Recorded)(other),
+    });
+    assert!(asked.contains(&Request::LedgerCandidates {
+        keys: vec![match_key("Boss")]
+    }));
+    assert_eq!(outcome.verdict, Verdict::Approved);
+    let approval = outcome.approval.clone().unwrap();
+    assert!(!approval.user_attributes.contains_key("preferred_username"));
+    let response = outcome.result.unwrap();
+    assert!(response["response"]["userAttributes"]["preferred_username"].is_null());
+
+    // Where e-mail is the username and the address Mallory verified is another user's
+    // username, she would sign in with it: refused. So is a ledger that cannot say.
+    let config = MigrationConfig {
+        new_pool_username_attributes: vec!["email".into()],
+        ..MigrationConfig::default()
+    };
+    let entries = [
+        LedgerEntry::pending(holder(
+            "mallory",
+            &[("email", "Boss@acme.test"), ("email_verified", "true")],
+        )),
+        pending("boss@acme.test"),
+    ];
+    let sign_in = event("user-migration-authentication", "mallory");
+    let (_, outcome) = drive_with(&config, &sign_in, |request| match request {
+        Request::AliasHolders { .. } => Answer::NewPoolUsers(Vec::new()),
+        other => ledger(&entries, "mallory", WriteResult::Recorded)(other),
+    });
+    assert_eq!(outcome.verdict, Verdict::Refused);
+    assert_eq!(outcome.reason, Some(ReasonCode::IdentifierOwned));
+    let mut queries = 0;
+    let (_, outcome) = drive_with(&config, &sign_in, |request| match request {
+        Request::LedgerCandidates { .. } if queries > 0 => Answer::Failed,
+        other => {
+            queries += usize::from(matches!(other, Request::LedgerCandidates { .. }));
+            ledger(&entries[..1], "mallory", WriteResult::Recorded)(other)
+        }
+    });
+    assert_eq!(outcome.reason, Some(ReasonCode::LedgerUnavailable));
+}
+
+#[test]
+fn where_email_is_the_username_an_address_another_new_pool_user_has_refuses_the_migration() {
+    // Sam signs in with his phone; his verified address is also another new-pool user's
+    // (the legacy pool had it twice). Where e-mail is the username it signs in whoever has
+    // it, verified or not: Cognito would refuse, so the trigger does, before the ledger.
+    let config = MigrationConfig {
+        new_pool_username_attributes: vec!["email".into(), "phone_number".into()],
+        ..MigrationConfig::default()
+    };
+    let entries = [LedgerEntry::pending(holder(
+        "sam",
+        &[
+            ("phone_number", "+15550100"),
+            ("phone_number_verified", "true"),
+            ("email", "shared@acme.test"),
+            ("email_verified", "true"),
+        ],
+    ))];
+    let sign_in = event("user-migration-authentication", "+15550100");
+    let entries = &entries;
+    let run = |holders: Vec<LegacyUser>| {
+        drive_with(&config, &sign_in, move |request| match request {
+            Request::AliasHolders { .. } => Answer::NewPoolUsers(holders.clone()),
+            other => ledger(entries, "sam", WriteResult::Recorded)(other),
+        })
+    };
+    let (asked, outcome) = run(vec![holder(
+        "5f1c-generated",
+        &[("email", "SHARED@acme.test")],
+    )]);
+    assert!(asked.contains(&Request::AliasHolders {
+        user_pool_id: "us-east-1_NewPool01".into(),
+        aliases: vec![
+            ("email".into(), "shared@acme.test".into()),
+            ("phone_number".into(), "+15550100".into())
+        ],
+    }));
+    assert!(!kinds(&asked).contains(&"record-migration"));
+    assert_eq!(outcome.reason, Some(ReasonCode::AliasTaken));
+    let (_, outcome) = run(Vec::new());
+    assert_eq!(outcome.verdict, Verdict::Approved);
+}
