@@ -426,11 +426,13 @@ impl<'a> SignInMigration<'a> {
             return Err(None);
         }
         if let Some(bound) = entry.state.bound_to()
-            && canonical_username(self.event.user_name()).is_ok_and(|c| c.as_str() == bound)
+            && (canonical_username(self.event.user_name()).is_ok_and(|c| c.as_str() == bound)
+                || self.new_username(&user).is_some_and(|named| named == bound))
         {
             // Cognito invokes the trigger only for users it does not have: a migration
-            // recorded under this very identifier did not complete (a timeout or a retry),
-            // so the same legacy user may be migrated again.
+            // recorded under this very identifier, or under the username this sign-in would
+            // give the user (an alias typed in a pool with aliases), did not complete (a
+            // timeout or a retry), so the same legacy user may be migrated again.
             self.note(format!(
                 "`{name}` was approved for this identifier before but is not in the new pool yet; it stays a candidate."
             ));
@@ -734,13 +736,7 @@ impl<'a> SignInMigration<'a> {
     ) -> Result<(crate::keys::CanonicalUsername, &'static str), ReasonCode> {
         let typed =
             canonical_username(self.event.user_name()).map_err(|_| ReasonCode::EmptyIdentifier)?;
-        let key = match_key(self.event.user_name());
-        let registered = user
-            .sign_in_identifiers(&self.config.legacy_sign_in)
-            .filter(|(_, id)| match_key(id) == key)
-            .find(|(_, id)| canonical_username(id).is_ok_and(|c| c == typed))
-            .map(|(name, _)| name);
-        if let Some(name) = registered {
+        if let Some(name) = self.registered_identifier(user, &typed) {
             return Ok((typed, name));
         }
         self.note(format!(
@@ -749,6 +745,42 @@ impl<'a> SignInMigration<'a> {
             typed.as_str()
         ));
         Err(ReasonCode::IdentifierVariant)
+    }
+
+    /// Which identifier of the user the typed name is, once canonicalised, if it is one as
+    /// registered.
+    fn registered_identifier(
+        &self,
+        user: &LegacyUser,
+        typed: &crate::keys::CanonicalUsername,
+    ) -> Option<&'static str> {
+        let key = match_key(self.event.user_name());
+        user.sign_in_identifiers(&self.config.legacy_sign_in)
+            .filter(|(_, id)| match_key(id) == key)
+            .find(|(_, id)| canonical_username(id).is_ok_and(|c| c == *typed))
+            .map(|(name, _)| name)
+    }
+
+    /// The new pool's username a migration of `user` by this sign-in would record, if it can
+    /// be named at all (nothing is noted).
+    fn new_username(&self, user: &LegacyUser) -> Option<String> {
+        let typed = canonical_username(self.event.user_name()).ok()?;
+        let typed_as = self.registered_identifier(user, &typed)?;
+        let shape = shape::Shape {
+            username_attributes: &self.config.new_pool_username_attributes,
+            alias_attributes: &self.config.new_pool_alias_attributes,
+        };
+        shape
+            .name(
+                user,
+                self.event.user_name(),
+                &typed,
+                typed_as,
+                &mut BTreeMap::new(),
+                &mut Vec::new(),
+            )
+            .ok()
+            .map(|named| named.recorded)
     }
 
     /// Maps attributes and checks what the final status needs.

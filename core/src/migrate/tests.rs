@@ -1185,3 +1185,49 @@ fn only_verified_or_unflagged_aliases_are_active_and_another_holder_takes_them()
         &active
     ));
 }
+
+#[test]
+fn an_approval_under_the_username_an_alias_sign_in_gives_may_repeat() {
+    // Approved, but the new-pool user was never created (a timeout, a crash): the user types
+    // the e-mail alias again, and the username that gives is the one approved before.
+    let config = new_pool(&[], &["email", "preferred_username"]);
+    let approved = |legacy: &LegacyUser, new_username: &str| LedgerEntry {
+        user: legacy.clone(),
+        state: MigrationState::Approved {
+            new_username: new_username.into(),
+            at_ms: 1,
+        },
+        groups_copied: false,
+        groups_copied_at_ms: None,
+    };
+    let handle = user(
+        "Cora",
+        &[("email", "Cora@Acme.com"), ("email_verified", "true")],
+    );
+    let email_named = verified("Cora.Crashed@Acme.com");
+    for (legacy, new_username) in [
+        (&handle, "cora".to_owned()),
+        (&email_named, generated_username(&email_named)),
+    ] {
+        let typed = legacy.attributes["email"].to_lowercase();
+        let (decision, checked) = run(
+            &sign_in(&typed),
+            vec![approved(legacy, &new_username)],
+            &config,
+            &[legacy.username.as_str()],
+            &accepted(),
+        );
+        assert_eq!(checked, std::slice::from_ref(&legacy.username), "{typed}");
+        assert_eq!(decision.approval.unwrap().new_username, new_username);
+        // Approved under another username: skipped, as before.
+        let (decision, checked) = run(
+            &sign_in(&typed),
+            vec![approved(legacy, "someone-else")],
+            &config,
+            &[legacy.username.as_str()],
+            &accepted(),
+        );
+        assert!(checked.is_empty(), "{typed}");
+        assert_eq!(decision.reason(), Some(ReasonCode::AlreadyMigrated));
+    }
+}
