@@ -52,7 +52,8 @@ mod shape;
 pub use crate::reason::ReasonCode;
 pub use password::{Challenge, PasswordOutcome};
 pub use shape::{
-    active_aliases, generated_username, holds_alias, is_email_format, is_phone_format,
+    active_aliases, generated_username, holds_alias, is_email_format, is_generated_username,
+    is_phone_format,
 };
 
 /// `response.finalUserStatus`.
