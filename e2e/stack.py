@@ -81,15 +81,6 @@ def migrated_username(env: dict[str, str], user: seed.Scenario, typed: str) -> s
     return typed.lower()
 
 
-def new_account(env: dict[str, str], handle: str, email: str) -> tuple[str, str]:
-    """(username, email) of an account someone opens in the new pool's shape: the handle with
-    its email, the address as the username where email is the username, a handle (never an
-    address) where email is an alias."""
-    if new_pool_shape(env) == "email":
-        return email, email
-    return handle, email
-
-
 def client(service: str, endpoint: str):
     return boto3.client(
         service,
