@@ -9,6 +9,7 @@ checked after every test in pytest's captured output and at the end in every ser
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -29,7 +30,8 @@ def env(tmp_path_factory) -> dict[str, str]:
     started = time.monotonic()
     subprocess.run(["bash", str(stack.ROOT / "scripts/stack.sh"), "reset"], check=True, capture_output=True, timeout=600)
     env = stack.read_env()
-    stats = seed.seed(env)
+    # E2E_BULK: how many ordinary users besides the scenario users (seed.py's default when unset).
+    stats = seed.seed(env, **({"bulk": int(os.environ["E2E_BULK"])} if os.environ.get("E2E_BULK") else {}))
     out = tmp_path_factory.mktemp("audit")
     stack.run_cli(env, "audit", "--legacy-pool-id", env["LEGACY_USER_POOL_ID"], "--out-dir", str(out))
     env["AUDIT_JSON"] = str(out / "audit.json")

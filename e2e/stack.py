@@ -38,6 +38,49 @@ def new_pool_shape(env: dict[str, str]) -> str:
     return env.get("NEW_POOL_SHAPE", "username")
 
 
+def legacy_pool_shape(env: dict[str, str]) -> str:
+    """The legacy pool's sign-in shape (`username`, `email`, `alias`; e2e/seed.py)."""
+    return env.get("LEGACY_POOL_SHAPE", "username")
+
+
+_legacy_usernames: dict[tuple[str, str], str] = {}
+
+
+def legacy_username(env: dict[str, str], user: seed.Scenario) -> str:
+    """The username the legacy pool holds a scenario user under, as e2e/seed.py created it: as
+    written, the handle of an alias pool, or the username Cognito generated where the email is
+    the username (found by the email, which is unique there to the letter)."""
+    if legacy_pool_shape(env) != "email":
+        return seed.in_shape(user, legacy_pool_shape(env), 0).username
+    key = (env["LEGACY_USER_POOL_ID"], user.email)
+    if key not in _legacy_usernames:
+        found = legacy_idp(env).list_users(UserPoolId=env["LEGACY_USER_POOL_ID"], Filter=f'email = "{user.email}"')
+        [name] = [
+            u["Username"]
+            for u in found["Users"]
+            if {"Name": "email", "Value": user.email} in u["Attributes"]
+        ]
+        _legacy_usernames[key] = name
+    return _legacy_usernames[key]
+
+
+def legacy_sub(env: dict[str, str], user: seed.Scenario) -> str:
+    legacy = legacy_idp(env).admin_get_user(UserPoolId=env["LEGACY_USER_POOL_ID"], Username=legacy_username(env, user))
+    return {a["Name"]: a["Value"] for a in legacy["UserAttributes"]}["sub"]
+
+
+def migrated_username(env: dict[str, str], user: seed.Scenario, typed: str) -> str:
+    """The new pool's username the trigger records (ledger `newUsername`) for a user who signs
+    in by typing their email address: the address in lower case, except where email is an alias
+    of the new pool: there the user keeps the legacy username in lower case, or, when that is in
+    email format (which such a pool refuses), gets one made from the legacy sub. (With email as
+    the username, Cognito generates the user's real username; the ledger keeps the address.)"""
+    if new_pool_shape(env) == "alias":
+        own = legacy_username(env, user)
+        return "u-" + legacy_sub(env, user).lower() if seed.EMAIL.match(own) else own.lower()
+    return typed.lower()
+
+
 def client(service: str, endpoint: str):
     return boto3.client(
         service,

@@ -33,15 +33,16 @@ def test_mixed_case_user_migrates_once_from_every_casing(env, lambda_log):
     assert migrated is not None
     assert migrated["UserStatus"] == "CONFIRMED"
     attrs = migrated["Attributes"]
-    legacy_sub = legacy_attributes(env, "Name@Acme.com")["sub"]
-    assert attrs["custom:legacy_username"] == "Name@Acme.com"
+    legacy_name = stack.legacy_username(env, user)
+    legacy_sub = legacy_attributes(env, legacy_name)["sub"]
+    assert attrs["custom:legacy_username"] == legacy_name
     assert attrs["custom:legacy_sub"] == legacy_sub
     assert attrs["custom:legacy_sub"] != attrs["sub"], "the new pool gives the user a sub of its own"
     shape = stack.new_pool_shape(env)
     if shape == "alias":
-        # An email-format username is refused where email is an alias: the user gets one made
-        # from its legacy sub, and the email typed goes on its (verified) attribute.
-        new_username = "u-" + legacy_sub.lower()
+        # The email typed goes on its (verified) attribute; the username is the legacy one, or,
+        # when that is an email (refused where email is an alias), one made from the legacy sub.
+        new_username = stack.migrated_username(env, user, "name@acme.com")
         assert migrated["Username"] == new_username
         assert attrs["email"] == "name@acme.com" and attrs["email_verified"] == "true"
     else:
@@ -75,20 +76,22 @@ def test_mixed_case_user_migrates_once_from_every_casing(env, lambda_log):
         ], typed
         assert lambda_log.invocations_since(mark) == 2, typed
 
-    same = [u for u in stack.new_users(env) if {"Name": "custom:legacy_username", "Value": "Name@Acme.com"} in u["Attributes"]]
+    same = [u for u in stack.new_users(env) if {"Name": "custom:legacy_username", "Value": legacy_name} in u["Attributes"]]
     assert len(same) == 1
-    for item in stack.ledger_user(env, "Name@Acme.com"):
+    for item in stack.ledger_user(env, legacy_name):
         assert item["state"]["S"] == "migrated"
         assert item["newUsername"]["S"] == new_username
         assert item["groupsCopied"]["BOOL"] is True
 
 
 def _collision_pair(env, lambda_log, audit, first, second, typed_first: str, typed_second: str):
-    # The audit, run before the index, listed the pair under their shared key.
-    key = first.username.lower()
+    first_name, second_name = stack.legacy_username(env, first), stack.legacy_username(env, second)
+    # The audit, run before the index, listed the pair under the address they share but for case
+    # (every legacy shape signs them in by it).
+    key = first.email.lower()
     groups = [c for c in audit["collisions"] if c["key"] == key]
     assert len(groups) == 1, key
-    assert sorted(m["username"] for m in groups[0]["members"]) == sorted([first.username, second.username])
+    assert sorted(m["username"] for m in groups[0]["members"]) == sorted([first_name, second_name])
 
     # First sign-in: the password, not the typed case, picks the owner.
     mark = lambda_log.mark()
@@ -97,7 +100,7 @@ def _collision_pair(env, lambda_log, audit, first, second, typed_first: str, typ
     decisions = migrations(lambda_log.decisions_since(mark, expect=1))
     assert [(d["outcome"], d["candidates"], d["password_checks"]) for d in decisions] == [("approved", 2, 2)]
     moved = stack.new_user(env, typed_first)
-    assert moved["Attributes"]["custom:legacy_username"] == first.username
+    assert moved["Attributes"]["custom:legacy_username"] == first_name
     assert moved["Attributes"]["name"] == first.name
 
     # The identifier is taken now: the other owner's password just fails, and the new pool does
@@ -109,11 +112,11 @@ def _collision_pair(env, lambda_log, audit, first, second, typed_first: str, typ
     # NotAuthorizedException: Incorrect username or password.
     assert refused.error_code in ("InvalidPasswordException", "NotAuthorizedException"), refused
     assert migrations(lambda_log.decisions_since(mark)) == []
-    assert [stack.state_of(i) for i in stack.ledger_user(env, second.username)] == [("pending", None)]
+    assert [stack.state_of(i) for i in stack.ledger_user(env, second_name)] == [("pending", None)]
     legacy_names = [
         a["Value"] for u in stack.new_users(env) for a in u["Attributes"] if a["Name"] == "custom:legacy_username"
     ]
-    assert first.username in legacy_names and second.username not in legacy_names
+    assert first_name in legacy_names and second_name not in legacy_names
     # The first owner still signs in with any casing.
     assert sign_in(env, typed_second, first.password).ok
 
@@ -137,7 +140,7 @@ def test_case_collision_with_identical_passwords_is_refused_as_ambiguous(env, la
     assert result.error_code == "NotAuthorizedException"
     decisions = migrations(lambda_log.decisions_since(mark, expect=1))
     assert [(d["outcome"], d["reason"], d["password_checks"]) for d in decisions] == [("refused", "ambiguous", 2)]
-    for name in (upper.username, lower.username):
+    for name in (stack.legacy_username(env, upper), stack.legacy_username(env, lower)):
         items = stack.ledger_user(env, name)
         assert [stack.state_of(i) for i in items] == [("refused", "ambiguous")], name
     assert stack.new_user(env, "sam.same@acme.com") is None

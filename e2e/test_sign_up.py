@@ -47,7 +47,7 @@ def test_sign_up_with_a_legacy_users_email_is_refused(env, lambda_log):
         ], username
         assert stack.new_user(env, username) is None
     # The legacy user is untouched and still migrates with the legacy password.
-    assert [stack.state_of(i) for i in stack.ledger_user(env, shadowed.username)] == [("pending", None)]
+    assert [stack.state_of(i) for i in stack.ledger_user(env, stack.legacy_username(env, shadowed))] == [("pending", None)]
     assert stack.sign_in(env, "Sid.Signup@acme.com", shadowed.password).ok
 
 

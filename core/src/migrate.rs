@@ -52,7 +52,8 @@ mod shape;
 pub use crate::reason::ReasonCode;
 pub use password::{Challenge, PasswordOutcome};
 pub use shape::{
-    active_aliases, generated_username, holds_alias, is_email_format, is_phone_format,
+    active_aliases, generated_username, holds_alias, is_email_format, is_generated_username,
+    is_phone_format,
 };
 
 /// `response.finalUserStatus`.
@@ -211,6 +212,9 @@ pub struct SignInMigration<'a> {
     config: &'a MigrationConfig,
     /// Candidates to check, exact-case matches first.
     queue: Vec<LegacyUser>,
+    /// Candidates approved before under a new username that no sign-in confirmed: legacy
+    /// username to that new username, the only one they may be approved under again.
+    bound: BTreeMap<String, String>,
     outcomes: Vec<PasswordOutcome>,
     trace: Vec<String>,
     early: Option<ReasonCode>,
@@ -236,6 +240,7 @@ impl<'a> SignInMigration<'a> {
             kind,
             config,
             queue: Vec::new(),
+            bound: BTreeMap::new(),
             outcomes: Vec::new(),
             trace: Vec::new(),
             early: None,
@@ -442,6 +447,7 @@ impl<'a> SignInMigration<'a> {
             self.note(format!(
                 "`{name}` was approved for this identifier before but is not in the new pool yet; it stays a candidate."
             ));
+            self.bound.insert(name.clone(), bound.to_owned());
         } else if entry.state.is_done() || entry.state.bound_to().is_some() {
             self.note(format!(
                 "`{name}` is already in the new pool, or approved under another username; skipped."
@@ -804,6 +810,16 @@ impl<'a> SignInMigration<'a> {
             &mut attributes,
             &mut self.trace,
         )?;
+        if let Some(bound) = self.bound.get(&user.username)
+            && *bound != named.recorded
+        {
+            let line = format!(
+                "`{}` was approved under `{bound}` before, and this sign-in would name it `{}`: only the first can be approved again.",
+                user.username, named.recorded
+            );
+            self.note(line);
+            return Err(ReasonCode::AlreadyMigrated);
+        }
         let verified = |name: &str, flag: &str| {
             attributes.contains_key(name)
                 && attributes.get(flag).map(String::as_str) == Some("true")

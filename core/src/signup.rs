@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::event::{PreSignUpSource, TriggerEvent, TriggerSource};
 use crate::keys::{MatchKey, match_key};
 use crate::ledger::LedgerEntry;
+use crate::migrate::is_generated_username;
 use crate::user::{IDENTIFIER_ATTRIBUTES, LegacySignIn};
 
 /// What the legacy identifiers the migration writes start with: `custom:legacy_sub`,
@@ -28,6 +29,10 @@ pub enum SignUpDecision {
         /// The attribute.
         attribute: String,
     },
+    /// Fail the trigger with [`SIGN_UP_REFUSED_MESSAGE`]: the username has the form a
+    /// migration gives a legacy user whose own username the new pool refuses
+    /// ([`is_generated_username`]); taken by a sign-up, it would make that migration fail.
+    RefuseGeneratedUsername,
     /// Fail the trigger with [`SIGN_UP_REFUSED_MESSAGE`].
     Refuse {
         /// The legacy user whose identifier is taken (for logs, masked there).
@@ -80,6 +85,9 @@ pub fn decide_sign_up(
         return SignUpDecision::RefuseLegacyAttribute {
             attribute: attribute.clone(),
         };
+    }
+    if is_generated_username(event.user_name()) {
+        return SignUpDecision::RefuseGeneratedUsername;
     }
     let fields: Vec<(&str, MatchKey)> = std::iter::once(("username", event.user_name()))
         .chain(
@@ -185,6 +193,26 @@ mod tests {
                 attribute: "custom:legacy_username".into()
             }
         );
+    }
+
+    #[test]
+    fn refuses_a_username_of_the_form_a_migration_generates() {
+        for name in [
+            "u-0d5e1c2a-77b4-4c1e-9f00-5a2b3c4d5e6f",
+            "U-78C27C98D828B0EF",
+        ] {
+            let e = event("PreSignUp_SignUp", name, "stranger@evil.test");
+            assert_eq!(
+                decide_sign_up(&e, &[], &PLAIN),
+                SignUpDecision::RefuseGeneratedUsername,
+                "{name}"
+            );
+            // The bulk finish creates such users itself.
+            let admin = event("PreSignUp_AdminCreateUser", name, "stranger@evil.test");
+            assert_eq!(decide_sign_up(&admin, &[], &PLAIN), SignUpDecision::Allow);
+        }
+        let handle = event("PreSignUp_SignUp", "u-bob", "bob@acme.com");
+        assert_eq!(decide_sign_up(&handle, &[], &PLAIN), SignUpDecision::Allow);
     }
 
     const PLAIN: LegacySignIn = LegacySignIn {

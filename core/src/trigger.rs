@@ -656,6 +656,16 @@ impl<'a> Invocation<'a> {
                     Err(Failure::SignUpRefused),
                 ))
             }
+            SignUpDecision::RefuseGeneratedUsername => {
+                self.note(
+                    "The sign-up's username has the form the migration gives legacy users whose own username the new pool refuses: refused, or such a user's migration would find it taken.",
+                );
+                self.finish_with(Outcome::new(
+                    Verdict::Refused,
+                    Some(ReasonCode::IdentifierTaken),
+                    Err(Failure::SignUpRefused),
+                ))
+            }
             SignUpDecision::Refuse {
                 legacy_username,
                 field,

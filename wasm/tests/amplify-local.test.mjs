@@ -3,9 +3,11 @@
 // attempts Cognito sees for one wrong password in each mode of the helper.
 //
 // Needs, from the stack's env file: COGNITO_LOCAL_ENDPOINT, NEW_USER_POOL_ID, NEW_CLIENT_ID, and a
-// legacy user the Lambda can migrate: LEGACY_USERNAME, LEGACY_PASSWORD. It fails, never skips,
-// when any is missing: run it through the stack's test command. The tests run in order: the
-// legacy user is migrated halfway through.
+// legacy user the Lambda can migrate: LEGACY_USERNAME (what the user types: its e-mail address,
+// which signs in whatever the shapes of the two pools), LEGACY_PASSWORD. It fails, never skips,
+// when any is missing: run it through the stack's test command, which runs it once per session
+// of pool shapes, on a freshly reset stack. The tests run in order: the legacy user is migrated
+// halfway through.
 //
 // Every authentication request Amplify sends is seen by a `fetch` wrapper, which records it with
 // the answer real Cognito gives to it and hands Amplify that answer. cognito-local differs in

@@ -104,6 +104,39 @@ pub fn generated_username(user: &LegacyUser) -> String {
     format!("u-{hash:016x}")
 }
 
+/// True for a username of the form [`generated_username`] gives (`u-` and a UUID, or `u-` and
+/// 16 hex digits), in any case: a sign-up may not take one, or the legacy user it names could
+/// not be migrated.
+///
+/// ```
+/// use cognito_migrate_core::migrate::is_generated_username;
+///
+/// assert!(is_generated_username("u-0d5e1c2a-77b4-4c1e-9f00-5a2b3c4d5e6f"));
+/// assert!(is_generated_username("U-0D5E1C2A-77B4-4C1E-9F00-5A2B3C4D5E6F"));
+/// assert!(is_generated_username("u-78c27c98d828b0ef"));
+/// assert!(!is_generated_username("u-bob"));
+/// assert!(!is_generated_username("0d5e1c2a-77b4-4c1e-9f00-5a2b3c4d5e6f"));
+/// ```
+#[must_use]
+pub fn is_generated_username(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("u-").or_else(|| name.strip_prefix("U-")) else {
+        return false;
+    };
+    let hex =
+        |part: &str, len: usize| part.len() == len && part.bytes().all(|b| b.is_ascii_hexdigit());
+    // A UUID's groups, or the hash alone.
+    let lengths: &[usize] = if rest.contains('-') {
+        &[8, 4, 4, 4, 12]
+    } else {
+        &[16]
+    };
+    rest.split('-').count() == lengths.len()
+        && rest
+            .split('-')
+            .zip(lengths)
+            .all(|(part, &len)| hex(part, len))
+}
+
 /// How the new user is named.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct NewPoolName {

@@ -1322,3 +1322,54 @@ fn a_verified_holder_outranks_an_unverified_one_even_when_it_cannot_migrate_now(
         assert!(decision.approval.is_none());
     }
 }
+
+#[test]
+fn an_approval_under_the_username_an_alias_sign_in_gives_may_repeat() {
+    // Approved, but the new-pool user was never created (a timeout, a crash): the user types
+    // the e-mail alias again, and the username that gives is the one approved before.
+    let config = new_pool(&[], &["email", "preferred_username"]);
+    let approved = |legacy: &LegacyUser, new_username: &str| LedgerEntry {
+        user: legacy.clone(),
+        state: MigrationState::Approved {
+            new_username: new_username.into(),
+            at_ms: 1,
+        },
+        groups_copied: false,
+        groups_copied_at_ms: None,
+    };
+    let handle = user(
+        "Cora",
+        &[("email", "Cora@Acme.com"), ("email_verified", "true")],
+    );
+    let email_named = verified("Cora.Crashed@Acme.com");
+    for (legacy, new_username) in [
+        (&handle, "cora".to_owned()),
+        (&email_named, generated_username(&email_named)),
+    ] {
+        let typed = legacy.attributes["email"].to_lowercase();
+        let (decision, checked) = run(
+            &sign_in(&typed),
+            vec![approved(legacy, &new_username)],
+            &config,
+            &[legacy.username.as_str()],
+            &accepted(),
+        );
+        assert_eq!(checked, std::slice::from_ref(&legacy.username), "{typed}");
+        assert_eq!(decision.approval.unwrap().new_username, new_username);
+        // Approved under another username: never approved again under this one (the name is
+        // known only once the password has been checked and the user read again).
+        let (decision, checked) = run(
+            &sign_in(&typed),
+            vec![approved(legacy, "someone-else")],
+            &config,
+            &[legacy.username.as_str()],
+            &accepted(),
+        );
+        assert_eq!(
+            decision.reason(),
+            Some(ReasonCode::AlreadyMigrated),
+            "{typed}"
+        );
+        assert_eq!(checked, std::slice::from_ref(&legacy.username), "{typed}");
+    }
+}
