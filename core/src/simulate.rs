@@ -266,10 +266,18 @@ impl<F: FnMut(&str) -> AssumedOutcome> AssumedWorld<'_, F> {
                     })
                     .unwrap_or_default(),
             ),
-            Request::NewPoolGroups { .. } => Answer::NewPoolGroups {
-                existing: BTreeSet::new(),
-                memberships: self.event.groups_to_override().into_iter().collect(),
-            },
+            Request::NewPoolGroups { .. } => {
+                // One insert at a time: collecting into a `BTreeSet` sorts first, which links a
+                // stable sort into the WebAssembly module for a handful of names.
+                let mut memberships = BTreeSet::new();
+                for group in self.event.groups_to_override() {
+                    memberships.insert(group);
+                }
+                Answer::NewPoolGroups {
+                    existing: BTreeSet::new(),
+                    memberships,
+                }
+            }
             Request::ApplyGroups { username, plan, .. } => {
                 self.writes.push(format!(
                     "Create {} group(s) in the new pool and add `{username}` to {}.",
