@@ -23,6 +23,9 @@ WASM_BINDGEN_VERSION="$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)
 # the live read before approval and the new pool's three shapes; 96 KiB is the aim).
 KEYS_MAX_GZIP_BYTES=65536
 TOOLS_MAX_GZIP_BYTES=114688
+# Flattening and re-running the relooper before two -Oz rounds lets binaryen rebuild the control
+# flow LLVM left behind: about 1.5 KB less gzipped for the tools module, 0.2 KB for the keys one.
+WASM_OPT_PASSES=(--flatten --rereloop -Oz -Oz)
 CRATE=cognito_migrate_wasm
 PKG="$ROOT/pkg"
 
@@ -73,9 +76,9 @@ build_module() { # OUT_DIR BUDGET_BYTES TARGET... (cargo feature flags in $FEATU
   for target in "$@"; do
     local module="$out/$target/${CRATE}_bg.wasm"
     size_line "$target after wasm-bindgen" "$module"
-    "$WASM_OPT" -Oz "$module" -o "$module.opt"
+    "$WASM_OPT" "${WASM_OPT_PASSES[@]}" "$module" -o "$module.opt"
     mv "$module.opt" "$module"
-    size_line "$target after wasm-opt -Oz" "$module"
+    size_line "$target after wasm-opt" "$module"
     node "$ROOT/wasm/tools/wasm-imports.mjs" "$module" "./${CRATE}_bg.js" >/dev/null
     local gzip_bytes
     gzip_bytes="$(gzip -9 -c "$module" | wc -c)"
