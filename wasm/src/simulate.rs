@@ -282,7 +282,9 @@ pub fn simulate_trigger(
         })?;
         entries.push(LedgerEntry::pending(user));
     }
-    let mut outcomes = BTreeMap::new();
+    // A list, not a map: the names are unique already, and a second map type would link its
+    // own copy of the B-tree code.
+    let mut outcomes: Vec<(String, AssumedOutcome)> = Vec::new();
     for (username, word) in input.password_outcomes.unwrap_or_default() {
         let assumed = outcome(&word, &format!("passwordOutcomes[`{username}`]"))?;
         if !entries.iter().any(|entry| entry.user.username == username) {
@@ -291,7 +293,7 @@ pub fn simulate_trigger(
                 &format!("passwordOutcomes names `{username}`, which is not among legacyUsers"),
             ));
         }
-        outcomes.insert(username, assumed);
+        outcomes.push((username, assumed));
     }
     let default = match input.default_outcome {
         Some(word) => outcome(&word, "defaultOutcome")?,
@@ -314,7 +316,10 @@ pub fn simulate_trigger(
     )]
     let now_ms = js_sys::Date::now() as i64;
     let simulation = simulate(&event, &entries, &config, now_ms, |username| {
-        outcomes.get(username).copied().unwrap_or(default)
+        outcomes
+            .iter()
+            .find(|(name, _)| name == username)
+            .map_or(default, |&(_, assumed)| assumed)
     });
     to_js(&SimulationResult::from(simulation))
 }
