@@ -25,7 +25,8 @@ KEYS_MAX_GZIP_BYTES=65536
 TOOLS_MAX_GZIP_BYTES=114688
 # Flattening and re-running the relooper before two -Oz rounds lets binaryen rebuild the control
 # flow LLVM left behind: about 1.5 KB less gzipped for the tools module, 0.2 KB for the keys one.
-WASM_OPT_PASSES=(--flatten --rereloop -Oz -Oz)
+# The producers and target-features sections serve only tools that read the module before this.
+WASM_OPT_PASSES=(--flatten --rereloop -Oz -Oz --strip-producers --strip-target-features)
 CRATE=cognito_migrate_wasm
 PKG="$ROOT/pkg"
 
