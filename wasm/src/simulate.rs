@@ -11,7 +11,7 @@ use cognito_migrate_core::event::TriggerEvent;
 use cognito_migrate_core::ledger::LedgerEntry;
 use cognito_migrate_core::migrate::{Approval, MigrationConfig, ReasonCode, TargetSchemaOrDefault};
 use cognito_migrate_core::policy::Policy;
-use cognito_migrate_core::simulate::{AssumedOutcome, Simulation, Verdict, simulate};
+use cognito_migrate_core::simulate::{AssumedCheck, AssumedOutcome, Simulation, Verdict, simulate};
 use cognito_migrate_core::user::{LegacySignIn, LegacyUser};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -176,13 +176,6 @@ struct SimulationInput {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct SimulatedCheck {
-    username: String,
-    outcome: String,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
 struct SimulatedApproval {
     legacy_username: String,
     final_user_status: &'static str,
@@ -215,7 +208,8 @@ struct SimulationResult {
     client_message: String,
     trace: Vec<String>,
     password_checks: usize,
-    checks: Vec<SimulatedCheck>,
+    /// The core's checks already serialise as the JS shape (`username`, `outcome`).
+    checks: Vec<AssumedCheck>,
     approval: Option<SimulatedApproval>,
     response: Option<Value>,
 }
@@ -232,14 +226,7 @@ impl From<Simulation> for SimulationResult {
             client_message: simulation.client_message,
             trace: simulation.trace,
             password_checks: simulation.checks.len(),
-            checks: simulation
-                .checks
-                .into_iter()
-                .map(|check| SimulatedCheck {
-                    username: check.username,
-                    outcome: check.outcome.to_owned(),
-                })
-                .collect(),
+            checks: simulation.checks,
             approval: simulation.approval.map(SimulatedApproval::from),
             response: if simulation.response.is_null() {
                 None
