@@ -176,28 +176,6 @@ struct SimulationInput {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct SimulatedApproval {
-    legacy_username: String,
-    final_user_status: &'static str,
-    enable_sms_mfa: bool,
-    user_attributes: BTreeMap<String, String>,
-    new_username: String,
-}
-
-impl From<Approval> for SimulatedApproval {
-    fn from(approval: Approval) -> Self {
-        Self {
-            legacy_username: approval.legacy_username,
-            final_user_status: approval.final_user_status.as_str(),
-            enable_sms_mfa: approval.enable_sms_mfa,
-            user_attributes: approval.user_attributes,
-            new_username: approval.new_username,
-        }
-    }
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
 struct SimulationResult {
     trigger_source: String,
     match_key: String,
@@ -210,7 +188,8 @@ struct SimulationResult {
     password_checks: usize,
     /// The core's checks already serialise as the JS shape (`username`, `outcome`).
     checks: Vec<AssumedCheck>,
-    approval: Option<SimulatedApproval>,
+    /// The core's approval already serialises as the JS shape (`SimulatedApproval`).
+    approval: Option<Approval>,
     response: Option<Value>,
 }
 
@@ -227,7 +206,7 @@ impl From<Simulation> for SimulationResult {
             trace: simulation.trace,
             password_checks: simulation.checks.len(),
             checks: simulation.checks,
-            approval: simulation.approval.map(SimulatedApproval::from),
+            approval: simulation.approval,
             response: if simulation.response.is_null() {
                 None
             } else {
