@@ -190,7 +190,8 @@ struct SimulationResult {
     checks: Vec<AssumedCheck>,
     /// The core's approval already serialises as the JS shape (`SimulatedApproval`).
     approval: Option<Approval>,
-    response: Option<Value>,
+    /// `null` when the trigger fails the request: the core's `Value::Null`.
+    response: Value,
 }
 
 impl From<Simulation> for SimulationResult {
@@ -207,11 +208,7 @@ impl From<Simulation> for SimulationResult {
             password_checks: simulation.checks.len(),
             checks: simulation.checks,
             approval: simulation.approval,
-            response: if simulation.response.is_null() {
-                None
-            } else {
-                Some(simulation.response)
-            },
+            response: simulation.response,
         }
     }
 }
