@@ -268,7 +268,7 @@ impl<F: FnMut(&str) -> AssumedOutcome> AssumedWorld<'_, F> {
             ),
             Request::NewPoolGroups { .. } => Answer::NewPoolGroups {
                 existing: BTreeSet::new(),
-                memberships: self.event.groups_to_override().into_iter().collect(),
+                memberships: self.memberships(),
             },
             Request::ApplyGroups { username, plan, .. } => {
                 self.writes.push(format!(
@@ -295,6 +295,17 @@ impl<F: FnMut(&str) -> AssumedOutcome> AssumedWorld<'_, F> {
 
     /// The ledger's conditional write ([`MigrationState::approve`]); the new username is
     /// claimed by one legacy user.
+    /// The new pool's groups of the user: the event's `groupsToOverride`.
+    fn memberships(&self) -> BTreeSet<String> {
+        // One insert at a time: collecting into a `BTreeSet` sorts first, which links a stable
+        // sort into the WebAssembly module for a handful of names.
+        let mut memberships = BTreeSet::new();
+        for group in self.event.groups_to_override() {
+            memberships.insert(group);
+        }
+        memberships
+    }
+
     fn record_migration(&mut self, legacy: &str, new_username: &str, at_ms: i64) -> WriteResult {
         let claimed_by_other = self
             .entries

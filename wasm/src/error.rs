@@ -71,11 +71,13 @@ impl ExportError {
 }
 
 #[cfg(feature = "tools")]
-/// `serde_json`'s message without its own " at line L column C" suffix.
+/// `serde_json`'s message without its own " at line L column C" suffix. The suffix is rebuilt
+/// and cut off the end: searching backwards for it links a second string searcher.
 fn error_without_position(error: &serde_json::Error) -> String {
     let text = error.to_string();
-    match text.rfind(" at line ") {
-        Some(at) => text.get(..at).unwrap_or(&text).to_owned(),
+    let suffix = format!(" at line {} column {}", error.line(), error.column());
+    match text.strip_suffix(&suffix) {
+        Some(message) => message.to_owned(),
         None => text,
     }
 }

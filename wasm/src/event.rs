@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use cognito_migrate_core::event::{TriggerEvent, TriggerSource};
 use cognito_migrate_core::settings::pool_id_region;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use crate::error::ExportError;
@@ -104,36 +104,36 @@ pub fn parse_event(text: &str) -> Result<JsValue, ExportError> {
 }
 
 /// The request and response parts of each source, as the fixtures in
-/// `core/tests/fixtures/events/` record them.
+/// `core/tests/fixtures/events/` record them. The shapes are JSON text for the parser the module
+/// links anyway: `json!` would build every key in code, several times the size.
 fn event_json(source: &str, fields: &EventFields) -> Result<Value, ExportError> {
-    let attributes = || json!(fields.user_attributes.clone().unwrap_or_default());
-    let (request, response) = match TriggerSource::parse(source) {
+    let source_kind = TriggerSource::parse(source);
+    let (request, response) = match &source_kind {
         TriggerSource::UserMigrationAuthentication => (
-            json!({"password": fields.password, "validationData": null, "clientMetadata": null, "userAttributes": null}),
-            migration_response(),
+            r#"{"password": null, "validationData": null, "clientMetadata": null, "userAttributes": null}"#,
+            MIGRATION_RESPONSE,
         ),
         TriggerSource::UserMigrationForgotPassword => (
-            json!({"validationData": null, "clientMetadata": null, "userAttributes": null}),
-            migration_response(),
+            r#"{"validationData": null, "clientMetadata": null, "userAttributes": null}"#,
+            MIGRATION_RESPONSE,
         ),
         TriggerSource::PreSignUp(_) => (
-            json!({"userAttributes": attributes(), "validationData": null}),
-            json!({"autoConfirmUser": false, "autoVerifyEmail": false, "autoVerifyPhone": false}),
+            r#"{"userAttributes": {}, "validationData": null}"#,
+            r#"{"autoConfirmUser": false, "autoVerifyEmail": false, "autoVerifyPhone": false}"#,
         ),
-        TriggerSource::PostAuthentication => (
-            json!({"userAttributes": attributes(), "newDeviceUsed": false}),
-            json!({}),
-        ),
+        TriggerSource::PostAuthentication => {
+            (r#"{"userAttributes": {}, "newDeviceUsed": false}"#, "{}")
+        }
         TriggerSource::TokenGeneration(_) => (
-            json!({
-                "userAttributes": attributes(),
+            r#"{
+                "userAttributes": {},
                 "groupConfiguration": {
-                    "groupsToOverride": fields.groups.clone().unwrap_or_default(),
+                    "groupsToOverride": [],
                     "iamRolesToOverride": [],
                     "preferredRole": null
                 }
-            }),
-            json!({"claimsOverrideDetails": null}),
+            }"#,
+            r#"{"claimsOverrideDetails": null}"#,
         ),
         TriggerSource::Other(other) => {
             return Err(ExportError::new(
@@ -145,33 +145,69 @@ fn event_json(source: &str, fields: &EventFields) -> Result<Value, ExportError> 
             ));
         }
     };
+    // Setting a key the shape already holds keeps its place in the object.
+    let mut request = shape(request)?;
+    match source_kind {
+        TriggerSource::UserMigrationAuthentication => {
+            request["password"] = fields.password.clone().into();
+        }
+        TriggerSource::PreSignUp(_) | TriggerSource::PostAuthentication => {
+            request["userAttributes"] = attributes(fields);
+        }
+        TriggerSource::TokenGeneration(_) => {
+            request["userAttributes"] = attributes(fields);
+            request["groupConfiguration"]["groupsToOverride"] =
+                fields.groups.clone().unwrap_or_default().into();
+        }
+        _ => {}
+    }
     let pool = fields.user_pool_id.as_deref().unwrap_or(DEFAULT_POOL);
     // The one pool-id-to-Region rule; a local or malformed id gives the default Region.
     let region = pool_id_region(pool).ok().flatten().unwrap_or("us-east-1");
-    Ok(json!({
-        "version": "1",
-        "triggerSource": source,
-        "region": region,
-        "userPoolId": pool,
-        "userName": fields.user_name,
-        "callerContext": {
-            "awsSdkVersion": "aws-sdk-unknown-unknown",
-            "clientId": fields.client_id.as_deref().unwrap_or(DEFAULT_CLIENT)
-        },
-        "request": request,
-        "response": response
-    }))
+    let mut event = shape(
+        r#"{
+            "version": "1",
+            "triggerSource": null,
+            "region": null,
+            "userPoolId": null,
+            "userName": null,
+            "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": null},
+            "request": null,
+            "response": null
+        }"#,
+    )?;
+    event["triggerSource"] = source.into();
+    event["region"] = region.into();
+    event["userPoolId"] = pool.into();
+    event["userName"] = fields.user_name.as_str().into();
+    event["callerContext"]["clientId"] =
+        fields.client_id.as_deref().unwrap_or(DEFAULT_CLIENT).into();
+    event["request"] = request;
+    event["response"] = shape(response)?;
+    Ok(event)
 }
 
-fn migration_response() -> Value {
-    json!({
-        "userAttributes": null,
-        "forceAliasCreation": null,
-        "enableSMSMFA": null,
-        "finalUserStatus": null,
-        "messageAction": null,
-        "desiredDeliveryMediums": null
-    })
+const MIGRATION_RESPONSE: &str = r#"{
+    "userAttributes": null,
+    "forceAliasCreation": null,
+    "enableSMSMFA": null,
+    "finalUserStatus": null,
+    "messageAction": null,
+    "desiredDeliveryMediums": null
+}"#;
+
+/// One of the shapes above.
+fn shape(text: &str) -> Result<Value, ExportError> {
+    parse_text("an event shape", text)
+}
+
+/// `request.userAttributes`: the given attributes, in name order.
+fn attributes(fields: &EventFields) -> Value {
+    let mut attributes = serde_json::Map::new();
+    for (name, value) in fields.user_attributes.iter().flatten() {
+        attributes.insert(name.clone(), value.as_str().into());
+    }
+    Value::Object(attributes)
 }
 
 #[cfg(test)]

@@ -32,7 +32,20 @@ pub fn from_js<T: serde::de::DeserializeOwned>(
     what: &str,
     value: &JsValue,
 ) -> Result<T, ExportError> {
-    let text = js_sys::JSON::stringify(value)
+    let text = json_text(what, value)?;
+    serde_json::from_str(&text).map_err(|error| invalid_input(what, &error))
+}
+
+#[cfg(feature = "tools")]
+/// `INVALID_INPUT` with `serde_json`'s message (one copy for every argument type).
+fn invalid_input(what: &str, error: &serde_json::Error) -> ExportError {
+    ExportError::new("INVALID_INPUT", &format!("{what}: {error}"))
+}
+
+#[cfg(feature = "tools")]
+/// The argument as JSON text, written by the engine (one copy for every argument type).
+fn json_text(what: &str, value: &JsValue) -> Result<String, ExportError> {
+    js_sys::JSON::stringify(value)
         .ok()
         .and_then(|text| text.as_string())
         .ok_or_else(|| {
@@ -40,7 +53,5 @@ pub fn from_js<T: serde::de::DeserializeOwned>(
                 "INVALID_INPUT",
                 &format!("{what} must be a plain object that JSON can represent"),
             )
-        })?;
-    serde_json::from_str(&text)
-        .map_err(|error| ExportError::new("INVALID_INPUT", &format!("{what}: {error}")))
+        })
 }

@@ -11,7 +11,7 @@ use cognito_migrate_core::event::TriggerEvent;
 use cognito_migrate_core::ledger::LedgerEntry;
 use cognito_migrate_core::migrate::{Approval, MigrationConfig, ReasonCode, TargetSchemaOrDefault};
 use cognito_migrate_core::policy::Policy;
-use cognito_migrate_core::simulate::{AssumedOutcome, Simulation, Verdict, simulate};
+use cognito_migrate_core::simulate::{AssumedCheck, AssumedOutcome, Simulation, Verdict, simulate};
 use cognito_migrate_core::user::{LegacySignIn, LegacyUser};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -176,35 +176,6 @@ struct SimulationInput {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct SimulatedCheck {
-    username: String,
-    outcome: String,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct SimulatedApproval {
-    legacy_username: String,
-    final_user_status: &'static str,
-    enable_sms_mfa: bool,
-    user_attributes: BTreeMap<String, String>,
-    new_username: String,
-}
-
-impl From<Approval> for SimulatedApproval {
-    fn from(approval: Approval) -> Self {
-        Self {
-            legacy_username: approval.legacy_username,
-            final_user_status: approval.final_user_status.as_str(),
-            enable_sms_mfa: approval.enable_sms_mfa,
-            user_attributes: approval.user_attributes,
-            new_username: approval.new_username,
-        }
-    }
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
 struct SimulationResult {
     trigger_source: String,
     match_key: String,
@@ -215,9 +186,12 @@ struct SimulationResult {
     client_message: String,
     trace: Vec<String>,
     password_checks: usize,
-    checks: Vec<SimulatedCheck>,
-    approval: Option<SimulatedApproval>,
-    response: Option<Value>,
+    /// The core's checks already serialise as the JS shape (`username`, `outcome`).
+    checks: Vec<AssumedCheck>,
+    /// The core's approval already serialises as the JS shape (`SimulatedApproval`).
+    approval: Option<Approval>,
+    /// `null` when the trigger fails the request: the core's `Value::Null`.
+    response: Value,
 }
 
 impl From<Simulation> for SimulationResult {
@@ -232,20 +206,9 @@ impl From<Simulation> for SimulationResult {
             client_message: simulation.client_message,
             trace: simulation.trace,
             password_checks: simulation.checks.len(),
-            checks: simulation
-                .checks
-                .into_iter()
-                .map(|check| SimulatedCheck {
-                    username: check.username,
-                    outcome: check.outcome.to_owned(),
-                })
-                .collect(),
-            approval: simulation.approval.map(SimulatedApproval::from),
-            response: if simulation.response.is_null() {
-                None
-            } else {
-                Some(simulation.response)
-            },
+            checks: simulation.checks,
+            approval: simulation.approval,
+            response: simulation.response,
         }
     }
 }
@@ -282,7 +245,9 @@ pub fn simulate_trigger(
         })?;
         entries.push(LedgerEntry::pending(user));
     }
-    let mut outcomes = BTreeMap::new();
+    // A list, not a map: the names are unique already, and a second map type would link its
+    // own copy of the B-tree code.
+    let mut outcomes: Vec<(String, AssumedOutcome)> = Vec::new();
     for (username, word) in input.password_outcomes.unwrap_or_default() {
         let assumed = outcome(&word, &format!("passwordOutcomes[`{username}`]"))?;
         if !entries.iter().any(|entry| entry.user.username == username) {
@@ -291,7 +256,7 @@ pub fn simulate_trigger(
                 &format!("passwordOutcomes names `{username}`, which is not among legacyUsers"),
             ));
         }
-        outcomes.insert(username, assumed);
+        outcomes.push((username, assumed));
     }
     let default = match input.default_outcome {
         Some(word) => outcome(&word, "defaultOutcome")?,
@@ -314,7 +279,10 @@ pub fn simulate_trigger(
     )]
     let now_ms = js_sys::Date::now() as i64;
     let simulation = simulate(&event, &entries, &config, now_ms, |username| {
-        outcomes.get(username).copied().unwrap_or(default)
+        outcomes
+            .iter()
+            .find(|(name, _)| name == username)
+            .map_or(default, |&(_, assumed)| assumed)
     });
     to_js(&SimulationResult::from(simulation))
 }

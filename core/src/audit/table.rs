@@ -164,14 +164,58 @@ impl KeyTable {
                 (key.to_owned(), group.members)
             })
             .collect();
-        groups.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        heap_sort_by_key(&mut groups);
         groups
+    }
+}
+
+/// Orders the groups by key (keys are unique, so stability does not matter). A heap sort is a
+/// few hundred bytes of WebAssembly; the standard library's sort links several kilobytes.
+fn heap_sort_by_key<T>(groups: &mut [(String, T)]) {
+    /// Moves `groups[root]` down the max-heap held in `groups[..end]`.
+    fn sift_down<T>(groups: &mut [(String, T)], mut root: usize, end: usize) {
+        loop {
+            let mut child = 2 * root + 1;
+            if child >= end {
+                return;
+            }
+            if child + 1 < end && groups[child].0 < groups[child + 1].0 {
+                child += 1;
+            }
+            if groups[root].0 >= groups[child].0 {
+                return;
+            }
+            groups.swap(root, child);
+            root = child;
+        }
+    }
+    let len = groups.len();
+    for root in (0..len / 2).rev() {
+        sift_down(groups, root, len);
+    }
+    for end in (1..len).rev() {
+        groups.swap(0, end);
+        sift_down(groups, 0, end);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_heap_sort_orders_by_key() {
+        for len in 0..40_u32 {
+            // Every length up to 40, in a scrambled order with runs and reversals.
+            let mut groups: Vec<(String, u32)> = (0..len)
+                .map(|i| (format!("k{:03}", (i * 17 + 5) % 41), i))
+                .collect();
+            let mut expected = groups.clone();
+            expected.sort();
+            heap_sort_by_key(&mut groups);
+            assert_eq!(groups, expected, "{len} groups");
+        }
+    }
 
     #[test]
     fn groups_users_by_key_and_survives_equal_hashes() {
