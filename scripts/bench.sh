@@ -106,7 +106,7 @@ log "cli: status on a 1,000,000-user ledger, finish across an interruption (moto
 cargo test -q -p cognito-migrate-cli --test status -- --nocapture status_reads_a_million_user_ledger_in_seconds 2>&1 | grep 'status on counters' >"$work/status" || true
 cargo test -q -p cognito-migrate-cli --test finish -- --nocapture 2>&1 | grep -E '^(seeded|Some\("finish"\))' >"$work/finish" || true
 
-log "npm package: gzipped .wasm after wasm-opt -Oz"
+log "npm package: gzipped .wasm after wasm-opt"
 bash scripts/build-wasm.sh >"$work/wasm" 2>&1
 
 log "index scan rate against moto (local stack, 1,000+ seeded users)"
