@@ -23,7 +23,11 @@ trap 'scripts/stack.sh stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
 audit_users=1000000
 time_v() { # label command...: runs it under /usr/bin/time -v, appends "seconds MiB" to $work/label
-  /usr/bin/time -v "${@:2}" >"$work/$1.out" 2>"$work/$1.time"
+  if ! /usr/bin/time -v "${@:2}" >"$work/$1.out" 2>"$work/$1.time"; then
+    echo "bench: $1 failed:" >&2
+    cat "$work/$1.time" >&2
+    return 1
+  fi
   awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i] }
               /Maximum resident set size/ { kib = $2 }
               END { printf "%.2f %.0f\n", s, kib / 1024 }' "$work/$1.time" >>"$work/$1.runs"
@@ -36,15 +40,15 @@ audit_file_row() {
   cargo build -q --release -p cognito-migrate-cli --bin cognito-migrate && cargo build -q --release -p cognito-migrate-core --example audit_memory
   "$CARGO_TARGET_DIR/release/examples/audit_memory" generate "$audit_users" >"$work/export.json"
   for _ in $(seq "$runs"); do
-    time_v ours "$CARGO_TARGET_DIR/release/cognito-migrate" audit --from-file "$work/export.json" --out-dir "$work/audit"
+    time_v ours "$CARGO_TARGET_DIR/release/cognito-migrate" audit --from-file "$work/export.json" --out-dir "$work/report"
     time_v python python3 scripts/bench/audit.py "$work/export.json"
   done
   # The streamed audit writes the report of one pass over the whole text, byte for byte.
   "$CARGO_TARGET_DIR/release/examples/audit_memory" report "$work/export.json" "$work/whole" >/dev/null
-  cmp "$work/audit/audit.json" "$work/whole/audit.json"
-  cmp "$work/audit/audit.md" "$work/whole/audit.md"
+  cmp "$work/report/audit.json" "$work/whole/audit.json"
+  cmp "$work/report/audit.md" "$work/whole/audit.md"
   # Both must find the same collision groups, with the same users in them.
-  python3 - "$work/audit/audit.json" "$work/python.out" <<'PY'
+  python3 - "$work/report/audit.json" "$work/python.out" <<'PY'
 import json, sys
 ours = json.load(open(sys.argv[1]))
 python = json.loads(open(sys.argv[2]).read().splitlines()[-1])
