@@ -204,12 +204,13 @@ def test_an_unverified_address_signs_nobody_in_and_blocks_no_sign_up(env, lambda
         # Her address was her only sign-in, and it gets her no account.
         assert stack.legacy_username(env, mallory) not in legacy_names_in_new_pool(env)
     elif stack.new_pool_shape(env) == "email":
-        # Where the email is the username, the address is the only name her account could take,
-        # and it is Vera's now: Mallory's own sign-in is refused and gets her no account.
+        # Where the email is the username, a handle signs in with an address the legacy pool
+        # verified, and Mallory has none (hers is Vera's, unverified): her own sign-in is refused
+        # and gets her no account.
         mark = lambda_log.mark()
         refused_like_an_unknown_user(env, "mallorymole", mallory.password)
         assert outcomes(lambda_log.decisions_since(mark, expect=1)) == [
-            ("UserMigration_Authentication", "refused", "ledger_conflict")
+            ("UserMigration_Authentication", "refused", "attributes_rejected")
         ]
         assert stack.legacy_username(env, mallory) not in legacy_names_in_new_pool(env)
     else:
