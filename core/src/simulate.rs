@@ -293,8 +293,6 @@ impl<F: FnMut(&str) -> AssumedOutcome> AssumedWorld<'_, F> {
         }
     }
 
-    /// The ledger's conditional write ([`MigrationState::approve`]); the new username is
-    /// claimed by one legacy user.
     /// The new pool's groups of the user: the event's `groupsToOverride`.
     fn memberships(&self) -> BTreeSet<String> {
         // One insert at a time: collecting into a `BTreeSet` sorts first, which links a stable
@@ -306,6 +304,8 @@ impl<F: FnMut(&str) -> AssumedOutcome> AssumedWorld<'_, F> {
         memberships
     }
 
+    /// The ledger's conditional write ([`MigrationState::approve`]); the new username is
+    /// claimed by one legacy user.
     fn record_migration(&mut self, legacy: &str, new_username: &str, at_ms: i64) -> WriteResult {
         let claimed_by_other = self
             .entries
