@@ -321,7 +321,7 @@ impl<'a> SignInMigration<'a> {
             }
         }
         let (exact, others) =
-            self.outrank_unverified(verified_holder, &typed, exact, others, &mut skipped);
+            self.outrank_unverified(verified_holder, &key, &typed, exact, others, &mut skipped);
         let exact_count = exact.len();
         self.queue = exact;
         self.queue.extend(others);
@@ -383,6 +383,7 @@ impl<'a> SignInMigration<'a> {
     fn outrank_unverified(
         &mut self,
         verified_holder: bool,
+        key: &crate::keys::MatchKey,
         typed: &str,
         exact: Vec<LegacyUser>,
         others: Vec<LegacyUser>,
@@ -392,8 +393,7 @@ impl<'a> SignInMigration<'a> {
         if !verified_holder {
             return (exact, others);
         }
-        let key = match_key(typed);
-        let proof = |user: &LegacyUser| proof_of(user, &key, legacy);
+        let proof = |user: &LegacyUser| proof_of(user, key, legacy);
         let (weak, strong): (Vec<_>, Vec<_>) = exact
             .into_iter()
             .chain(others)
@@ -868,7 +868,11 @@ pub fn decide_with(
 }
 
 /// How strongly `user` proves an identifier under `key`.
-fn proof_of(user: &LegacyUser, key: &crate::keys::MatchKey, legacy: &LegacySignIn) -> Proof {
+pub(crate) fn proof_of(
+    user: &LegacyUser,
+    key: &crate::keys::MatchKey,
+    legacy: &LegacySignIn,
+) -> Proof {
     user.identifiers()
         .filter(|(_, id)| match_key(id) == *key)
         .map(|(name, _)| user.proves(name, legacy))

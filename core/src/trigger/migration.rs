@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use crate::keys::{MatchKey, canonical_username, match_key};
 use crate::migrate::{
     Approval, Decision, MigrationConfig, PasswordOutcome, SignInMigration, Step, active_aliases,
-    holds_alias, refusal_is_recordable,
+    holds_alias, proof_of, refusal_is_recordable,
 };
 use crate::reason::ReasonCode;
 use crate::user::{LegacySignIn, LegacyUser, Proof};
@@ -388,14 +388,12 @@ fn sign_in_keys(config: &MigrationConfig, approval: &Approval, typed: &str) -> V
 /// How strongly `user` holds an identifier under `key`: 3 as its username, 2 verified, 1 as a
 /// name the legacy pool signed in with unverified, 0 not at all.
 fn holds(user: &LegacyUser, key: &MatchKey, legacy: &LegacySignIn) -> u8 {
-    user.identifiers()
-        .filter(|(_, value)| match_key(value) == *key)
-        .map(|(name, _)| match (name, user.proves(name, legacy)) {
-            ("username", _) => 3,
-            (_, Proof::Verified) => 2,
-            (_, Proof::Unverified) => 1,
-            (_, Proof::None) => 0,
-        })
-        .max()
-        .unwrap_or(0)
+    if match_key(&user.username) == *key {
+        return 3;
+    }
+    match proof_of(user, key, legacy) {
+        Proof::Verified => 2,
+        Proof::Unverified => 1,
+        Proof::None => 0,
+    }
 }
