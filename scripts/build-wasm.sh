@@ -18,16 +18,19 @@ export PATH="$CACHE/bin:$PATH"
 # The version Cargo.lock resolved for the `=x.y.z` pin in Cargo.toml.
 WASM_BINDGEN_VERSION="$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"$/\1/p;q}' "$ROOT/Cargo.lock")"
 # Gzipped, optimised .wasm: 64 KiB for the keys module, which every sign-in form with non-ASCII
-# input downloads; 104 KiB for the tools module, an operator's page (the simulator runs the
-# trigger's whole decision path for every source, with proven identifiers, the two-phase binding,
-# the live read before approval, the vetting of every value a response signs in with and the new
-# pool's three shapes).
+# input downloads; 96 KiB for the tools module, an operator's page.
 KEYS_MAX_GZIP_BYTES=65536
-TOOLS_MAX_GZIP_BYTES=106496
+TOOLS_MAX_GZIP_BYTES=98304
+# Panic locations (file, line, column): a panic=abort module never shows them to anyone, and
+# leaving them out saves about 1.3 KB gzipped. The flag is unstable, so this one build lets the
+# stable compiler accept it (as scripts/fuzz.sh does for cargo-fuzz's flags).
+WASM_RUSTFLAGS="-Zlocation-detail=none"
 # Flattening and re-running the relooper before two -Oz rounds lets binaryen rebuild the control
 # flow LLVM left behind: about 1.5 KB less gzipped for the tools module, 0.2 KB for the keys one.
-# The producers and target-features sections serve only tools that read the module before this.
-WASM_OPT_PASSES=(--flatten --rereloop -Oz -Oz --strip-producers --strip-target-features)
+# The module defines its own memory, which WebAssembly zero-fills, so binaryen may drop zero
+# bytes from the data. The producers and target-features sections serve only tools that read
+# the module before this.
+WASM_OPT_PASSES=(--zero-filled-memory --flatten --rereloop -Oz -Oz --strip-producers --strip-target-features)
 CRATE=cognito_migrate_wasm
 PKG="$ROOT/pkg"
 
@@ -50,7 +53,8 @@ build_module() { # OUT_DIR BUDGET_BYTES TARGET... (cargo feature flags in $FEATU
   local out="$1" budget="$2"
   shift 2
   log "building $CRATE for wasm32-unknown-unknown (profile wasm, ${FEATURES[*]:-default features})"
-  cargo build --quiet -p cognito-migrate-wasm --target wasm32-unknown-unknown --profile wasm "${FEATURES[@]}"
+  RUSTC_BOOTSTRAP=1 RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }$WASM_RUSTFLAGS" \
+    cargo build --quiet -p cognito-migrate-wasm --target wasm32-unknown-unknown --profile wasm "${FEATURES[@]}"
   local raw="$work/$(basename "$out").wasm"
   cp "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm/$CRATE.wasm" "$raw"
 

@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 
 use cognito_migrate_core::event::{TriggerEvent, TriggerSource};
 use cognito_migrate_core::settings::pool_id_region;
-use serde::Deserialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use crate::error::ExportError;
+use crate::input::{Fields, from_js};
 use crate::json::parse_text;
-use crate::serialize::{from_js, to_js};
+use crate::serialize::to_js;
 
 #[wasm_bindgen(typescript_custom_section)]
 const EVENT_TYPES: &str = r#"
@@ -61,16 +61,41 @@ export interface TriggerEventJson {
 const DEFAULT_POOL: &str = "us-east-1_NewPool01";
 const DEFAULT_CLIENT: &str = "3n4b5urk1ft4fl3mg5e62d9ado";
 
-/// The fields `buildEvent` takes.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// The fields `buildEvent` takes (`EventFields`).
+#[derive(Debug)]
 struct EventFields {
     user_name: String,
     password: Option<String>,
     user_pool_id: Option<String>,
     client_id: Option<String>,
-    user_attributes: Option<BTreeMap<String, String>>,
+    user_attributes: BTreeMap<String, String>,
     groups: Option<Vec<String>>,
+}
+
+impl EventFields {
+    fn read(value: &JsValue) -> Result<Self, ExportError> {
+        let value = from_js("buildEvent fields", value)?;
+        let fields = Fields::new(
+            "buildEvent fields".to_owned(),
+            &value,
+            &[
+                "userName",
+                "password",
+                "userPoolId",
+                "clientId",
+                "userAttributes",
+                "groups",
+            ],
+        )?;
+        Ok(Self {
+            user_name: fields.required_string("userName")?.to_owned(),
+            password: fields.string("password")?.map(str::to_owned),
+            user_pool_id: fields.string("userPoolId")?.map(str::to_owned),
+            client_id: fields.string("clientId")?.map(str::to_owned),
+            user_attributes: fields.string_map("userAttributes")?.unwrap_or_default(),
+            groups: fields.strings("groups")?,
+        })
+    }
 }
 
 /// The trigger sources the core models, in the order a picker shows them.
@@ -87,7 +112,7 @@ pub fn build_event(
     #[wasm_bindgen(unchecked_param_type = "TriggerSourceName")] source: &str,
     #[wasm_bindgen(unchecked_param_type = "EventFields")] fields: &JsValue,
 ) -> Result<JsValue, ExportError> {
-    let fields: EventFields = from_js("buildEvent fields", fields)?;
+    let fields = EventFields::read(fields)?;
     let event = event_json(source, &fields)?;
     // The core must read back what was built: the same check a Lambda invocation makes.
     TriggerEvent::from_value(event.clone())?;
@@ -204,7 +229,7 @@ fn shape(text: &str) -> Result<Value, ExportError> {
 /// `request.userAttributes`: the given attributes, in name order.
 fn attributes(fields: &EventFields) -> Value {
     let mut attributes = serde_json::Map::new();
-    for (name, value) in fields.user_attributes.iter().flatten() {
+    for (name, value) in &fields.user_attributes {
         attributes.insert(name.clone(), value.as_str().into());
     }
     Value::Object(attributes)

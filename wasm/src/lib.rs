@@ -17,6 +17,7 @@
 //! - `simulate` (tools): `simulateTrigger`, the trigger simulator.
 //! - `audit` (tools): `auditUsers` and the chunked `Auditor`.
 //! - `json` (tools): `parseJson`, JSON text with line and column in its errors.
+//! - `input` (tools): argument objects, read field by field.
 //! - [`info`]: `info`, the package's name and version.
 //! - [`code`]: the stable `code` of each core error.
 //! - [`error`]: how core errors become JavaScript `Error` objects carrying that `code`.
@@ -32,8 +33,16 @@ pub mod event;
 mod host_keys;
 pub mod info;
 #[cfg(feature = "tools")]
+pub mod input;
+#[cfg(feature = "tools")]
 pub mod json;
 pub mod keys;
 pub mod serialize;
 #[cfg(feature = "tools")]
 pub mod simulate;
+
+/// Talc instead of the standard library's dlmalloc (see `Cargo.toml`). With `atomics` (threads)
+/// the default allocator stays: this one is for single-threaded modules.
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

@@ -4,7 +4,7 @@
 //! The simulation is the core's (`cognito_migrate_core::simulate`), shared with the CLI; this
 //! module only reads the input and shapes the result for JavaScript.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 use cognito_migrate_core::attributes::{AttributeMapping, TargetSchema};
 use cognito_migrate_core::event::TriggerEvent;
@@ -13,13 +13,14 @@ use cognito_migrate_core::migrate::{Approval, MigrationConfig, ReasonCode, Targe
 use cognito_migrate_core::policy::Policy;
 use cognito_migrate_core::simulate::{AssumedCheck, AssumedOutcome, Simulation, Verdict, simulate};
 use cognito_migrate_core::user::{LegacySignIn, LegacyUser};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use crate::code::ErrorCode;
 use crate::error::ExportError;
-use crate::serialize::{from_js, to_js};
+use crate::input::{Fields, from_js};
+use crate::serialize::to_js;
 
 #[wasm_bindgen(typescript_custom_section)]
 const SIMULATE_TYPES: &str = r#"
@@ -44,6 +45,8 @@ export interface PolicyJson {
   temporaryPassword?: "refuse" | "reset-required";
   maxCandidates?: number;
   deadlineMs?: number;
+  /** The least time a refusal takes in the Lambda; the simulator does not wait. */
+  refusalFloorMs?: number;
 }
 
 export interface SimulationInput {
@@ -158,22 +161,6 @@ export interface SimulationResult {
 }
 "#;
 
-/// `simulateTrigger`'s argument.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SimulationInput {
-    event: Value,
-    legacy_users: Option<Vec<Value>>,
-    password_outcomes: Option<BTreeMap<String, String>>,
-    default_outcome: Option<String>,
-    schema: Option<Vec<String>>,
-    policy: Option<Policy>,
-    mapping: Option<AttributeMapping>,
-    new_pool_username_attributes: Option<Vec<String>>,
-    new_pool_alias_attributes: Option<Vec<String>>,
-    legacy_sign_in: Option<LegacySignIn>,
-}
-
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SimulationResult {
@@ -213,6 +200,85 @@ impl From<Simulation> for SimulationResult {
     }
 }
 
+/// The fields of `SimulationInput`.
+const INPUT_FIELDS: &[&str] = &[
+    "event",
+    "legacyUsers",
+    "passwordOutcomes",
+    "defaultOutcome",
+    "schema",
+    "policy",
+    "mapping",
+    "newPoolUsernameAttributes",
+    "newPoolAliasAttributes",
+    "legacySignIn",
+];
+
+/// `input.policy`: each field given replaces its default.
+fn policy(input: &Fields) -> Result<Policy, ExportError> {
+    let mut policy = Policy::default();
+    let Some(given) = input.object(
+        "policy",
+        &[
+            "collision",
+            "mfa",
+            "temporaryPassword",
+            "maxCandidates",
+            "deadlineMs",
+            "refusalFloorMs",
+        ],
+    )?
+    else {
+        return Ok(policy);
+    };
+    if let Some(collision) = given.word("collision")? {
+        policy.collision = collision;
+    }
+    if let Some(mfa) = given.word("mfa")? {
+        policy.mfa = mfa;
+    }
+    if let Some(temporary) = given.word("temporaryPassword")? {
+        policy.temporary_password = temporary;
+    }
+    if let Some(most) = given.whole_number("maxCandidates")? {
+        policy.max_candidates = usize::try_from(most).unwrap_or(usize::MAX);
+    }
+    if let Some(deadline) = given.whole_number("deadlineMs")? {
+        policy.deadline_ms = deadline;
+    }
+    if let Some(floor) = given.whole_number("refusalFloorMs")? {
+        policy.refusal_floor_ms = floor;
+    }
+    Ok(policy)
+}
+
+/// `input.mapping`.
+fn mapping(input: &Fields) -> Result<AttributeMapping, ExportError> {
+    let Some(given) = input.object("mapping", &["renames", "drops"])? else {
+        return Ok(AttributeMapping::default());
+    };
+    let mut drops = BTreeSet::new();
+    for name in given.strings("drops")?.unwrap_or_default() {
+        drops.insert(name);
+    }
+    Ok(AttributeMapping {
+        renames: given.string_map("renames")?.unwrap_or_default(),
+        drops,
+    })
+}
+
+/// `input.legacySignIn`.
+fn legacy_sign_in(input: &Fields) -> Result<LegacySignIn, ExportError> {
+    let Some(given) = input.object("legacySignIn", &["usernameAttributes", "aliasAttributes"])?
+    else {
+        return Ok(LegacySignIn::default());
+    };
+    Ok(LegacySignIn {
+        username_attributes: given.strings("usernameAttributes")?.unwrap_or_default(),
+        alias_attributes: given.strings("aliasAttributes")?.unwrap_or_default(),
+    })
+}
+
 fn outcome(word: &str, whose: &str) -> Result<AssumedOutcome, ExportError> {
     word.parse()
         .map_err(|error| ExportError::new("INVALID_OUTCOME", &format!("{whose}: {error}")))
@@ -230,10 +296,11 @@ fn outcome(word: &str, whose: &str) -> Result<AssumedOutcome, ExportError> {
 pub fn simulate_trigger(
     #[wasm_bindgen(unchecked_param_type = "SimulationInput")] input: &JsValue,
 ) -> Result<JsValue, ExportError> {
-    let input: SimulationInput = from_js("simulateTrigger input", input)?;
-    let event = TriggerEvent::from_value(input.event)?;
+    let input = from_js("simulateTrigger input", input)?;
+    let input = Fields::new("simulateTrigger input".to_owned(), &input, INPUT_FIELDS)?;
+    let event = TriggerEvent::from_value(input.required("event")?.clone())?;
     let mut entries = Vec::new();
-    for (index, record) in input.legacy_users.unwrap_or_default().iter().enumerate() {
+    for (index, record) in input.list("legacyUsers")?.into_iter().flatten().enumerate() {
         let user = LegacyUser::from_aws_json(record).map_err(|error| {
             let exported =
                 ExportError::new(error.code(), &format!("legacyUsers[{index}]: {error}"))
@@ -248,7 +315,7 @@ pub fn simulate_trigger(
     // A list, not a map: the names are unique already, and a second map type would link its
     // own copy of the B-tree code.
     let mut outcomes: Vec<(String, AssumedOutcome)> = Vec::new();
-    for (username, word) in input.password_outcomes.unwrap_or_default() {
+    for (username, word) in input.string_map("passwordOutcomes")?.unwrap_or_default() {
         let assumed = outcome(&word, &format!("passwordOutcomes[`{username}`]"))?;
         if !entries.iter().any(|entry| entry.user.username == username) {
             return Err(ExportError::new(
@@ -258,20 +325,22 @@ pub fn simulate_trigger(
         }
         outcomes.push((username, assumed));
     }
-    let default = match input.default_outcome {
-        Some(word) => outcome(&word, "defaultOutcome")?,
+    let default = match input.string("defaultOutcome")? {
+        Some(word) => outcome(word, "defaultOutcome")?,
         None => AssumedOutcome::Ok,
     };
     let config = MigrationConfig {
-        policy: input.policy.unwrap_or_default(),
+        policy: policy(&input)?,
         schema: input
-            .schema
+            .strings("schema")?
             .map(|names| TargetSchemaOrDefault(TargetSchema::new(names)))
             .unwrap_or_default(),
-        mapping: input.mapping.unwrap_or_default(),
-        new_pool_username_attributes: input.new_pool_username_attributes.unwrap_or_default(),
-        new_pool_alias_attributes: input.new_pool_alias_attributes.unwrap_or_default(),
-        legacy_sign_in: input.legacy_sign_in.unwrap_or_default(),
+        mapping: mapping(&input)?,
+        new_pool_username_attributes: input
+            .strings("newPoolUsernameAttributes")?
+            .unwrap_or_default(),
+        new_pool_alias_attributes: input.strings("newPoolAliasAttributes")?.unwrap_or_default(),
+        legacy_sign_in: legacy_sign_in(&input)?,
     };
     #[expect(
         clippy::cast_possible_truncation,

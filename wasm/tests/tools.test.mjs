@@ -264,6 +264,46 @@ test('simulateTrigger refuses malformed input with stable codes', () => {
   assertCode(() => tools.simulateTrigger({ event: signIn, legacyUsers: [], extra: 10n }), 'INVALID_INPUT');
 });
 
+test('simulateTrigger names the option at fault and refuses options it does not know', () => {
+  const input = { event: signIn, legacyUsers: [owner] };
+  const refuses = (extra, message) => {
+    assertCode(() => tools.simulateTrigger({ ...input, ...extra }), 'INVALID_INPUT');
+    assert.throws(() => tools.simulateTrigger({ ...input, ...extra }), message);
+  };
+  // A misspelt option would otherwise leave a safe default silently in place, or an unsafe one.
+  refuses({ policy: { colision: 'most-recent' } }, /simulateTrigger input\.policy has an unknown field `colision`; the fields are: collision, mfa/);
+  refuses({ mapping: { rename: {} } }, /input\.mapping has an unknown field `rename`/);
+  refuses({ legacySignIn: { aliases: ['email'] } }, /input\.legacySignIn has an unknown field `aliases`/);
+  refuses({ policy: { collision: 'merge' } }, /input\.policy\.collision: `merge` is not one of: refuse, most-recent/);
+  refuses({ policy: { maxCandidates: -1 } }, /input\.policy\.maxCandidates must be a whole number from 0/);
+  refuses({ policy: { deadlineMs: 2.5 } }, /input\.policy\.deadlineMs must be a whole number from 0/);
+  refuses({ schema: 'email' }, /input\.schema must be a list of strings/);
+  refuses({ newPoolAliasAttributes: ['email', 1] }, /input\.newPoolAliasAttributes must be a list of strings/);
+  refuses({ mapping: { renames: { 'custom:dept': 7 } } }, /input\.mapping\.renames must be an object whose values are strings/);
+  refuses({ legacyUsers: { Users: [] } }, /input\.legacyUsers must be a list/);
+  refuses({ policy: 'refuse' }, /input\.policy must be an object/);
+  assertCode(() => tools.simulateTrigger([]), 'INVALID_INPUT');
+  assert.throws(() => tools.simulateTrigger({ legacyUsers: [] }), /simulateTrigger input\.event is missing/);
+  assert.throws(() => tools.buildEvent('PreSignUp_SignUp', { userName: 'a', groups: 'staff' }), /buildEvent fields\.groups must be a list of strings/);
+  assert.throws(() => tools.buildEvent('PreSignUp_SignUp', {}), /buildEvent fields\.userName is missing/);
+
+  // Every option the types declare is read, and null stands for "not given".
+  const options = {
+    ...input,
+    passwordOutcomes: null,
+    policy: { collision: 'refuse', mfa: 'sms', temporaryPassword: 'refuse', maxCandidates: 4, deadlineMs: 3000, refusalFloorMs: 0 },
+    mapping: { renames: { email: 'email' }, drops: ['custom:dept'] },
+    newPoolUsernameAttributes: null,
+    newPoolAliasAttributes: ['email'],
+    legacySignIn: { usernameAttributes: [], aliasAttributes: ['email'] },
+  };
+  assert.equal(tools.simulateTrigger(options).decision, 'approved');
+  const dropped = tools.simulateTrigger({ ...input, mapping: { drops: ['email'] } });
+  assert.equal(dropped.approval.userAttributes.email, undefined);
+  const renamed = tools.simulateTrigger({ ...input, schema: ['email', 'custom:contact'], mapping: { renames: { email: 'custom:contact' } } });
+  assert.equal(renamed.approval.userAttributes['custom:contact'], owner.Attributes.find((a) => a.Name === 'email').Value);
+});
+
 test('auditUsers lists collision groups, categories with counts, and input errors by line', () => {
   const report = tools.auditUsers(exportText([owner, other, user('Carl', { enabled: false, status: 'FORCE_CHANGE_PASSWORD' })]));
   assert.equal(report.totalUsers, 3);
