@@ -80,8 +80,10 @@ reason_codes! {
     /// The typed identifier is a variant of the registered one (same match key, another
     /// canonical form): the new pool would create a user under a name the user never had.
     IdentifierVariant = "identifier_variant": "The identifier was typed as a variant of how it is registered (another Unicode form of it); type it as registered.",
-    /// The typed identifier is another legacy user's username; an alias never takes it.
-    IdentifierOwned = "identifier_owned": "The identifier is another legacy user's username; a user whose e-mail, phone or preferred username collides with it cannot take it.",
+    /// Another legacy user holds the identifier more strongly: as its username (which an alias
+    /// never takes), or verified where this user's is not. For a typed identifier, and for a
+    /// value the response would make the user's new username.
+    IdentifierOwned = "identifier_owned": "Another legacy user holds the identifier more strongly (as its username, or verified where this user's is not); this user cannot take it.",
     /// An alias value the migration would set (e-mail, phone, preferred username) is already
     /// another new-pool user's alias.
     AliasTaken = "alias_taken": "An e-mail address, phone number or preferred username the migration would set is already another new-pool user's alias; Cognito would refuse it, and it is never moved silently.",
