@@ -61,6 +61,16 @@ export interface TriggerEventJson {
 const DEFAULT_POOL: &str = "us-east-1_NewPool01";
 const DEFAULT_CLIENT: &str = "3n4b5urk1ft4fl3mg5e62d9ado";
 
+/// The fields of `EventFields`.
+const EVENT_FIELDS: &[&str] = &[
+    "userName",
+    "password",
+    "userPoolId",
+    "clientId",
+    "userAttributes",
+    "groups",
+];
+
 /// The fields `buildEvent` takes (`EventFields`).
 #[derive(Debug)]
 struct EventFields {
@@ -75,18 +85,7 @@ struct EventFields {
 impl EventFields {
     fn read(value: &JsValue) -> Result<Self, ExportError> {
         let value = from_js("buildEvent fields", value)?;
-        let fields = Fields::new(
-            "buildEvent fields".to_owned(),
-            &value,
-            &[
-                "userName",
-                "password",
-                "userPoolId",
-                "clientId",
-                "userAttributes",
-                "groups",
-            ],
-        )?;
+        let fields = Fields::new("buildEvent fields".to_owned(), &value, EVENT_FIELDS)?;
         Ok(Self {
             user_name: fields.required_string("userName")?.to_owned(),
             password: fields.string("password")?.map(str::to_owned),
@@ -238,20 +237,20 @@ fn attributes(fields: &EventFields) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::typescript;
+
+    const SOURCE: &str = include_str!("event.rs");
 
     #[test]
     fn the_typescript_union_lists_every_known_source() {
-        // The typescript_custom_section is not a Rust constant: read the source.
-        let union = include_str!("event.rs")
-            .split("export type TriggerSourceName =")
-            .nth(1)
-            .and_then(|rest| rest.split(';').next())
-            .unwrap_or_default();
-        let listed: Vec<&str> = union
-            .split('|')
-            .map(|name| name.trim().trim_matches('"'))
-            .filter(|name| !name.is_empty())
-            .collect();
-        assert_eq!(listed, TriggerSource::KNOWN);
+        assert_eq!(
+            typescript::union(SOURCE, "TriggerSourceName"),
+            TriggerSource::KNOWN
+        );
+    }
+
+    #[test]
+    fn the_fields_reader_knows_the_fields_the_types_declare() {
+        assert_eq!(typescript::fields(SOURCE, "EventFields"), EVENT_FIELDS);
     }
 }

@@ -40,6 +40,8 @@ pub mod keys;
 pub mod serialize;
 #[cfg(feature = "tools")]
 pub mod simulate;
+#[cfg(test)]
+mod typescript;
 
 /// Talc instead of the standard library's dlmalloc (see `Cargo.toml`). With `atomics` (threads)
 /// the default allocator stays: this one is for single-threaded modules.

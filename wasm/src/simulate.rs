@@ -214,21 +214,20 @@ const INPUT_FIELDS: &[&str] = &[
     "legacySignIn",
 ];
 
+/// The fields of `PolicyJson`.
+const POLICY_FIELDS: &[&str] = &[
+    "collision",
+    "mfa",
+    "temporaryPassword",
+    "maxCandidates",
+    "deadlineMs",
+    "refusalFloorMs",
+];
+
 /// `input.policy`: each field given replaces its default.
 fn policy(input: &Fields) -> Result<Policy, ExportError> {
     let mut policy = Policy::default();
-    let Some(given) = input.object(
-        "policy",
-        &[
-            "collision",
-            "mfa",
-            "temporaryPassword",
-            "maxCandidates",
-            "deadlineMs",
-            "refusalFloorMs",
-        ],
-    )?
-    else {
+    let Some(given) = input.object("policy", POLICY_FIELDS)? else {
         return Ok(policy);
     };
     if let Some(collision) = given.word("collision")? {
@@ -359,30 +358,25 @@ pub fn simulate_trigger(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::typescript;
 
-    /// The members of `export type NAME = "a" | "b" ...;` in this file's TypeScript.
-    fn typescript_union(name: &str) -> Vec<&'static str> {
-        // The typescript_custom_section is not a Rust constant: read the source.
-        include_str!("simulate.rs")
-            .split(&format!("export type {name} ="))
-            .nth(1)
-            .and_then(|rest| rest.split(';').next())
-            .unwrap_or_default()
-            .split('|')
-            .map(|word| word.trim().trim_matches('"'))
-            .filter(|word| !word.is_empty())
-            .collect()
+    const SOURCE: &str = include_str!("simulate.rs");
+
+    #[test]
+    fn the_input_reader_knows_the_fields_the_types_declare() {
+        assert_eq!(typescript::fields(SOURCE, "SimulationInput"), INPUT_FIELDS);
+        assert_eq!(typescript::fields(SOURCE, "PolicyJson"), POLICY_FIELDS);
     }
 
     #[test]
     fn the_typescript_union_lists_every_outcome_word() {
         let words: Vec<&str> = AssumedOutcome::ALL.iter().map(|o| o.word()).collect();
-        assert_eq!(typescript_union("PasswordOutcomeWord"), words);
+        assert_eq!(typescript::union(SOURCE, "PasswordOutcomeWord"), words);
     }
 
     #[test]
     fn the_typescript_union_lists_every_reason_code() {
         let codes: Vec<&str> = ReasonCode::ALL.iter().map(|c| c.as_str()).collect();
-        assert_eq!(typescript_union("ReasonCode"), codes);
+        assert_eq!(typescript::union(SOURCE, "ReasonCode"), codes);
     }
 }
