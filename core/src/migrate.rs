@@ -789,11 +789,7 @@ impl<'a> SignInMigration<'a> {
         // gets one only where the legacy pool signed in with it too, or a name anyone typed into
         // a profile (another user's username, say) would sign in as this user.
         let alias = "preferred_username";
-        if self
-            .config
-            .new_pool_alias_attributes
-            .iter()
-            .any(|n| n == alias)
+        if self.shape().aliases(alias)
             && user.proves(alias, &self.config.legacy_sign_in) == Proof::None
             && attributes.remove(alias).is_some()
         {

@@ -151,7 +151,8 @@ pub(super) struct Shape<'a> {
 }
 
 impl Shape<'_> {
-    fn aliases(&self, name: &str) -> bool {
+    /// True when `name` is one of the pool's alias attributes.
+    pub fn aliases(&self, name: &str) -> bool {
         self.alias_attributes.iter().any(|n| n == name)
     }
 
